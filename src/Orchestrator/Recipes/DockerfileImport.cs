@@ -1,0 +1,42 @@
+using Orchestrator.Dockerfiles;
+
+namespace Orchestrator.Recipes;
+
+/// <summary>
+/// Turns a parsed Dockerfile into builders of a <see cref="RecipeBook"/>: the target stage becomes the
+/// image, the other stages become stages named <c>image/stage</c>, and stage references are renamed.
+/// </summary>
+internal static class DockerfileImport
+{
+    public static RecipeBuilder Register(RecipeBook book, DockerfileDocument document, string imageName, string? target, string context, SourceLocation location)
+    {
+        if (document.Stages.Count == 0)
+            throw new RecipeException([new RecipeError(location, "the Dockerfile has no FROM instruction")]);
+        var targetStage = target is null ? document.Stages[^1] : document.Stages.FirstOrDefault(s => s.Name == target);
+        if (targetStage is null)
+        {
+            var known = string.Join(", ", document.Stages.Select(s => s.Name));
+            throw new RecipeException([new RecipeError(location, $"target stage '{target}' not found in the Dockerfile; its stages are: {known}")]);
+        }
+
+        var names = document.Stages.ToDictionary(s => s.Name, s => ReferenceEquals(s, targetStage) ? imageName : imageName + "/" + s.Name);
+        RecipeBuilder? image = null;
+        foreach (var stage in document.Stages)
+        {
+            var isTarget = ReferenceEquals(stage, targetStage);
+            var builder = book.Register(new RecipeBuilder(names[stage.Name], isTarget, stage.Location, book.BaseDirectory));
+            builder.SetBase(Rename(stage.Base, names), stage.Location);
+            builder.SetContext(context);
+            builder.SetPlatform(stage.Platform);
+            builder.AddInstructions(stage.Instructions.Select(i => Rename(i, names)));
+            if (isTarget) image = builder;
+        }
+        return image!;
+    }
+
+    private static ImageSource Rename(ImageSource source, IReadOnlyDictionary<string, string> names) =>
+        source is ImageSource.Stage s && names.TryGetValue(s.Name, out var renamed) ? new ImageSource.Stage(renamed) : source;
+
+    private static Instruction Rename(Instruction instruction, IReadOnlyDictionary<string, string> names) =>
+        instruction is CopyInstruction { From: { } from } copy ? copy with { From = Rename(from, names) } : instruction;
+}

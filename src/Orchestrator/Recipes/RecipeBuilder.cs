@@ -1,0 +1,219 @@
+using System.Runtime.CompilerServices;
+
+namespace Orchestrator.Recipes;
+
+/// <summary>
+/// Fluent builder of one stage or image. Every call records the caller's file and line so
+/// validation errors point into the user's script. Relative paths (context, outputs) resolve
+/// against the root script's folder, also when a recipe library loaded with <c>#load</c> makes the call.
+/// </summary>
+public sealed class RecipeBuilder
+{
+    private readonly List<Instruction> _instructions = [];
+    private readonly List<string> _destinations = [];
+    private readonly List<SourceLocation> _destinationLocations = [];
+    private readonly List<string> _outputs = [];
+    private readonly List<string> _dependsOn = [];
+    private ImageSource? _base;
+    private string? _context;
+    private string? _platform;
+    private string? _cacheRepo;
+
+    private readonly string _baseDirectory;
+
+    internal RecipeBuilder(string name, bool isImage, SourceLocation location, string baseDirectory)
+    {
+        _baseDirectory = baseDirectory;
+        Name = name;
+        IsImage = isImage;
+        Location = location;
+    }
+
+    public string Name { get; }
+
+    public bool IsImage { get; }
+
+    public SourceLocation Location { get; }
+
+    internal SourceLocation? BaseLocation { get; private set; }
+
+    public RecipeBuilder From(string reference, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+    {
+        BaseLocation = At(file, line, nameof(From));
+        _base = string.Equals(reference, "scratch", StringComparison.OrdinalIgnoreCase) ? ImageSource.Scratch.Instance : new ImageSource.Registry(reference);
+        return this;
+    }
+
+    public RecipeBuilder From(RecipeBuilder stage, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+    {
+        BaseLocation = At(file, line, nameof(From));
+        _base = new ImageSource.Stage(stage.Name);
+        return this;
+    }
+
+    public RecipeBuilder FromScratch([CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+    {
+        BaseLocation = At(file, line, nameof(FromScratch));
+        _base = ImageSource.Scratch.Instance;
+        return this;
+    }
+
+    /// <summary>The build context folder, relative to the root script's folder.</summary>
+    public RecipeBuilder Context(string directory, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+    {
+        _context = ResolvePath(directory);
+        return this;
+    }
+
+    public RecipeBuilder Run(string shell, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new RunInstruction(Command.Shell(shell), RunOptions.Default), file, line, nameof(Run));
+
+    public RecipeBuilder Run(params string[] exec) =>
+        Add(new RunInstruction(Command.Exec(exec), RunOptions.Default), "", 0, nameof(Run));
+
+    public RecipeBuilder Run(string shell, Action<RunOptionsBuilder> options, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new RunInstruction(Command.Shell(shell), BuildOptions(options)), file, line, nameof(Run));
+
+    public RecipeBuilder Run(string[] exec, Action<RunOptionsBuilder> options, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new RunInstruction(Command.Exec(exec), BuildOptions(options)), file, line, nameof(Run));
+
+    public RecipeBuilder Copy(string source, string destination, string? chown = null, string? chmod = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new CopyInstruction([source], destination) { Chown = chown, Chmod = chmod }, file, line, nameof(Copy));
+
+    public RecipeBuilder Copy(string[] sources, string destination, string? chown = null, string? chmod = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new CopyInstruction(sources, destination) { Chown = chown, Chmod = chmod }, file, line, nameof(Copy));
+
+    /// <summary>Copies <paramref name="source"/> out of another stage's result.</summary>
+    public RecipeBuilder CopyFrom(RecipeBuilder stage, string source, string destination, string? chown = null, string? chmod = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new CopyInstruction([source], destination) { From = new ImageSource.Stage(stage.Name), Chown = chown, Chmod = chmod }, file, line, nameof(CopyFrom));
+
+    /// <summary>Copies <paramref name="source"/> out of an image, e.g. <c>CopyFrom("busybox:1.36", "/bin/busybox", "/bin/")</c>.</summary>
+    public RecipeBuilder CopyFrom(string image, string source, string destination, string? chown = null, string? chmod = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new CopyInstruction([source], destination) { From = new ImageSource.Registry(image), Chown = chown, Chmod = chmod }, file, line, nameof(CopyFrom));
+
+    /// <summary>Like Copy, but local tar archives are extracted and URLs downloaded (verified against <paramref name="checksum"/> when given).</summary>
+    public RecipeBuilder Add(string source, string destination, string? chown = null, string? chmod = null, string? checksum = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new AddInstruction([source], destination) { Chown = chown, Chmod = chmod, Checksum = checksum }, file, line, nameof(Add));
+
+    public RecipeBuilder Env(string name, string value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new EnvInstruction([new(name, value)]), file, line, nameof(Env));
+
+    public RecipeBuilder Workdir(string path, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new WorkdirInstruction(path), file, line, nameof(Workdir));
+
+    public RecipeBuilder User(string user, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new UserInstruction(user), file, line, nameof(User));
+
+    public RecipeBuilder Label(string key, string value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new LabelInstruction([new(key, value)]), file, line, nameof(Label));
+
+    public RecipeBuilder Expose(params string[] ports) => Add(new ExposeInstruction(ports), "", 0, nameof(Expose));
+
+    public RecipeBuilder Volume(params string[] paths) => Add(new VolumeInstruction(paths), "", 0, nameof(Volume));
+
+    /// <summary>Exec-form ENTRYPOINT.</summary>
+    public RecipeBuilder Entrypoint(params string[] arguments) => Add(new EntrypointInstruction(Command.Exec(arguments)), "", 0, nameof(Entrypoint));
+
+    /// <summary>Exec-form CMD.</summary>
+    public RecipeBuilder Cmd(params string[] arguments) => Add(new CmdInstruction(Command.Exec(arguments)), "", 0, nameof(Cmd));
+
+    public RecipeBuilder Healthcheck(string[] test, TimeSpan? interval = null, TimeSpan? timeout = null, TimeSpan? startPeriod = null, int? retries = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new HealthcheckInstruction(Command.Exec(test)) { Interval = interval, Timeout = timeout, StartPeriod = startPeriod, Retries = retries }, file, line, nameof(Healthcheck));
+
+    /// <summary>Turns off a healthcheck inherited from the base (<c>HEALTHCHECK NONE</c>).</summary>
+    public RecipeBuilder HealthcheckNone([CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new HealthcheckInstruction((Command?)null), file, line, nameof(HealthcheckNone));
+
+    public RecipeBuilder StopSignal(string signal, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new StopSignalInstruction(signal), file, line, nameof(StopSignal));
+
+    public RecipeBuilder Shell(params string[] shell) => Add(new ShellInstruction(shell), "", 0, nameof(Shell));
+
+    public RecipeBuilder Platform(string platform, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+    {
+        _platform = platform;
+        return this;
+    }
+
+    /// <summary>Declares a stage build argument (Dockerfile <c>ARG</c>): visible to later RUN steps and cache keys.</summary>
+    public RecipeBuilder BuildArg(string name, string? defaultValue = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new ArgInstruction(name, defaultValue), file, line, nameof(BuildArg));
+
+    public RecipeBuilder CacheRepo(string reference, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+    {
+        _cacheRepo = reference;
+        return this;
+    }
+
+    public RecipeBuilder Destination(params string[] references)
+    {
+        var location = CallSite.Capture(nameof(Destination));
+        foreach (var reference in references)
+        {
+            _destinations.Add(reference);
+            _destinationLocations.Add(location);
+        }
+        return this;
+    }
+
+    /// <summary>Writes the image locally: a folder becomes an OCI layout, a path ending in <c>.tar</c> a docker-archive.</summary>
+    public RecipeBuilder Output(string path, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+    {
+        _outputs.Add(ResolvePath(path));
+        return this;
+    }
+
+    public RecipeBuilder DependsOn(params RecipeBuilder[] recipes)
+    {
+        _dependsOn.AddRange(recipes.Select(r => r.Name));
+        return this;
+    }
+
+    /// <summary>Appends already-built steps (used by the Dockerfile importer).</summary>
+    internal RecipeBuilder AddInstructions(IEnumerable<Instruction> instructions)
+    {
+        _instructions.AddRange(instructions);
+        return this;
+    }
+
+    internal void SetBase(ImageSource source, SourceLocation location)
+    {
+        _base = source;
+        BaseLocation = location;
+    }
+
+    internal void SetContext(string? context) => _context = context;
+
+    internal void SetPlatform(string? platform) => _platform = platform;
+
+    public StageRecipe Build() =>
+        new(Name, IsImage, _base ?? ImageSource.Scratch.Instance, _instructions.ToEquatableArray(), Location)
+        {
+            Context = _context,
+            Platform = _platform,
+            CacheRepo = _cacheRepo,
+            Destinations = _destinations.ToEquatableArray(),
+            DestinationLocations = _destinationLocations.ToEquatableArray(),
+            Outputs = _outputs.ToEquatableArray(),
+            DependsOn = _dependsOn.ToEquatableArray(),
+        };
+
+    internal bool HasBase => _base is not null;
+
+    private RecipeBuilder Add(Instruction instruction, string file, int line, string member)
+    {
+        _instructions.Add(instruction with { Location = At(file, line, member) });
+        return this;
+    }
+
+    private static SourceLocation At(string file, int line, string member) => CallSite.At(file, line, member);
+
+    private static RunOptions BuildOptions(Action<RunOptionsBuilder> configure)
+    {
+        var builder = new RunOptionsBuilder();
+        configure(builder);
+        return builder.Build();
+    }
+
+    private string ResolvePath(string path) => Path.GetFullPath(path, _baseDirectory);
+}

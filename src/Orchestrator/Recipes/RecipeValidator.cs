@@ -1,0 +1,239 @@
+using System.Text.RegularExpressions;
+using Orchestrator.Oci;
+
+namespace Orchestrator.Recipes;
+
+/// <summary>Checks a recipe set as a whole and reports every problem at once, each at its source location.</summary>
+public static partial class RecipeValidator
+{
+    public static void ThrowIfInvalid(RecipeSet set, RecipeValidationOptions options)
+    {
+        var errors = Validate(set, options);
+        if (errors.Count > 0) throw new RecipeException(errors);
+    }
+
+    public static IReadOnlyList<RecipeError> Validate(RecipeSet set, RecipeValidationOptions options)
+    {
+        var errors = new List<RecipeError>();
+        CheckNames(set, errors);
+        foreach (var stage in set.Stages) CheckStage(set, stage, options, errors);
+        CheckTargets(set, errors);
+        CheckDestinationsUnique(set, errors);
+        CheckCycles(set, errors);
+        return errors;
+    }
+
+    private static void CheckNames(RecipeSet set, List<RecipeError> errors)
+    {
+        var seen = new Dictionary<string, StageRecipe>(StringComparer.Ordinal);
+        foreach (var stage in set.Stages)
+        {
+            if (!StageName().IsMatch(stage.Name))
+                errors.Add(new(stage.Location, $"'{stage.Name}' is not a valid {stage.Kind} name: use lowercase letters, digits, '-', '_', '.' and '/' (starting with a letter or digit)"));
+            if (seen.TryGetValue(stage.Name, out var first))
+                errors.Add(new(stage.Location, $"{stage.Kind} '{stage.Name}' is declared twice (first at {first.Location}); give each stage its own name"));
+            else
+                seen[stage.Name] = stage;
+        }
+    }
+
+    private static void CheckStage(RecipeSet set, StageRecipe stage, RecipeValidationOptions options, List<RecipeError> errors)
+    {
+        var what = $"{stage.Kind} '{stage.Name}'";
+        switch (stage.Base)
+        {
+            case ImageSource.Registry r:
+                CheckReference(r.Reference, stage.Location, $"{what}: base image", errors);
+                break;
+            case ImageSource.Stage s when set.Find(s.Name) is null:
+                errors.Add(new(stage.Location, $"{what}: base stage '{s.Name}' is unknown; declare it with Stage(\"{s.Name}\")"));
+                break;
+        }
+
+        foreach (var instruction in stage.Instructions) CheckInstruction(set, stage, what, instruction, errors);
+
+        foreach (var dependency in stage.DependsOn)
+            if (set.Find(dependency) is null)
+                errors.Add(new(stage.Location, $"{what}: depends on unknown stage '{dependency}'"));
+
+        if (stage.CacheRepo is { } cacheRepo)
+        {
+            if (!ImageReference.TryParse(cacheRepo, out var parsed, out var error))
+                errors.Add(new(stage.Location with { Member = "CacheRepo" }, $"{what}: cache repo: {error}"));
+            else if (parsed.Tag is not null || parsed.Digest is not null)
+                errors.Add(new(stage.Location with { Member = "CacheRepo" }, $"{what}: cache repo '{cacheRepo}' must be a repository without tag or digest (e.g. registry.example.com/team/cache)"));
+        }
+
+        for (var i = 0; i < stage.Destinations.Count; i++)
+        {
+            var location = i < stage.DestinationLocations.Count ? stage.DestinationLocations[i] : stage.Location;
+            if (!stage.IsImage)
+                errors.Add(new(location, $"{what} has a destination but is not an image; declare it with Image(\"{stage.Name}\")"));
+            CheckReference(stage.Destinations[i], location, $"{what}: destination", errors);
+        }
+
+        if (stage.IsImage && options.Push && stage.Destinations.Count == 0 && stage.Outputs.Count == 0)
+            errors.Add(new(stage.Location, $"{what} has no destination: add .Destination(\"registry/repo:tag\") or .Output(\"out/{stage.Name}\"), or build with --no-push"));
+    }
+
+    private static void CheckInstruction(RecipeSet set, StageRecipe stage, string what, Instruction instruction, List<RecipeError> errors)
+    {
+        var at = instruction.Location.IsKnown ? instruction.Location : stage.Location;
+        switch (instruction)
+        {
+            case RunInstruction run when run.Command.IsEmpty:
+                errors.Add(new(at, $"{what}: RUN needs a command"));
+                break;
+            case CopyInstruction copy:
+                CheckCopy(set, stage, what, at, copy.Sources, copy.Destination, copy.From, isAdd: false, errors);
+                break;
+            case AddInstruction add:
+                CheckCopy(set, stage, what, at, add.Sources, add.Destination, null, isAdd: true, errors);
+                break;
+            case WorkdirInstruction { Path: var path } when string.IsNullOrWhiteSpace(path):
+                errors.Add(new(at, $"{what}: WORKDIR needs a path"));
+                break;
+            case UserInstruction { User: var user } when string.IsNullOrWhiteSpace(user):
+                errors.Add(new(at, $"{what}: USER needs a user name or uid"));
+                break;
+            case EnvInstruction env when env.Variables.Any(v => string.IsNullOrWhiteSpace(v.Key) || v.Key.Contains('=')):
+                errors.Add(new(at, $"{what}: ENV needs a variable name without '='"));
+                break;
+            case EntrypointInstruction { Command.IsEmpty: true } or CmdInstruction { Command.IsEmpty: true } when !IsEmptyExecForm(instruction):
+                errors.Add(new(at, $"{what}: {instruction.Keyword} needs a command"));
+                break;
+        }
+    }
+
+    // `CMD []` is legal (it clears the inherited command); an empty shell string is not.
+    private static bool IsEmptyExecForm(Instruction instruction) =>
+        instruction is EntrypointInstruction { Command: { IsShellForm: false, Arguments.Count: 0 } } or CmdInstruction { Command: { IsShellForm: false, Arguments.Count: 0 } };
+
+    private static void CheckCopy(RecipeSet set, StageRecipe stage, string what, SourceLocation at, EquatableArray<string> sources, string destination, ImageSource? from, bool isAdd, List<RecipeError> errors)
+    {
+        var keyword = isAdd ? "ADD" : "COPY";
+        if (sources.Count == 0 || sources.Any(string.IsNullOrWhiteSpace))
+            errors.Add(new(at, $"{what}: {keyword} needs at least one source"));
+        if (string.IsNullOrWhiteSpace(destination))
+            errors.Add(new(at, $"{what}: {keyword} needs a destination"));
+
+        switch (from)
+        {
+            case ImageSource.Stage s when set.Find(s.Name) is null:
+                errors.Add(new(at, $"{what}: COPY --from names unknown stage '{s.Name}'"));
+                return;
+            case ImageSource.Registry r:
+                CheckReference(r.Reference, at, $"{what}: COPY --from image", errors);
+                return;
+            case not null:
+                return;
+        }
+
+        foreach (var source in sources.Where(s => !string.IsNullOrWhiteSpace(s)))
+        {
+            if (isAdd && IsUrl(source)) continue;
+            if (stage.Context is null)
+            {
+                errors.Add(new(at, $"{what}: {keyword} '{source}' needs a build context; call .Context(\"dir\") on the recipe"));
+                return;
+            }
+            if (EscapesContext(source))
+                errors.Add(new(at, $"{what}: {keyword} source '{source}' is outside the context '{stage.Context}'; sources must stay inside the context folder"));
+        }
+    }
+
+    internal static bool IsUrl(string source) =>
+        source.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || source.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>True when a context-relative path climbs above the context root (Docker treats a leading '/' as the root).</summary>
+    internal static bool EscapesContext(string source)
+    {
+        var depth = 0;
+        foreach (var part in source.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == "..")
+            {
+                if (--depth < 0) return true;
+            }
+            else if (part != ".")
+            {
+                depth++;
+            }
+        }
+        return false;
+    }
+
+    private static void CheckReference(string reference, SourceLocation at, string what, List<RecipeError> errors)
+    {
+        if (!ImageReference.TryParse(reference, out _, out var error))
+            errors.Add(new(at, $"{what}: {error}"));
+    }
+
+    private static void CheckTargets(RecipeSet set, List<RecipeError> errors)
+    {
+        foreach (var group in set.Targets.GroupBy(t => t.Name).Where(g => g.Count() > 1))
+            errors.Add(new(group.Last().Location, $"target '{group.Key}' is declared twice"));
+        foreach (var target in set.Targets)
+        {
+            if (set.Find(target.Name) is not null)
+                errors.Add(new(target.Location, $"target '{target.Name}' has the name of a stage; give the target another name"));
+            foreach (var name in target.Stages.Where(n => set.Find(n) is null))
+                errors.Add(new(target.Location, $"target '{target.Name}' names unknown stage '{name}'"));
+        }
+    }
+
+    private static void CheckDestinationsUnique(RecipeSet set, List<RecipeError> errors)
+    {
+        var owners = new Dictionary<string, (StageRecipe Stage, SourceLocation Location)>(StringComparer.Ordinal);
+        foreach (var stage in set.Stages)
+        {
+            for (var i = 0; i < stage.Destinations.Count; i++)
+            {
+                if (!ImageReference.TryParse(stage.Destinations[i], out var reference, out _)) continue;
+                var location = i < stage.DestinationLocations.Count ? stage.DestinationLocations[i] : stage.Location;
+                var key = reference.ToString();
+                if (owners.TryGetValue(key, out var owner) && owner.Stage.Name != stage.Name)
+                    errors.Add(new(location, $"images '{owner.Stage.Name}' and '{stage.Name}' both push to '{key}' (first at {owner.Location}); give each image its own destination"));
+                else
+                    owners.TryAdd(key, (stage, location));
+            }
+        }
+    }
+
+    private static void CheckCycles(RecipeSet set, List<RecipeError> errors)
+    {
+        var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = on the path, 2 = done
+        var path = new List<string>();
+        var reported = new HashSet<string>(StringComparer.Ordinal);
+
+        void Visit(StageRecipe stage)
+        {
+            state[stage.Name] = 1;
+            path.Add(stage.Name);
+            foreach (var dependency in stage.StageDependencies().Distinct())
+            {
+                if (set.Find(dependency) is not { } next) continue;
+                state.TryGetValue(next.Name, out var s);
+                if (s == 1)
+                {
+                    var cycle = path.Skip(path.IndexOf(next.Name)).ToList();
+                    var key = string.Join(",", cycle.Order(StringComparer.Ordinal));
+                    if (reported.Add(key))
+                        errors.Add(new(next.Location, $"stages form a cycle: {string.Join(" -> ", cycle.Append(next.Name))}; a stage cannot depend on itself"));
+                }
+                else if (s == 0)
+                {
+                    Visit(next);
+                }
+            }
+            path.RemoveAt(path.Count - 1);
+            state[stage.Name] = 2;
+        }
+
+        foreach (var stage in set.Stages)
+            if (!state.ContainsKey(stage.Name)) Visit(stage);
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._/-]*$")]
+    private static partial Regex StageName();
+}

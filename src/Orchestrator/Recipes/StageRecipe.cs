@@ -1,0 +1,39 @@
+namespace Orchestrator.Recipes;
+
+/// <summary>
+/// One stage: a base, a list of steps, and (for images) where the result goes.
+/// An image is built by default; a plain stage only when something needs it.
+/// </summary>
+public sealed record StageRecipe(string Name, bool IsImage, ImageSource Base, EquatableArray<Instruction> Instructions, SourceLocation Location)
+{
+    /// <summary>Absolute path of the build context, or null for none (then COPY from the context is an error).</summary>
+    public string? Context { get; init; }
+
+    /// <summary>Platform as <c>os/arch[/variant]</c>, e.g. <c>linux/amd64</c>; null for the default.</summary>
+    public string? Platform { get; init; }
+
+    public string? CacheRepo { get; init; }
+
+    public EquatableArray<string> Destinations { get; init; } = [];
+
+    /// <summary>Local outputs: an OCI layout folder or a <c>.tar</c> docker-archive path.</summary>
+    public EquatableArray<string> Outputs { get; init; } = [];
+
+    /// <summary>Stages that must be built first without being read (ordering only).</summary>
+    public EquatableArray<string> DependsOn { get; init; } = [];
+
+    /// <summary>Where each destination was declared, for error messages; parallel to <see cref="Destinations"/>.</summary>
+    public EquatableArray<SourceLocation> DestinationLocations { get; init; } = [];
+
+    /// <summary>The stage names this stage reads or waits for: its base, COPY --from sources and DependsOn.</summary>
+    public IEnumerable<string> StageDependencies()
+    {
+        if (Base is ImageSource.Stage s) yield return s.Name;
+        foreach (var instruction in Instructions)
+            if (instruction is CopyInstruction { From: ImageSource.Stage from })
+                yield return from.Name;
+        foreach (var d in DependsOn) yield return d;
+    }
+
+    public string Kind => IsImage ? "image" : "stage";
+}
