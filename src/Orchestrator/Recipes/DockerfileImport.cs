@@ -24,7 +24,7 @@ internal static class DockerfileImport
         foreach (var stage in document.Stages)
         {
             var isTarget = ReferenceEquals(stage, targetStage);
-            var builder = book.Register(new RecipeBuilder(names[stage.Name], isTarget, stage.Location, book.BaseDirectory));
+            var builder = book.Register(new RecipeBuilder(names[stage.Name], isTarget, stage.Location, book));
             builder.SetBase(Rename(stage.Base, names), stage.Location);
             builder.SetContext(context);
             builder.SetPlatform(stage.Platform);

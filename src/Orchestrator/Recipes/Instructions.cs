@@ -60,8 +60,12 @@ public sealed record EnvInstruction(EquatableArray<KeyValuePair<string, string>>
     public override string Keyword => "ENV";
 }
 
-/// <summary>A build argument declared inside a stage (Dockerfile <c>ARG</c> after FROM; DSL <c>BuildArg</c>).</summary>
-public sealed record ArgInstruction(string Name, string? Default) : Instruction
+/// <summary>
+/// A build argument declared inside a stage (Dockerfile <c>ARG</c> after FROM; DSL <c>BuildArg</c>).
+/// <see cref="Value"/> is already resolved: the <c>--build-arg</c> value when given, else the declared
+/// default, else null (declared but unset). RUN steps see it as an environment variable.
+/// </summary>
+public sealed record ArgInstruction(string Name, string? Value) : Instruction
 {
     public override string Keyword => "ARG";
 }

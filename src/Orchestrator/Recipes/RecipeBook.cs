@@ -29,11 +29,11 @@ public class RecipeBook
 
     /// <summary>An image: a final stage that is built by default and has destinations.</summary>
     public RecipeBuilder Image(string name, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
-        Register(new RecipeBuilder(name, isImage: true, CallSite.At(file, line, nameof(Image)), BaseDirectory));
+        Register(new RecipeBuilder(name, isImage: true, CallSite.At(file, line, nameof(Image)), this));
 
     /// <summary>An intermediate stage: built only when an image or target needs it.</summary>
     public RecipeBuilder Stage(string name, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
-        Register(new RecipeBuilder(name, isImage: false, CallSite.At(file, line, nameof(Stage)), BaseDirectory));
+        Register(new RecipeBuilder(name, isImage: false, CallSite.At(file, line, nameof(Stage)), this));
 
     /// <summary>
     /// Imports a Dockerfile as an image recipe. The image is named <paramref name="name"/> (default: the

@@ -19,11 +19,11 @@ public sealed class RecipeBuilder
     private string? _platform;
     private string? _cacheRepo;
 
-    private readonly string _baseDirectory;
+    private readonly RecipeBook _book;
 
-    internal RecipeBuilder(string name, bool isImage, SourceLocation location, string baseDirectory)
+    internal RecipeBuilder(string name, bool isImage, SourceLocation location, RecipeBook book)
     {
-        _baseDirectory = baseDirectory;
+        _book = book;
         Name = name;
         IsImage = isImage;
         Location = location;
@@ -135,9 +135,12 @@ public sealed class RecipeBuilder
         return this;
     }
 
-    /// <summary>Declares a stage build argument (Dockerfile <c>ARG</c>): visible to later RUN steps and cache keys.</summary>
+    /// <summary>
+    /// Declares a stage build argument (Dockerfile <c>ARG</c>): its value (<c>--build-arg</c>, else
+    /// <paramref name="defaultValue"/>) is visible to later RUN steps and part of their cache keys.
+    /// </summary>
     public RecipeBuilder BuildArg(string name, string? defaultValue = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
-        Add(new ArgInstruction(name, defaultValue), file, line, nameof(BuildArg));
+        Add(new ArgInstruction(name, _book.BuildArgs.TryGetValue(name, out var given) ? given : defaultValue), file, line, nameof(BuildArg));
 
     public RecipeBuilder CacheRepo(string reference, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
     {
@@ -215,5 +218,5 @@ public sealed class RecipeBuilder
         return builder.Build();
     }
 
-    private string ResolvePath(string path) => Path.GetFullPath(path, _baseDirectory);
+    private string ResolvePath(string path) => Path.GetFullPath(path, _book.BaseDirectory);
 }
