@@ -1,0 +1,116 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Orchestrator.Planning;
+
+namespace Orchestrator.Cli;
+
+/// <summary>The options of <c>dotnet orchestrate [build]</c> and their translation into <see cref="BuildSettings"/>.</summary>
+internal sealed class BuildCommand
+{
+    private readonly Argument<string[]> _arguments = new("script-and-targets")
+    {
+        Description = "The build script (default: build.csx) followed by targets to build (default: every Image).",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    private readonly Option<bool> _plan = new("--plan") { Description = "Print the build graph and stop; nothing is executed." };
+
+    private readonly Option<string> _planFormat = new("--plan-format")
+    {
+        Description = "Format of --plan output.",
+        DefaultValueFactory = _ => "text",
+    };
+
+    private readonly Option<string[]> _buildArgs = new("--build-arg") { Description = "Build argument NAME=VALUE (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+
+    private readonly Option<int> _jobs = new("--jobs", "-j")
+    {
+        Description = "How many stage nodes run at once.",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+    };
+
+    private readonly Option<string> _backend = new("--backend") { Description = "Where stages run.", DefaultValueFactory = _ => "local" };
+
+    private readonly Option<bool> _noPush = new("--no-push") { Description = "Build without pushing to destinations." };
+
+    private readonly Option<string?> _output = new("--output", "-o") { Description = "Also write the image to DIR (OCI layout) or FILE.tar (docker-archive)." };
+
+    private readonly Option<string?> _cacheRepo = new("--cache-repo") { Description = "Registry repository for cached layers and stages (overrides the recipes')." };
+
+    private readonly Option<bool> _noCache = new("--no-cache") { Description = "Do not look up or reuse cached results (script cache included)." };
+
+    private readonly Option<string?> _cacheDir = new("--cache-dir") { Description = "Local cache folder (default: $XDG_CACHE_HOME/orchestrator)." };
+
+    private readonly Option<string[]> _insecure = new("--insecure-registry") { Description = "Use plain HTTP for this registry host[:port] (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+
+    private readonly Option<string> _progress = new("--progress") { Description = "Progress output.", DefaultValueFactory = _ => "auto" };
+
+    private readonly Option<bool> _verbose = new("--verbose", "-v") { Description = "More detail: every line of step output, timings." };
+
+    public BuildCommand()
+    {
+        _planFormat.AcceptOnlyFromAmong("text", "json", "dot", "mermaid");
+        _backend.AcceptOnlyFromAmong("local", "kubernetes");
+        _progress.AcceptOnlyFromAmong("auto", "plain", "json");
+        _buildArgs.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens.Where(t => !t.Value.Contains('=')))
+                result.AddError($"--build-arg '{token.Value}' must be NAME=VALUE");
+        });
+        _jobs.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1) result.AddError("--jobs must be at least 1");
+        });
+    }
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(_arguments);
+        foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _noCache, _cacheDir, _insecure, _progress, _verbose })
+            command.Options.Add(option);
+    }
+
+    public BuildSettings Read(ParseResult result)
+    {
+        var positional = (result.GetValue(_arguments) ?? []).ToList();
+        var script = "build.csx";
+        if (positional.Count > 0 && LooksLikeScript(positional[0]))
+        {
+            script = positional[0];
+            positional.RemoveAt(0);
+        }
+
+        return new BuildSettings
+        {
+            ScriptPath = script,
+            Targets = positional,
+            PlanOnly = result.GetValue(_plan),
+            PlanFormat = Enum.Parse<PlanFormat>(result.GetValue(_planFormat)!, ignoreCase: true),
+            BuildArgs = ParseBuildArgs(result.GetValue(_buildArgs) ?? []),
+            Jobs = result.GetValue(_jobs),
+            Backend = result.GetValue(_backend)!,
+            NoPush = result.GetValue(_noPush),
+            Output = result.GetValue(_output),
+            CacheRepo = result.GetValue(_cacheRepo),
+            NoCache = result.GetValue(_noCache),
+            CacheDirectory = result.GetValue(_cacheDir),
+            InsecureRegistries = result.GetValue(_insecure) ?? [],
+            Progress = result.GetValue(_progress)!,
+            Verbose = result.GetValue(_verbose),
+        };
+    }
+
+    private static bool LooksLikeScript(string value) =>
+        value.EndsWith(".csx", StringComparison.OrdinalIgnoreCase) || File.Exists(value) || value.Contains('/');
+
+    private static Dictionary<string, string> ParseBuildArgs(IEnumerable<string> values)
+    {
+        var args = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var value in values)
+        {
+            var equals = value.IndexOf('=');
+            args[value[..equals]] = value[(equals + 1)..];
+        }
+        return args;
+    }
+}

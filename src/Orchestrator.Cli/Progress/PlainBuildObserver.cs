@@ -1,0 +1,34 @@
+using Orchestrator.Planning;
+
+namespace Orchestrator.Cli.Progress;
+
+/// <summary>One line per event, prefixed with the node name: for logs and CI.</summary>
+internal sealed class PlainBuildObserver(TextWriter output, bool verbose) : IBuildObserver
+{
+    private readonly object _gate = new();
+
+    public void OnNodeStarted(string node) => Write(node, "started");
+
+    public void OnStepStarted(string node, int index, int count, string description) => Write(node, $"step {index}/{count}: {description}");
+
+    public void OnNodeOutput(string node, string line) => Write(node, line);
+
+    public void OnNodeCompleted(string node, StageResult result, TimeSpan elapsed)
+    {
+        var how = result.FromCache ? "cached" : $"done in {elapsed.TotalSeconds:0.0}s";
+        Write(node, result.ManifestDigest is null ? how : $"{how} · {result.ManifestDigest}");
+        foreach (var place in result.Published) Write(node, "→ " + place);
+    }
+
+    public void OnNodeFailed(string node, Exception error, TimeSpan elapsed) => Write(node, $"FAILED after {elapsed.TotalSeconds:0.0}s");
+
+    public void OnNodeSkipped(string node, string reason)
+    {
+        if (verbose) Write(node, "skipped: " + reason);
+    }
+
+    private void Write(string node, string message)
+    {
+        lock (_gate) output.WriteLine($"[{node}] {message}");
+    }
+}

@@ -1,0 +1,25 @@
+namespace Orchestrator.Planning;
+
+/// <summary>Receives progress from the scheduler and executors; front ends render it (live, plain or JSON).</summary>
+public interface IBuildObserver
+{
+    void OnNodeStarted(string node) { }
+
+    /// <summary>A step within the node began (1-based index of <paramref name="count"/>).</summary>
+    void OnStepStarted(string node, int index, int count, string description) { }
+
+    void OnNodeOutput(string node, string line) { }
+
+    void OnNodeCompleted(string node, StageResult result, TimeSpan elapsed) { }
+
+    void OnNodeFailed(string node, Exception error, TimeSpan elapsed) { }
+
+    /// <summary>The node will not run because a dependency failed or the build was cancelled.</summary>
+    void OnNodeSkipped(string node, string reason) { }
+}
+
+/// <summary>An observer that ignores everything.</summary>
+public sealed class NullBuildObserver : IBuildObserver
+{
+    public static NullBuildObserver Instance { get; } = new();
+}
