@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 namespace Orchestrator.Oci;
 
 /// <summary>A content digest, <c>sha256:&lt;hex&gt;</c>. The one home for computing and parsing digests.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(DigestJsonConverter))]
 public readonly partial record struct Digest(string Algorithm, string Hex)
 {
     public static Digest Parse(string value) =>

@@ -21,7 +21,33 @@ public sealed partial record ImageReference(string Registry, string Repository, 
 
     public ImageReference WithTag(string tag) => this with { Tag = tag, Digest = null };
 
-    public ImageReference WithDigest(string digest) => this with { Digest = digest };
+    public ImageReference WithDigest(string digest) =>
+        DigestPattern().IsMatch(digest) && HasValidEncodedLength(digest)
+            ? this with { Digest = digest }
+            : throw new OrchestratorException($"invalid digest '{digest}' for image '{Name}': expected sha256:<64 lowercase hex digits>");
+
+    /// <summary>True for registries reached over plain HTTP by default: <c>localhost</c>, 127.0.0.0/8 and <c>::1</c>.</summary>
+    public bool IsLoopbackRegistry => IsLoopbackHost(Registry);
+
+    /// <summary>The host name of <paramref name="registry"/> without its port (and without IPv6 brackets).</summary>
+    public static string HostWithoutPort(string registry)
+    {
+        if (registry.StartsWith('['))
+        {
+            var close = registry.IndexOf(']');
+            return close > 0 ? registry[1..close] : registry;
+        }
+        var colon = registry.LastIndexOf(':');
+        return colon > 0 ? registry[..colon] : registry;
+    }
+
+    /// <summary>Whether <paramref name="registry"/> (host[:port]) is this machine's loopback interface.</summary>
+    public static bool IsLoopbackHost(string registry)
+    {
+        var host = HostWithoutPort(registry);
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return true;
+        return System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address);
+    }
 
     /// <summary>The repository without tag or digest: <c>docker.io/library/busybox</c>.</summary>
     public string Name => Registry + "/" + Repository;
@@ -49,11 +75,22 @@ public sealed partial record ImageReference(string Registry, string Repository, 
         {
             digest = rest[(at + 1)..];
             rest = rest[..at];
-            if (!DigestPattern().IsMatch(digest))
+            if (!DigestPattern().IsMatch(digest) || !HasValidEncodedLength(digest))
             {
                 error = Fail($"digest '{digest}' must look like sha256:<64 lowercase hex digits>");
                 return false;
             }
+        }
+
+        if (rest.Length == 0)
+        {
+            error = Fail("the repository name is missing before '@'");
+            return false;
+        }
+        if (rest.Any(char.IsWhiteSpace))
+        {
+            error = Fail("it contains white space");
+            return false;
         }
 
         string? tag = null;
@@ -71,6 +108,11 @@ public sealed partial record ImageReference(string Registry, string Repository, 
 
         var registry = DockerHub;
         var slash = rest.IndexOf('/');
+        if (slash == 0)
+        {
+            error = Fail("it starts with '/'; write registry/repository or just repository");
+            return false;
+        }
         if (slash > 0)
         {
             var first = rest[..slash];
@@ -117,7 +159,24 @@ public sealed partial record ImageReference(string Registry, string Repository, 
     [GeneratedRegex("^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")]
     private static partial Regex PathPattern();
 
-    [GeneratedRegex(@"^[\w][\w.-]{0,127}$")]
+    // sha256 and sha512 have a fixed length; other registered algorithms are passed through unchecked.
+    private static bool HasValidEncodedLength(string digest)
+    {
+        var colon = digest.IndexOf(':');
+        var algorithm = digest[..colon];
+        var encoded = digest[(colon + 1)..];
+        return algorithm switch
+        {
+            "sha256" => encoded.Length == 64 && encoded.All(IsLowerHex),
+            "sha512" => encoded.Length == 128 && encoded.All(IsLowerHex),
+            _ => true,
+        };
+    }
+
+    private static bool IsLowerHex(char c) => c is (>= '0' and <= '9') or (>= 'a' and <= 'f');
+
+    // ASCII only: \w would also accept non-ASCII letters, which registries reject.
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
     private static partial Regex TagPattern();
 
     [GeneratedRegex("^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$")]
