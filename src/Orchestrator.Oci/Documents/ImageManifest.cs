@@ -24,5 +24,6 @@ public sealed record ImageManifest(
     public IReadOnlyDictionary<string, string>? Annotations { get; init; }
 
     /// <summary>Config first, then layers: every blob this manifest points at.</summary>
+    [JsonIgnore]
     public IEnumerable<Descriptor> Blobs => Layers.Prepend(Config);
 }
