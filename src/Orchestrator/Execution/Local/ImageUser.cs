@@ -1,0 +1,61 @@
+using System.Globalization;
+using Orchestrator.Layers;
+
+namespace Orchestrator.Execution.Local;
+
+/// <summary>The numeric identity a step runs as, resolved like Docker does from <c>USER</c>.</summary>
+public sealed record ImageUser(int Uid, int Gid, string Home)
+{
+    public static ImageUser Root { get; } = new(0, 0, "/root");
+
+    /// <summary>
+    /// Resolves <c>uid[:gid]</c> or <c>name[:group]</c> through /etc/passwd and /etc/group of the
+    /// layer stack. A numeric uid without a group takes its passwd group, else 0.
+    /// </summary>
+    public static ImageUser Resolve(string? spec, LayerStackView image)
+    {
+        if (string.IsNullOrWhiteSpace(spec)) return Root;
+        var colon = spec.IndexOf(':');
+        var userPart = colon < 0 ? spec : spec[..colon];
+        var groupPart = colon < 0 ? null : spec[(colon + 1)..];
+        var passwd = ReadTable(image, "etc/passwd");
+
+        int uid;
+        int? gid = null;
+        var home = "/";
+        string[]? account;
+        if (int.TryParse(userPart, NumberStyles.None, CultureInfo.InvariantCulture, out uid))
+        {
+            account = passwd.FirstOrDefault(f => f.Length >= 6 && f[2] == userPart);
+        }
+        else
+        {
+            account = passwd.FirstOrDefault(f => f.Length >= 6 && f[0] == userPart)
+                ?? throw new OrchestratorException($"USER '{spec}': no user '{userPart}' in the image's /etc/passwd. Create it in an earlier RUN step (e.g. adduser) or use a numeric uid.");
+            uid = int.Parse(account[2], CultureInfo.InvariantCulture);
+        }
+        if (account is not null)
+        {
+            gid = int.TryParse(account[3], NumberStyles.None, CultureInfo.InvariantCulture, out var primary) ? primary : null;
+            home = account[5].Length > 0 ? account[5] : "/";
+        }
+        if (groupPart is not null)
+        {
+            if (int.TryParse(groupPart, NumberStyles.None, CultureInfo.InvariantCulture, out var numeric)) gid = numeric;
+            else
+            {
+                var group = ReadTable(image, "etc/group").FirstOrDefault(f => f.Length >= 3 && f[0] == groupPart)
+                    ?? throw new OrchestratorException($"USER '{spec}': no group '{groupPart}' in the image's /etc/group. Create it in an earlier RUN step (e.g. addgroup) or use a numeric gid.");
+                gid = int.Parse(group[2], CultureInfo.InvariantCulture);
+            }
+        }
+        return new ImageUser(uid, gid ?? 0, uid == 0 ? "/root" : home);
+    }
+
+    private static List<string[]> ReadTable(LayerStackView image, string path)
+    {
+        var file = image.Resolve(path);
+        if (file is null || !File.Exists(file)) return [];
+        return File.ReadLines(file).Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.Split(':')).ToList();
+    }
+}

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Text;
+using Orchestrator.Layers;
+
+namespace Orchestrator.Execution.Local;
+
+/// <summary>
+/// Runs a step on stacked layer folders with overlayfs, using util-linux <c>unshare</c> (no
+/// daemon, no setuid helper). Unprivileged callers get user+mount+pid namespaces with themselves
+/// mapped to root (Linux ≥ 5.11 allows overlay mounts there); a root caller skips the user
+/// namespace, so every uid of the image stays real. The overlay is mounted with <c>userxattr</c>
+/// in both cases, matching how the layer store writes opaque markers.
+/// Mount points the step needs (/proc, /dev, /etc/resolv.conf, /etc/hosts, secrets, cache mounts)
+/// come from an extra top lower layer made per run, so creating them never touches the upper
+/// folder: the upper folder after the run holds only what the command changed.
+/// Everything lives in a private mount namespace, so killing the process tree removes every mount;
+/// the per-run folder is deleted in all cases.
+/// </summary>
+public sealed class OverlaySandbox : ISandbox
+{
+    /// <summary>Exit code and stderr prefix the setup script uses to tell its own failures from the command's.</summary>
+    internal const int SetupFailureExitCode = 125;
+    internal const string SetupFailurePrefix = "orchestrator-sandbox: ";
+
+    private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    private readonly bool _privileged = Libc.GetEffectiveUserId() == 0;
+
+    public async Task<int> RunAsync(SandboxRequest request, Action<SandboxOutputLine> onOutput, CancellationToken cancellationToken)
+    {
+        if (request.Command.Count == 0) throw new OrchestratorException("RUN has no command to execute.");
+        var upper = Path.GetFullPath(request.UpperFolder);
+        Directory.CreateDirectory(upper);
+        var layers = request.Layers.Select(Path.GetFullPath).ToList();
+        var image = new LayerStackView(Enumerable.Reverse(layers).ToList());
+        var user = ImageUser.Resolve(request.User, image);
+        if (!_privileged && (user.Uid != 0 || user.Gid != 0))
+            throw new OrchestratorException($"USER '{request.User}' ({user.Uid}:{user.Gid}): running a step as a non-root user needs the build to run as root; an unprivileged build maps only its own user (to root) inside the sandbox. Run the step as root, or run the builder as root.");
+
+        // The run folder sits next to the upper folder: overlay needs its work folder on the same filesystem.
+        var run = Path.Combine(Path.GetDirectoryName(upper)!, $".sandbox-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(run);
+        try
+        {
+            var mounts = new MountPlan(request, image);
+            mounts.CreatePlaceholders(Path.Combine(run, "mountpoints"));
+            Directory.CreateDirectory(Path.Combine(run, "work"));
+            Directory.CreateDirectory(Path.Combine(run, "root"));
+            Directory.CreateDirectory(Path.Combine(run, "l"));
+            for (var i = 0; i < layers.Count; i++)
+                File.CreateSymbolicLink(Path.Combine(run, "l", i.ToString(System.Globalization.CultureInfo.InvariantCulture)), layers[i]);
+
+            var script = Path.Combine(run, "setup.sh");
+            await File.WriteAllTextAsync(script, BuildScript(request, layers.Count, upper, run, user, mounts), cancellationToken).ConfigureAwait(false);
+            return await RunProcessAsync(script, request.Network, onOutput, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            FolderDeleter.Delete(run);
+        }
+    }
+
+    private string BuildScript(SandboxRequest request, int layerCount, string upper, string run, ImageUser user, MountPlan mounts)
+    {
+        static string Q(string s) => ShellQuote.Quote(s);
+        var lower = new StringBuilder("mountpoints");
+        for (var i = layerCount - 1; i >= 0; i--) lower.Append(":l/").Append(i);
+        var s = new StringBuilder();
+        s.AppendLine("set -u");
+        s.AppendLine($"fail() {{ echo \"{SetupFailurePrefix}$1\" >&2; exit {SetupFailureExitCode}; }}");
+        s.AppendLine($"cd {Q(run)} || fail 'cannot enter the run folder'");
+        // Relative lowerdir names keep the option string short however deep the cache folder is.
+        s.AppendLine($"mount -t overlay overlay -o {Q($"lowerdir={lower},upperdir={upper},workdir=work,userxattr")} root || fail 'mounting the overlay failed (needs Linux 5.11+ for unprivileged overlay)'");
+        s.AppendLine("mount -t proc proc root/proc || fail 'mounting /proc failed'");
+        s.AppendLine("mount -t tmpfs -o mode=755,nosuid,noexec tmpfs root/dev || fail 'mounting /dev failed'");
+        s.AppendLine("for d in null zero full random urandom tty; do : > root/dev/$d && mount --bind /dev/$d root/dev/$d || fail \"binding /dev/$d failed\"; done");
+        s.AppendLine("ln -s /proc/self/fd root/dev/fd; ln -s /proc/self/fd/0 root/dev/stdin; ln -s /proc/self/fd/1 root/dev/stdout; ln -s /proc/self/fd/2 root/dev/stderr");
+        s.AppendLine("mkdir root/dev/shm root/dev/pts && mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs root/dev/shm || fail 'mounting /dev/shm failed'");
+        foreach (var (host, target, readOnly) in mounts.Binds)
+        {
+            var options = readOnly ? "bind,ro" : "bind";
+            s.AppendLine($"mount -o {options} {Q(host)} {Q("root" + target)} || fail {Q($"binding {target} failed")}");
+        }
+        if (!request.Network) s.AppendLine("ip link set lo up 2>/dev/null || true");
+        var workdir = "/" + LayerPath.Normalize(request.WorkingDirectory.TrimStart('/'), "WORKDIR " + request.WorkingDirectory);
+        s.AppendLine($"mkdir -p {Q("root" + workdir)} || fail {Q($"creating WORKDIR {workdir} failed")}");
+
+        var environment = new Dictionary<string, string>(request.Environment, StringComparer.Ordinal);
+        environment.TryAdd("PATH", DefaultPath);
+        environment.TryAdd("HOME", user.Home);
+        var exec = new StringBuilder("exec env -i");
+        foreach (var (key, value) in environment.OrderBy(e => e.Key, StringComparer.Ordinal)) exec.Append(' ').Append(Q(key + "=" + value));
+        exec.Append(" unshare --root=root --wd=").Append(Q(workdir));
+        if (_privileged) exec.Append($" --setuid={user.Uid} --setgid={user.Gid}");
+        exec.Append(" --");
+        foreach (var arg in request.Command) exec.Append(' ').Append(Q(arg));
+        s.AppendLine(exec.ToString());
+        return s.ToString();
+    }
+
+    private async Task<int> RunProcessAsync(string script, bool network, Action<SandboxOutputLine> onOutput, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("unshare")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        if (!_privileged)
+        {
+            start.ArgumentList.Add("--user");
+            start.ArgumentList.Add("--map-root-user");
+        }
+        foreach (var arg in new[] { "--mount", "--pid", "--fork", "--kill-child" }) start.ArgumentList.Add(arg);
+        if (!network) start.ArgumentList.Add("--net");
+        start.ArgumentList.Add("/bin/sh");
+        start.ArgumentList.Add(script);
+
+        using var process = Process.Start(start) ?? throw new OrchestratorException("could not start 'unshare' (util-linux); install util-linux.");
+        process.StandardInput.Close();
+        string? setupFailure = null;
+        void Forward(SandboxStream stream, string line)
+        {
+            if (stream == SandboxStream.Stderr && line.StartsWith(SetupFailurePrefix, StringComparison.Ordinal)) setupFailure = line[SetupFailurePrefix.Length..];
+            onOutput(new SandboxOutputLine(stream, line));
+        }
+        var stdout = PumpAsync(process.StandardOutput, SandboxStream.Stdout, Forward);
+        var stderr = PumpAsync(process.StandardError, SandboxStream.Stderr, Forward);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The pid namespace dies with its first process (--kill-child), taking every mount with it.
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
+            throw;
+        }
+        await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
+        if (process.ExitCode == SetupFailureExitCode && setupFailure is not null)
+            throw new OrchestratorException($"the step sandbox could not be set up: {setupFailure}.");
+        return process.ExitCode;
+    }
+
+    private static async Task PumpAsync(StreamReader reader, SandboxStream stream, Action<SandboxStream, string> forward)
+    {
+        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line) forward(stream, line);
+    }
+}

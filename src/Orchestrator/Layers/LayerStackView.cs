@@ -1,0 +1,43 @@
+namespace Orchestrator.Layers;
+
+/// <summary>
+/// Read-only lookup through stacked layer folders as overlayfs would present them, without
+/// mounting: the top-most layer holding a path wins; a whiteout device or a non-directory on the
+/// way hides it; an opaque directory hides everything below it in lower layers.
+/// </summary>
+public sealed class LayerStackView
+{
+    private readonly IReadOnlyList<string> _layersTopFirst;
+
+    /// <param name="layersTopFirst">Layer folders, the top-most (last applied) first.</param>
+    public LayerStackView(IReadOnlyList<string> layersTopFirst) => _layersTopFirst = layersTopFirst;
+
+    /// <summary>Host path of the entry visible at <paramref name="relativePath"/>, or null when absent or hidden.</summary>
+    public string? Resolve(string relativePath)
+    {
+        var parts = relativePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var layer in _layersTopFirst)
+        {
+            var current = layer;
+            var stopBelow = false;
+            for (var i = 0; i < parts.Length; i++)
+            {
+                current = Path.Combine(current, parts[i]);
+                var status = Libc.LinkStatus(current);
+                if (status is null) break;
+                if (FileKind.IsWhiteoutDevice(status.Value)) return null;
+                if (i == parts.Length - 1) return current;
+                if (!FileKind.IsDirectory(status.Value)) return null;
+                if (IsOpaque(current)) stopBelow = true;
+            }
+            if (stopBelow) return null;
+        }
+        return null;
+    }
+
+    internal static bool IsOpaque(string directory)
+    {
+        var value = Libc.GetXattr(directory, LayerMarkers.UserOpaqueXattr) ?? Libc.GetXattr(directory, LayerMarkers.TrustedOpaqueXattr);
+        return value is [(byte)'y'];
+    }
+}

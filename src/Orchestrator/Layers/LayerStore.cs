@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using Orchestrator.Oci;
+
+namespace Orchestrator.Layers;
+
+/// <summary>
+/// Content-addressed extracted layers: <c>&lt;cacheDir&gt;/layers/sha256/&lt;diffID hex&gt;/</c>, each
+/// extracted once and reused by every later build. A folder appears only complete: extraction
+/// goes to <c>layers/tmp/</c> and is renamed into place (rename is atomic on one filesystem);
+/// when another process got there first, the rename fails and our copy is discarded.
+/// Whiteouts are stored as overlayfs markers (<see cref="WhiteoutMode.OverlayMarkers"/>) so the
+/// folders stack directly as lowerdirs.
+/// </summary>
+public sealed class LayerStore
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _inFlight = new(StringComparer.Ordinal);
+    private readonly Action<string>? _onNote;
+
+    public LayerStore(string cacheDirectory, Action<string>? onNote = null)
+    {
+        CacheDirectory = Path.GetFullPath(cacheDirectory);
+        _onNote = onNote;
+    }
+
+    public string CacheDirectory { get; }
+
+    public string LayersDirectory => Path.Combine(CacheDirectory, "layers", "sha256");
+
+    private string TempDirectory => Path.Combine(CacheDirectory, "layers", "tmp");
+
+    public string PathFor(Digest diffId) => Path.Combine(LayersDirectory, diffId.Hex);
+
+    public bool Contains(Digest diffId) => Directory.Exists(PathFor(diffId));
+
+    /// <summary>
+    /// Folder of the extracted layer, extracting it first when missing.
+    /// <paramref name="openBlob"/> is only called on a miss; the blob's diffID is verified.
+    /// </summary>
+    /// <param name="lowerDiffIds">diffIDs of the layers below (bottom first), for hardlinks into lower content.</param>
+    public Task<string> GetOrExtractAsync(Digest diffId, Func<CancellationToken, Task<Stream>> openBlob, IReadOnlyList<Digest>? lowerDiffIds = null, CancellationToken cancellationToken = default)
+    {
+        var final = PathFor(diffId);
+        if (Directory.Exists(final)) return Task.FromResult(final);
+        // One extraction per layer within this process; other processes are handled by the rename race.
+        var lazy = _inFlight.GetOrAdd(diffId.Hex, _ => new Lazy<Task<string>>(() => ExtractAsync(diffId, openBlob, lowerDiffIds ?? [], cancellationToken)));
+        return AwaitAndForget(diffId.Hex, lazy);
+    }
+
+    private async Task<string> AwaitAndForget(string key, Lazy<Task<string>> lazy)
+    {
+        try
+        {
+            return await lazy.Value.ConfigureAwait(false);
+        }
+        finally
+        {
+            _inFlight.TryRemove(new KeyValuePair<string, Lazy<Task<string>>>(key, lazy));
+        }
+    }
+
+    private async Task<string> ExtractAsync(Digest diffId, Func<CancellationToken, Task<Stream>> openBlob, IReadOnlyList<Digest> lowerDiffIds, CancellationToken cancellationToken)
+    {
+        var final = PathFor(diffId);
+        Directory.CreateDirectory(LayersDirectory);
+        Directory.CreateDirectory(TempDirectory);
+        var temp = Path.Combine(TempDirectory, $"{diffId.Hex}.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        try
+        {
+            var options = new LayerExtractionOptions
+            {
+                Whiteouts = WhiteoutMode.OverlayMarkers,
+                LowerLayers = lowerDiffIds.Reverse().Select(PathFor).Where(Directory.Exists).ToList(),
+                OnNote = _onNote,
+                Label = diffId.ToString(),
+            };
+            LayerExtractionResult result;
+            var blob = await openBlob(cancellationToken).ConfigureAwait(false);
+            await using (blob.ConfigureAwait(false))
+                result = await new LayerExtractor(options).ExtractAsync(blob, temp, cancellationToken).ConfigureAwait(false);
+            if (result.DiffId != diffId)
+                throw new OrchestratorException($"layer {diffId}: the blob's uncompressed content has digest {result.DiffId}, not the expected diffID. The blob is corrupt or the image config does not match it; pull the image again.");
+            try
+            {
+                Directory.Move(temp, final);
+            }
+            catch (IOException) when (Directory.Exists(final))
+            {
+                // Another process finished the same layer first; its copy is as good as ours.
+                FolderDeleter.Delete(temp);
+            }
+            return final;
+        }
+        catch
+        {
+            FolderDeleter.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Removes leftovers of extractions that were killed mid-way (safe to call at startup).</summary>
+    public void RemoveStaleTemporaryFolders(TimeSpan olderThan)
+    {
+        if (!Directory.Exists(TempDirectory)) return;
+        foreach (var folder in Directory.EnumerateDirectories(TempDirectory))
+            if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(folder) > olderThan)
+                FolderDeleter.Delete(folder);
+    }
+}
