@@ -33,7 +33,7 @@ internal sealed class ScriptLoadContext : AssemblyLoadContext
     protected override Assembly? Load(AssemblyName assemblyName)
     {
         var name = assemblyName.Name ?? "";
-        if (_references.TryGetValue(name, out var path)) return LoadFromAssemblyPath(path);
+        if (_references.TryGetValue(name, out var path)) return LoadCopy(path);
 
         var fromHost = LoadFromHost(assemblyName);
         if (fromHost is not null) return fromHost;
@@ -41,9 +41,19 @@ internal sealed class ScriptLoadContext : AssemblyLoadContext
         foreach (var directory in _referenceDirectories)
         {
             var candidate = Path.Combine(directory, name + ".dll");
-            if (File.Exists(candidate)) return LoadFromAssemblyPath(candidate);
+            if (File.Exists(candidate)) return LoadCopy(candidate);
         }
         return null;
+    }
+
+    /// <summary>
+    /// Loads from the file's bytes, not its path: the runtime caches images by path, so an assembly rebuilt
+    /// in place between two evaluations in one process would otherwise be read through the stale mapping.
+    /// </summary>
+    private Assembly LoadCopy(string path)
+    {
+        using var stream = new MemoryStream(File.ReadAllBytes(path), writable: false);
+        return LoadFromStream(stream);
     }
 
     private Assembly? LoadFromHost(AssemblyName assemblyName)
