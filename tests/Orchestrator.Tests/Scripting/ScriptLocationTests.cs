@@ -1,0 +1,111 @@
+using Orchestrator.Recipes;
+using Orchestrator.Scripting;
+
+namespace Orchestrator.Tests.Scripting;
+
+/// <summary>
+/// Recipe errors must point into the user's .csx — through caller-info parameters and, for
+/// <c>params</c> methods, through stack frames of the compiled script — on a fresh compile and when
+/// the script comes from the cache.
+/// </summary>
+[Collection(ScriptingCollection.Name)]
+public sealed class ScriptLocationTests : IDisposable
+{
+    private readonly ScriptFolder _folder = new();
+    private readonly ScriptHost _host = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    private async Task<(RecipeException Fresh, RecipeException Cached)> BuildTwiceAsync(string script)
+    {
+        var options = new ScriptHostOptions { CacheDirectory = _folder.CacheDirectory };
+        var fresh = await _host.EvaluateAsync(script, options, CancellationToken.None);
+        var cached = await _host.EvaluateAsync(script, options, CancellationToken.None);
+        Assert.False(fresh.FromCache);
+        Assert.True(cached.FromCache);
+        return (Assert.Throws<RecipeException>(() => fresh.Globals.Build()), Assert.Throws<RecipeException>(() => cached.Globals.Build()));
+    }
+
+    [Fact]
+    public async Task Caller_info_locations_point_at_the_script_line()
+    {
+        var script = _folder.Write("build.csx", """
+            // an image with an empty RUN
+            var registry = "registry.example.com";
+            Image("x").From("busybox").Run("").Destination($"{registry}/x:1");
+            """);
+
+        var (fresh, cached) = await BuildTwiceAsync(script);
+
+        foreach (var error in new[] { fresh, cached })
+        {
+            var location = Assert.Single(error.Errors).Location;
+            Assert.Equal((script, 3), (location.File, location.Line));
+            Assert.StartsWith($"{script}(3,28): error: ", error.Message);
+        }
+    }
+
+    [Fact]
+    public async Task Params_methods_get_the_script_line_from_the_stack()
+    {
+        var script = _folder.Write("build.csx", """
+            var registry = "registry.example.com";
+
+            // the stack of the compiled script carries this line
+            Image("x").From("busybox").Destination("Not A Valid Reference!", $"{registry}/x:1");
+            """);
+
+        var (fresh, cached) = await BuildTwiceAsync(script);
+
+        foreach (var error in new[] { fresh, cached })
+        {
+            var location = Assert.Single(error.Errors).Location;
+            Assert.Equal((script, 4), (location.File, location.Line));
+            Assert.StartsWith($"{script}(4,28): error: ", error.Message);
+        }
+    }
+
+    [Fact]
+    public async Task Locations_inside_loaded_files_name_those_files()
+    {
+        var script = _folder.Write("build.csx", """
+            #load "recipes/push.csx"
+            var a = Image("a").From("busybox");
+            var b = Image("b").From("busybox");
+            Push(a, "registry.example.com/shared:1");
+            Push(b, "registry.example.com/shared:1");
+            """);
+        var library = _folder.Write("recipes/push.csx", """
+            // pushes an image
+            RecipeBuilder Push(RecipeBuilder image, string reference) =>
+                image.Destination(reference);
+            """);
+
+        var (fresh, cached) = await BuildTwiceAsync(script);
+
+        foreach (var error in new[] { fresh, cached })
+        {
+            var location = Assert.Single(error.Errors).Location;
+            Assert.Equal((library, 3), (location.File, location.Line));
+            Assert.Contains("both push to", error.Message);
+        }
+    }
+
+    [Fact]
+    public async Task Target_locations_point_at_the_script_line()
+    {
+        var script = _folder.Write("build.csx", """
+            var api = Image("api").From("busybox").Destination("registry.example.com/api:1");
+            var tools = Stage("tools").From("busybox");
+            Target("api", api, tools);
+            """);
+
+        var (fresh, cached) = await BuildTwiceAsync(script);
+
+        foreach (var error in new[] { fresh, cached })
+        {
+            var location = Assert.Single(error.Errors).Location;
+            Assert.Equal((script, 3), (location.File, location.Line));
+        }
+    }
+}
