@@ -1,0 +1,141 @@
+using System.Text.RegularExpressions;
+using Orchestrator.Recipes;
+
+namespace Orchestrator.Dockerfiles;
+
+/// <summary>
+/// Splits Dockerfile text into logical lines the way BuildKit's parser does: parser directives only at the
+/// very top, whole-line comments dropped (also inside continuations), the escape character at the end of a
+/// line joins it with the next, empty continuation lines skipped, and here-documents read for RUN/COPY/ADD.
+/// </summary>
+internal sealed partial class DockerfileReader
+{
+    private readonly string _path;
+    private readonly string[] _lines;
+    private int _next;
+
+    private DockerfileReader(string text, string path)
+    {
+        _path = path;
+        if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
+        _lines = text.Replace("\r\n", "\n").Split('\n');
+        if (_lines.Length > 0 && _lines[^1].Length == 0) _lines = _lines[..^1];
+    }
+
+    public char Escape { get; private set; } = '\\';
+
+    public string? Syntax { get; private set; }
+
+    public static (IReadOnlyList<LogicalLine> Lines, char Escape, string? Syntax) Read(string text, string path)
+    {
+        var reader = new DockerfileReader(text, path);
+        reader.ReadDirectives();
+        var lines = new List<LogicalLine>();
+        while (reader.ReadInstruction() is { } line) lines.Add(line);
+        return (lines, reader.Escape, reader.Syntax);
+    }
+
+    private void ReadDirectives()
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        while (_next < _lines.Length)
+        {
+            var match = Directive().Match(_lines[_next]);
+            if (!match.Success) return;
+            var name = match.Groups[1].Value.ToLowerInvariant();
+            var value = match.Groups[2].Value;
+            if (name is not ("escape" or "syntax" or "check")) return; // an ordinary comment ends the directives
+            if (!seen.Add(name)) throw Error(_next + 1, "directive", $"parser directive '{name}' is given twice; keep one");
+            if (name == "escape")
+            {
+                if (value is not ("\\" or "`"))
+                    throw Error(_next + 1, "directive", $"invalid escape character '{value}': use '\\' or '`'");
+                Escape = value[0];
+            }
+            else if (name == "syntax")
+            {
+                Syntax = value;
+            }
+            _next++;
+        }
+    }
+
+    private LogicalLine? ReadInstruction()
+    {
+        while (_next < _lines.Length)
+        {
+            var raw = _lines[_next++];
+            var start = _next;
+            var trimmed = raw.TrimStart();
+            if (trimmed.Length == 0 || trimmed[0] == '#') continue;
+
+            var (text, continues) = TrimContinuation(trimmed);
+            while (continues && _next < _lines.Length)
+            {
+                var next = _lines[_next++];
+                var nextTrimmed = next.TrimStart();
+                if (nextTrimmed.StartsWith('#')) continue; // Docker drops comment lines inside a continuation
+                if (nextTrimmed.Length == 0) continue;     // and empty continuation lines
+                (var more, continues) = TrimContinuation(next);
+                text += more;
+            }
+
+            text = text.Trim();
+            if (text.Length == 0) continue;
+            var split = Whitespace().Match(text);
+            var keyword = (split.Success ? text[..split.Index] : text).ToUpperInvariant();
+            var arguments = split.Success ? text[(split.Index + split.Length)..] : "";
+            var heredocs = keyword is "RUN" or "COPY" or "ADD" ? ReadHeredocs(start, keyword, arguments) : [];
+            return new LogicalLine(start, keyword, arguments, heredocs);
+        }
+        return null;
+    }
+
+    private List<Heredoc> ReadHeredocs(int line, string keyword, string arguments)
+    {
+        var heredocs = new List<Heredoc>();
+        foreach (Match match in HeredocMarker().Matches(arguments))
+        {
+            var stripTabs = match.Groups["dash"].Success && match.Groups["dash"].Length > 0;
+            var quoted = match.Groups["quote"].Length > 0;
+            var name = match.Groups["name"].Value;
+            var content = new System.Text.StringBuilder();
+            var closed = false;
+            while (_next < _lines.Length)
+            {
+                var body = _lines[_next++];
+                if (stripTabs) body = body.TrimStart('\t');
+                if (body == name)
+                {
+                    closed = true;
+                    break;
+                }
+                content.Append(body).Append('\n');
+            }
+            if (!closed)
+                throw Error(line, keyword, $"here-document '<<{name}' is not closed: add a line with just '{name}'");
+            heredocs.Add(new Heredoc(name, content.ToString(), !quoted));
+        }
+        return heredocs;
+    }
+
+    private (string Text, bool Continues) TrimContinuation(string line)
+    {
+        var end = line.Length;
+        while (end > 0 && line[end - 1] is ' ' or '\t') end--;
+        if (end > 0 && line[end - 1] == Escape) return (line[..(end - 1)], true);
+        return (line, false);
+    }
+
+    private RecipeException Error(int line, string keyword, string message) =>
+        new([new RecipeError(new SourceLocation(_path, line, keyword), message)]);
+
+    [GeneratedRegex(@"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")]
+    private static partial Regex Directive();
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+
+    [GeneratedRegex(@"(?<!<)<<(?<dash>-?)(?<quote>[""']?)(?<name>[A-Za-z_][A-Za-z0-9_]*)\k<quote>")]
+    private static partial Regex HeredocMarker();
+}

@@ -1,0 +1,7 @@
+ARG REGISTRY=docker.io/library
+ARG BASE_TAG=3.20
+ARG UNUSED
+FROM ${REGISTRY}/alpine:${BASE_TAG}
+ARG BASE_TAG
+RUN echo "built on $BASE_TAG"
+LABEL base.tag=$BASE_TAG
