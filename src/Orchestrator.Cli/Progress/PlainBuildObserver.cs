@@ -17,7 +17,6 @@ internal sealed class PlainBuildObserver(TextWriter output, bool verbose) : IBui
     {
         var how = result.FromCache ? "cached" : $"done in {elapsed.TotalSeconds:0.0}s";
         Write(node, result.ManifestDigest is null ? how : $"{how} · {result.ManifestDigest}");
-        foreach (var place in result.Published) Write(node, "→ " + place);
     }
 
     public void OnNodeFailed(string node, Exception error, TimeSpan elapsed) => Write(node, $"FAILED after {elapsed.TotalSeconds:0.0}s");

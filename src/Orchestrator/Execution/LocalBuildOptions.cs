@@ -1,0 +1,29 @@
+using Orchestrator.Layers;
+using Orchestrator.Oci.Registry;
+
+namespace Orchestrator.Execution;
+
+/// <summary>Settings of the local userspace builder for one run.</summary>
+public sealed record LocalBuildOptions
+{
+    /// <summary>Root of the local cache: blobs, extracted layers, cache mounts, temporary folders.</summary>
+    public required string CacheDirectory { get; init; }
+
+    public RegistryClientOptions Registry { get; init; } = RegistryClientOptions.FromEnvironment();
+
+    public LayerWriterOptions Layers { get; init; } = new();
+
+    /// <summary>Pushes to the recipes' destinations when true (<c>--no-push</c> turns it off).</summary>
+    public bool Push { get; init; } = true;
+
+    /// <summary>Secret files by id (<c>--secret id=npmrc,src=~/.npmrc</c>); mounted only into the RUN steps that ask.</summary>
+    public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Time recorded in image config and history (the layers' own times follow <see cref="LayerWriterOptions.Timestamps"/>).</summary>
+    public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+
+    public string TemporaryDirectory => Path.Combine(CacheDirectory, "tmp");
+
+    /// <summary>The default cache root: <c>$XDG_CACHE_HOME/orchestrator</c>, else <c>~/.cache/orchestrator</c>.</summary>
+    public static string DefaultCacheDirectory => Oci.Storage.LocalBlobStore.DefaultRoot;
+}

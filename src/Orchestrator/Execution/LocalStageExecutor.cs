@@ -1,0 +1,431 @@
+using System.Globalization;
+using Orchestrator.Execution.Local;
+using Orchestrator.Layers;
+using Orchestrator.Oci;
+using Orchestrator.Oci.Documents;
+using Orchestrator.Oci.Images;
+using Orchestrator.Oci.Registry;
+using Orchestrator.Oci.Storage;
+using Orchestrator.Planning;
+using Orchestrator.Recipes;
+
+using System.Runtime.Versioning;
+
+namespace Orchestrator.Execution;
+
+/// <summary>
+/// Builds a stage on this machine with no daemon: the base comes from a registry, an earlier stage
+/// or scratch; its layers are extracted once into the layer store; RUN steps execute in the sandbox
+/// on the stacked layer folders and the overlay upper folder becomes the step's layer; COPY/ADD
+/// stage files into a folder that becomes a layer; metadata steps only change the config.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class LocalStageExecutor : IStageExecutor, IDisposable
+{
+    private const int FailureTailLines = 20;
+
+    private readonly LocalBuildOptions _options;
+    private readonly ISandbox _sandbox;
+    private readonly LayerStore _layers;
+    private readonly LocalBlobStore _blobs;
+    private readonly RegistryClientPool _registries;
+    private readonly LayerWriter _writer;
+
+    public LocalStageExecutor(LocalBuildOptions options, ISandbox? sandbox = null)
+    {
+        _options = options;
+        _sandbox = sandbox ?? new OverlaySandbox();
+        _layers = new LayerStore(options.CacheDirectory);
+        _blobs = new LocalBlobStore(options.CacheDirectory);
+        _registries = new RegistryClientPool(options.Registry);
+        _writer = new LayerWriter(options.Layers);
+    }
+
+    public void Dispose() => _registries.Dispose();
+
+    public async Task<StageResult> ExecuteAsync(StageJob job, CancellationToken cancellationToken)
+    {
+        var stage = job.Node.Stage;
+        var work = Directory.CreateDirectory(Path.Combine(_options.TemporaryDirectory, $"stage-{Guid.NewGuid():N}")).FullName;
+        try
+        {
+            var image = await ResolveAsync(stage.Base, stage.Platform, job, cancellationToken).ConfigureAwait(false);
+            var build = new StageBuild(this, job, work, image);
+            for (var i = 0; i < stage.Instructions.Count; i++)
+            {
+                var instruction = stage.Instructions[i];
+                job.Observer.OnStepStarted(stage.Name, i + 1, stage.Instructions.Count, InstructionText.OneLine(instruction));
+                try
+                {
+                    await build.ApplyAsync(instruction, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OrchestratorException error) when (instruction.Location.IsKnown && !error.Message.StartsWith(instruction.Location.ToString(), StringComparison.Ordinal))
+                {
+                    throw new OrchestratorException($"{instruction.Location}: {instruction.Keyword}: {error.Message}", error);
+                }
+            }
+
+            var manifest = await build.CommitAsync(cancellationToken).ConfigureAwait(false);
+            var publisher = new ImagePublisher(_registries, _blobs);
+            var destinations = _options.Push ? stage.Destinations : [];
+            var published = await publisher.PublishAsync(stage.Name, manifest, destinations, stage.Outputs, cancellationToken).ConfigureAwait(false);
+            return new LocalStageResult(stage.Name, build.Image, manifest) { ManifestDigest = manifest.Digest.ToString(), Published = published };
+        }
+        finally
+        {
+            FolderDeleter.Delete(work);
+        }
+    }
+
+    private async Task<LocalImage> ResolveAsync(ImageSource source, string? platform, StageJob job, CancellationToken cancellationToken)
+    {
+        switch (source)
+        {
+            case ImageSource.Scratch:
+                return LocalImage.Scratch(_options.CreatedAt);
+            case ImageSource.Stage s when job.Inputs.TryGetValue(s.Name, out var input) && input is LocalStageResult built:
+                return built.Image;
+            case ImageSource.Stage s:
+                throw new OrchestratorException($"stage '{s.Name}' has no local result; it must be built by the local builder first");
+            case ImageSource.Registry r:
+                return await PullAsync(ImageReference.Parse(r.Reference), platform, job, cancellationToken).ConfigureAwait(false);
+            default:
+                throw new InvalidOperationException("unknown image source " + source);
+        }
+    }
+
+    private async Task<LocalImage> PullAsync(ImageReference reference, string? platform, StageJob job, CancellationToken cancellationToken)
+    {
+        job.Log($"pulling {reference}");
+        var pulled = await new ImagePuller(_registries).PullAsync(reference, _blobs, platform is null ? null : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
+        var descriptors = pulled.ImageManifest.Layers;
+        var diffIds = pulled.Config.RootFs.DiffIds;
+        var layers = new List<LocalLayer>();
+        for (var i = 0; i < descriptors.Count; i++)
+        {
+            var blob = descriptors[i];
+            var folder = await _layers.GetOrExtractAsync(diffIds[i], ct => _blobs.OpenReadAsync(blob, ct), diffIds.Take(i).ToList(), cancellationToken).ConfigureAwait(false);
+            layers.Add(new LocalLayer(blob, diffIds[i], folder));
+        }
+        return new LocalImage(pulled.Config with { History = pulled.Config.History ?? [] }, layers);
+    }
+
+    /// <summary>Stores a written layer blob and its extracted folder; returns it as a layer of the image.</summary>
+    private async Task<LocalLayer> AddLayerAsync(LayerBlob blob, IReadOnlyList<LocalLayer> below, CancellationToken cancellationToken)
+    {
+        var descriptor = new Descriptor(blob.MediaType, blob.Digest, blob.Size);
+        await using (var content = File.OpenRead(blob.Path))
+            await _blobs.PutAsync(descriptor, content, cancellationToken).ConfigureAwait(false);
+        File.Delete(blob.Path);
+        var folder = await _layers.GetOrExtractAsync(blob.DiffId, ct => _blobs.OpenReadAsync(descriptor, ct), below.Select(l => l.DiffId).ToList(), cancellationToken).ConfigureAwait(false);
+        return new LocalLayer(descriptor, blob.DiffId, folder);
+    }
+
+    /// <summary>The state of one stage while its steps run.</summary>
+    private sealed class StageBuild(LocalStageExecutor executor, StageJob job, string work, LocalImage baseImage)
+    {
+        private readonly Dictionary<string, string> _args = new(StringComparer.Ordinal);
+        private readonly List<LocalLayer> _layers = [.. baseImage.Layers];
+        private readonly List<HistoryEntry> _history = [.. baseImage.Config.History ?? []];
+        private ConfigInstructions.StageState _state = new(baseImage.Config with { Config = baseImage.Config.Config ?? new ContainerConfig() });
+        private int _step;
+
+        public LocalImage Image => new(_state.Config with { History = _history, RootFs = new RootFs("layers", _layers.Select(l => l.DiffId).ToList()) }, _layers);
+
+        private StageRecipe Stage => job.Node.Stage;
+
+        private LocalBuildOptions Options => executor._options;
+
+        private LayerStackView View => new(_layers.Select(l => l.Folder).Reverse().ToList());
+
+        public async Task ApplyAsync(Instruction instruction, CancellationToken cancellationToken)
+        {
+            _step++;
+            switch (instruction)
+            {
+                case ArgInstruction arg:
+                    if (arg.Value is not null) _args[arg.Name] = arg.Value;
+                    AddHistory(instruction, emptyLayer: true);
+                    break;
+                case WorkdirInstruction:
+                    _state = ConfigInstructions.Apply(_state, instruction);
+                    await EnsureWorkdirAsync(instruction, cancellationToken).ConfigureAwait(false);
+                    break;
+                case RunInstruction run:
+                    await RunAsync(run, cancellationToken).ConfigureAwait(false);
+                    break;
+                case CopyInstruction copy:
+                    await CopyAsync(copy, cancellationToken).ConfigureAwait(false);
+                    break;
+                case AddInstruction add:
+                    await AddAsync(add, cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    _state = ConfigInstructions.Apply(_state, instruction);
+                    AddHistory(instruction, emptyLayer: true);
+                    break;
+            }
+        }
+
+        public async Task<ManifestDocument> CommitAsync(CancellationToken cancellationToken)
+        {
+            var config = Image.Config with { Created = Options.CreatedAt };
+            var configBytes = CanonicalJson.Serialize(config);
+            var configDescriptor = new Descriptor(MediaTypes.OciConfig, Digest.Sha256(configBytes), configBytes.LongLength);
+            using (var content = new MemoryStream(configBytes, writable: false))
+                await executor._blobs.PutAsync(configDescriptor, content, cancellationToken).ConfigureAwait(false);
+            var layers = _layers.Select(l => l.Blob with { MediaType = ToOci(l.Blob.MediaType) }).ToList();
+            return ManifestDocument.From(new ImageManifest(MediaTypes.OciManifest, configDescriptor, layers));
+        }
+
+        private static string ToOci(string mediaType) => mediaType switch
+        {
+            MediaTypes.DockerLayerGzip => MediaTypes.OciLayerGzip,
+            _ => mediaType,
+        };
+
+        private async Task RunAsync(RunInstruction run, CancellationToken cancellationToken)
+        {
+            var upper = Path.Combine(work, $"upper-{_step}");
+            Directory.CreateDirectory(upper);
+            var argv = run.Command.ToArgv(_state.Shell);
+            var tail = new Queue<string>();
+            var request = new SandboxRequest(_layers.Select(l => l.Folder).ToList(), upper, argv.ToList())
+            {
+                Environment = ToDictionary(ConfigInstructions.RunEnvironment(_state, _args)),
+                WorkingDirectory = _state.WorkingDir,
+                User = _state.Container.User,
+                Network = run.Options.Network,
+                Secrets = ResolveSecrets(run.Options),
+                CacheMounts = run.Options.CacheMounts.Select(m => new SandboxBind(CacheMountFolder(m), ConfigInstructions.ResolveWorkdir(_state.WorkingDir, m.Target))).ToList(),
+            };
+
+            var exitCode = await executor._sandbox.RunAsync(request, line =>
+            {
+                lock (tail)
+                {
+                    tail.Enqueue(line.Text);
+                    if (tail.Count > FailureTailLines) tail.Dequeue();
+                }
+                job.Log(line.Text);
+            }, cancellationToken).ConfigureAwait(false);
+
+            if (exitCode != 0)
+            {
+                string lastLines;
+                lock (tail) lastLines = string.Join(Environment.NewLine, tail.Select(l => "  | " + l));
+                throw new OrchestratorException($"RUN {run.Command} exited with code {exitCode}" + (lastLines.Length > 0 ? $"; last lines of output:{Environment.NewLine}{lastLines}" : ""));
+            }
+            await CommitFolderAsync(run, upper, isOverlayUpper: true, cancellationToken).ConfigureAwait(false);
+        }
+
+        private IReadOnlyList<SandboxBind> ResolveSecrets(RunOptions options)
+        {
+            var binds = new List<SandboxBind>();
+            foreach (var secret in options.Secrets)
+            {
+                if (Options.Secrets.TryGetValue(secret.Id, out var file) && File.Exists(file))
+                    binds.Add(new SandboxBind(file, ConfigInstructions.ResolveWorkdir(_state.WorkingDir, secret.EffectiveTarget)));
+                else if (secret.Required)
+                    throw new OrchestratorException($"secret '{secret.Id}' is required but was not given; pass --secret id={secret.Id},src=PATH");
+            }
+            return binds;
+        }
+
+        private string CacheMountFolder(CacheMount mount)
+        {
+            var key = Digest.Sha256(System.Text.Encoding.UTF8.GetBytes((mount.Id ?? Stage.Name + ":" + mount.Target))).Short;
+            return Directory.CreateDirectory(Path.Combine(Options.CacheDirectory, "cache-mounts", key)).FullName;
+        }
+
+        private async Task EnsureWorkdirAsync(Instruction instruction, CancellationToken cancellationToken)
+        {
+            var path = _state.WorkingDir;
+            if (path == "/" || View.Resolve(path.TrimStart('/')) is not null)
+            {
+                AddHistory(instruction, emptyLayer: true);
+                return;
+            }
+            var staging = Directory.CreateDirectory(Path.Combine(work, $"workdir-{_step}")).FullName;
+            var owner = ResolveOwner(_state.Container.User);
+            var blob = await executor._writer.WriteFolderAsync(staging, path, Path.Combine(work, "blobs"), owner, cancellationToken).ConfigureAwait(false);
+            _layers.Add(await executor.AddLayerAsync(blob, _layers, cancellationToken).ConfigureAwait(false));
+            AddHistory(instruction, emptyLayer: false);
+        }
+
+        private (int Uid, int Gid)? ResolveOwner(string? user)
+        {
+            if (string.IsNullOrEmpty(user)) return (0, 0);
+            var resolved = ImageUser.Resolve(user, View);
+            return (resolved.Uid, resolved.Gid);
+        }
+
+        private async Task CopyAsync(CopyInstruction copy, CancellationToken cancellationToken)
+        {
+            var staging = Directory.CreateDirectory(Path.Combine(work, $"copy-{_step}")).FullName;
+            string sourceRoot;
+            Func<string, bool>? ignored = null;
+            switch (copy.From)
+            {
+                case null:
+                    sourceRoot = Stage.Context ?? throw new OrchestratorException("COPY needs a build context");
+                    ignored = Dockerfiles.DockerignoreMatcher.Load(sourceRoot).IsExcluded;
+                    break;
+                case ImageSource.Stage s when job.Inputs.TryGetValue(s.Name, out var input) && input is LocalStageResult built:
+                    sourceRoot = ExportSources(built.Image, copy.Sources);
+                    break;
+                case ImageSource.Registry r:
+                    sourceRoot = ExportSources(await executor.PullAsync(ImageReference.Parse(r.Reference), Stage.Platform, job, cancellationToken).ConfigureAwait(false), copy.Sources);
+                    break;
+                default:
+                    throw new OrchestratorException($"COPY --from={copy.From} has no local result to read");
+            }
+
+            var entries = new CopyPlanner(sourceRoot, ignored).Plan(copy.Sources.Select(s => copy.From is null ? s : s.TrimStart('/')).ToList(), copy.Destination, _state.WorkingDir, IsDirectoryInImage);
+            PlaceEntries(entries, staging, copy.Chmod);
+            var owner = copy.Chown is null ? (0, 0) : ResolveOwner(copy.Chown)!.Value;
+            await CommitStagingAsync(copy, staging, owner, cancellationToken).ConfigureAwait(false);
+        }
+
+        private async Task AddAsync(AddInstruction add, CancellationToken cancellationToken)
+        {
+            var staging = Directory.CreateDirectory(Path.Combine(work, $"add-{_step}")).FullName;
+            var context = Stage.Context;
+            var local = add.Sources.Where(s => !RecipeValidator.IsUrl(s)).ToList();
+            var urls = add.Sources.Where(RecipeValidator.IsUrl).ToList();
+            var destination = ConfigInstructions.ResolveWorkdir(_state.WorkingDir, add.Destination);
+            var intoFolder = add.Destination.EndsWith('/') || add.Sources.Count > 1;
+
+            foreach (var url in urls)
+            {
+                var name = Path.GetFileName(new Uri(url).AbsolutePath);
+                var target = intoFolder || string.IsNullOrEmpty(name) ? Path.Combine(destination, name) : destination;
+                await AddUrlAsync(url, add.Checksum, Path.Combine(staging, target.TrimStart('/')), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (local.Count > 0)
+            {
+                if (context is null) throw new OrchestratorException("ADD needs a build context");
+                var ignored = Dockerfiles.DockerignoreMatcher.Load(context).IsExcluded;
+                var entries = new CopyPlanner(context, ignored).Plan(local, add.Destination, _state.WorkingDir, IsDirectoryInImage);
+                var archives = entries.Where(e => !e.IsDirectory && ArchiveDetector.IsArchive(e.Source)).ToList();
+                PlaceEntries(entries.Except(archives).ToList(), staging, add.Chmod);
+                foreach (var archive in archives)
+                {
+                    // Docker extracts a local archive into the destination folder (never renaming it).
+                    var folder = Path.Combine(staging, destination.TrimStart('/'));
+                    Directory.CreateDirectory(folder);
+                    await using var stream = File.OpenRead(archive.Source);
+                    await new LayerExtractor(new LayerExtractionOptions { Whiteouts = WhiteoutMode.Apply, Label = archive.Source }).ExtractAsync(stream, folder, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            var owner = add.Chown is null ? (0, 0) : ResolveOwner(add.Chown)!.Value;
+            await CommitStagingAsync(add, staging, owner, cancellationToken).ConfigureAwait(false);
+        }
+
+        private static async Task AddUrlAsync(string url, string? checksum, string target, CancellationToken cancellationToken)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            using var http = new HttpClient();
+            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+                throw new OrchestratorException($"ADD {url}: the server answered {(int)response.StatusCode} {response.ReasonPhrase}");
+            await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false))
+            await using (var file = File.Create(target))
+            using (var digesting = new DigestingStream(file, leaveOpen: true))
+            {
+                await body.CopyToAsync(digesting, cancellationToken).ConfigureAwait(false);
+                var actual = digesting.GetDigest();
+                if (checksum is not null && actual.ToString() != checksum)
+                    throw new OrchestratorException($"ADD {url}: checksum mismatch: expected {checksum}, got {actual}");
+            }
+            // Docker gives downloaded files mode 0600.
+            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        private string ExportSources(LocalImage image, IEnumerable<string> sources)
+        {
+            var root = Directory.CreateDirectory(Path.Combine(work, $"from-{_step}")).FullName;
+            foreach (var source in sources)
+            {
+                var path = "/" + source.Trim('/');
+                var literal = path.Split('/').TakeWhile(p => p.IndexOfAny(['*', '?', '[']) < 0).ToArray();
+                var prefix = string.Join('/', literal);
+                var target = Path.Combine(root, prefix.TrimStart('/'));
+                Directory.CreateDirectory(Path.GetDirectoryName(target.TrimEnd('/'))!);
+                if (prefix.Length <= 1)
+                {
+                    StageTreeExporter.Export(image, "/", root);
+                }
+                else if (!Directory.Exists(target) && !File.Exists(target) && !StageTreeExporter.Export(image, prefix, target))
+                {
+                    throw new OrchestratorException($"COPY --from: '{source}' does not exist in the source image");
+                }
+            }
+            return root;
+        }
+
+        private bool IsDirectoryInImage(string path) => View.Resolve(path.TrimStart('/')) is { } host && Directory.Exists(host);
+
+        /// <summary>Places planned entries into the staging folder at their image paths.</summary>
+        private void PlaceEntries(IReadOnlyList<CopyEntry> entries, string staging, string? chmod)
+        {
+            UnixFileMode? mode = chmod is null ? null : (UnixFileMode)Convert.ToInt32(chmod, 8);
+            foreach (var entry in entries)
+            {
+                var target = Path.Combine(staging, entry.Destination.TrimStart('/'));
+                if (entry.IsDirectory)
+                {
+                    Directory.CreateDirectory(target);
+                    File.SetUnixFileMode(target, mode ?? File.GetUnixFileMode(entry.Source));
+                    continue;
+                }
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                var info = new FileInfo(entry.Source);
+                if (info.LinkTarget is { } link)
+                {
+                    if (File.Exists(target) || Directory.Exists(target)) File.Delete(target);
+                    File.CreateSymbolicLink(target, link);
+                }
+                else
+                {
+                    File.Copy(entry.Source, target, overwrite: true);
+                    File.SetUnixFileMode(target, mode ?? File.GetUnixFileMode(entry.Source));
+                }
+            }
+        }
+
+        private async Task CommitStagingAsync(Instruction instruction, string staging, (int, int) owner, CancellationToken cancellationToken)
+        {
+            var blob = await executor._writer.WriteFolderAsync(staging, "/", Path.Combine(work, "blobs"), owner, cancellationToken).ConfigureAwait(false);
+            _layers.Add(await executor.AddLayerAsync(blob, _layers, cancellationToken).ConfigureAwait(false));
+            AddHistory(instruction, emptyLayer: false);
+        }
+
+        private async Task CommitFolderAsync(Instruction instruction, string upper, bool isOverlayUpper, CancellationToken cancellationToken)
+        {
+            if (!Directory.EnumerateFileSystemEntries(upper).Any())
+            {
+                AddHistory(instruction, emptyLayer: true);
+                return;
+            }
+            var blob = isOverlayUpper
+                ? await executor._writer.WriteOverlayUpperAsync(upper, Path.Combine(work, "blobs"), cancellationToken).ConfigureAwait(false)
+                : await executor._writer.WriteFolderAsync(upper, "/", Path.Combine(work, "blobs"), cancellationToken: cancellationToken).ConfigureAwait(false);
+            _layers.Add(await executor.AddLayerAsync(blob, _layers, cancellationToken).ConfigureAwait(false));
+            AddHistory(instruction, emptyLayer: false);
+        }
+
+        private void AddHistory(Instruction instruction, bool emptyLayer) =>
+            _history.Add(new HistoryEntry
+            {
+                Created = Options.CreatedAt,
+                CreatedBy = InstructionText.OneLine(instruction) + " # orchestrator",
+                Comment = null,
+                EmptyLayer = emptyLayer ? true : null,
+            });
+
+        private static Dictionary<string, string> ToDictionary(IEnumerable<string> env) =>
+            env.Select(e => e.Split('=', 2)).GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.Last().Length > 1 ? g.Last()[1] : "", StringComparer.Ordinal);
+    }
+}
