@@ -1,0 +1,128 @@
+using System.Text.Json;
+using Orchestrator.Cli;
+using Orchestrator.Testing;
+
+namespace Orchestrator.Tests.Cli;
+
+/// <summary>
+/// The examples through the real CLI path: the script host compiles build.csx, the graph is planned,
+/// the local builder runs the steps, and the result is checked with umoci, a tool we did not write.
+/// </summary>
+public sealed class ExampleTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("orchestrator-examples-").FullName;
+    private readonly StringWriter _out = new();
+    private readonly StringWriter _err = new();
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string Cache => Path.Combine(_folder, "cache");
+
+    private async Task<int> Orchestrate(params string[] args)
+    {
+        var code = await CliApp.RunAsync([.. args, "--cache-dir", Cache, "--progress", "plain"], _out, _err);
+        return code;
+    }
+
+    private string Output => $"stdout:\n{_out}\nstderr:\n{_err}";
+
+    private async Task<(string Rootfs, JsonElement Config)> Unpack(string layout)
+    {
+        var bundle = Path.Combine(_folder, "bundle-" + Guid.NewGuid().ToString("N"));
+        (await ExternalTool.RunAsync("umoci", "unpack", "--rootless", "--image", layout + ":latest", bundle)).EnsureSuccess();
+        using var config = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(bundle, "config.json")));
+        return (Path.Combine(bundle, "rootfs"), config.RootElement.Clone());
+    }
+
+    [Fact]
+    public async Task Hello_builds_offline_into_an_oci_layout()
+    {
+        var script = RepositoryFiles.CopyExample("hello", _folder);
+        Assert.True(await Orchestrate(script) == ExitCodes.Ok, Output);
+
+        var layout = Path.Combine(Path.GetDirectoryName(script)!, "out", "hello");
+        var (rootfs, config) = await Unpack(layout);
+        Assert.StartsWith("built ", await File.ReadAllTextAsync(Path.Combine(rootfs, "srv", "motd")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute,
+            File.GetUnixFileMode(Path.Combine(rootfs, "usr", "local", "bin", "hello")));
+        Assert.Equal("busybox", new FileInfo(Path.Combine(rootfs, "bin", "sh")).LinkTarget?.Split('/').Last());
+
+        var process = config.GetProperty("process");
+        Assert.Equal("/srv", process.GetProperty("cwd").GetString());
+        Assert.Equal(65534, process.GetProperty("user").GetProperty("uid").GetInt32());
+        Assert.Equal(["/usr/local/bin/hello"], process.GetProperty("args").EnumerateArray().Select(a => a.GetString()));
+        Assert.Contains("GREETING=Hello from a daemonless build", process.GetProperty("env").EnumerateArray().Select(a => a.GetString()));
+        Assert.Matches(@"hello → .*out/hello@sha256:[0-9a-f]{64}", _out.ToString());
+    }
+
+    [Fact]
+    public async Task Multistage_runs_both_build_stages_and_combines_their_output()
+    {
+        var script = RepositoryFiles.CopyExample("multistage", _folder);
+        Assert.True(await Orchestrate(script) == ExitCodes.Ok, Output);
+
+        var (rootfs, config) = await Unpack(Path.Combine(Path.GetDirectoryName(script)!, "out", "app"));
+        Assert.Contains("httpd -f -p 8080", await File.ReadAllTextAsync(Path.Combine(rootfs, "app", "bin", "server")));
+        Assert.Contains("port=8080", await File.ReadAllTextAsync(Path.Combine(rootfs, "app", "server.conf")));
+        Assert.DoesNotContain("\n", (await File.ReadAllTextAsync(Path.Combine(rootfs, "app", "www", "index.html"))).TrimEnd());
+        Assert.Equal(["/app/bin/server"], config.GetProperty("process").GetProperty("args").EnumerateArray().Select(a => a.GetString()));
+        foreach (var stage in new[] { "backend", "frontend", "app" }) Assert.Contains($"[{stage}] done", _out.ToString());
+    }
+
+    [Fact]
+    public async Task Multistage_plan_has_no_path_between_the_two_build_stages()
+    {
+        var script = RepositoryFiles.CopyExample("multistage", _folder);
+        Assert.True(await Orchestrate(script, "--plan", "--plan-format", "json") == ExitCodes.Ok, Output);
+        using var plan = JsonDocument.Parse(_out.ToString());
+        var edges = plan.RootElement.GetProperty("edges").EnumerateArray()
+            .Select(e => (From: e.GetProperty("from").GetString()!, To: e.GetProperty("to").GetString()!)).ToList();
+
+        bool Reaches(string from, string to) => from == to || edges.Where(e => e.From == from).Any(e => Reaches(e.To, to));
+        Assert.False(Reaches("backend", "frontend"));
+        Assert.False(Reaches("frontend", "backend"));
+        Assert.True(Reaches("backend", "app") && Reaches("frontend", "app"));
+    }
+
+    [Fact]
+    public async Task Hello_and_dockerfile_examples_plan()
+    {
+        Assert.True(await Orchestrate(RepositoryFiles.CopyExample("hello", _folder), "--plan") == ExitCodes.Ok, Output);
+        Assert.Matches(@"● hello\s+image", _out.ToString());
+        Assert.True(await Orchestrate(RepositoryFiles.CopyExample("dockerfile", _folder), "--plan") == ExitCodes.Ok, Output);
+        Assert.Contains("greet/build", _out.ToString());
+    }
+
+    [Fact]
+    public async Task A_bad_recipe_exits_2_pointing_at_its_line()
+    {
+        var script = Path.Combine(_folder, "build.csx");
+        await File.WriteAllTextAsync(script, "// a broken recipe\nvar registry = \"localhost:5000\";\nImage(\"x\").From(\"busybox\").Run(\"\").Output(\"out/x\");\n");
+        Assert.Equal(ExitCodes.UsageError, await Orchestrate(script, "--plan"));
+        Assert.Matches(@"build\.csx\(3,\d+\): error: image 'x': RUN needs a command", _err.ToString());
+    }
+
+    [Fact]
+    public async Task A_compile_error_exits_2_with_the_compiler_message()
+    {
+        var script = Path.Combine(_folder, "build.csx");
+        await File.WriteAllTextAsync(script, "var x = 1;\nImage(\"x\").From(\"busybox\").Rnu(\"true\");\n");
+        Assert.Equal(ExitCodes.UsageError, await Orchestrate(script, "--plan"));
+        Assert.Matches(@"build\.csx\(2,\d+\): error CS1061", _err.ToString());
+    }
+
+    [Fact]
+    public async Task A_failing_run_exits_1_with_the_command_the_code_and_its_output()
+    {
+        var script = Path.Combine(_folder, "build.csx");
+        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+        await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\nImage(\"x\").From(BusyboxBase()).Run(\"echo about to fail; exit 3\").Output(\"out/x\");\n");
+        Assert.Equal(ExitCodes.BuildFailed, await Orchestrate(script));
+        var error = _err.ToString();
+        Assert.Contains("build.csx(2,", error);
+        Assert.Contains("exited with code 3", error);
+        Assert.Contains("about to fail", error);
+        Assert.False(Directory.Exists(Path.Combine(_folder, "out", "x")), "no output is written for a failed build");
+        Assert.Empty(Directory.Exists(Path.Combine(Cache, "tmp")) ? Directory.GetFileSystemEntries(Path.Combine(Cache, "tmp")) : []);
+    }
+}
