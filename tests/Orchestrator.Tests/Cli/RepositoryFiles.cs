@@ -29,7 +29,7 @@ internal static class RepositoryFiles
             if (entry.Name is "out" or "bin" or "obj") continue;
             var destination = Path.Combine(target, entry.Name);
             if (entry is DirectoryInfo) CopyTree(entry.FullName, destination);
-            else File.Copy(entry.FullName, destination);
+            else File.Copy(entry.FullName, destination, overwrite: true);
         }
     }
 }
