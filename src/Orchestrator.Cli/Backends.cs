@@ -10,8 +10,11 @@ namespace Orchestrator.Cli;
 /// <summary>Wires the front end to the engine: the script host and the executors of each backend.</summary>
 internal static class Backends
 {
-    public static async Task<RecipeBook> LoadScriptAsync(string scriptPath, BuildSettings settings, CancellationToken cancellationToken)
+    public static async Task<RecipeBook> LoadScriptAsync(BuildSettings settings, CancellationToken cancellationToken)
     {
+        var scriptPath = Path.GetFullPath(settings.ScriptPath);
+        if (!File.Exists(scriptPath))
+            throw new OrchestratorException($"build script '{settings.ScriptPath}' not found (looked at {scriptPath}); pass its path, e.g. `dotnet orchestrate examples/hello/build.csx`");
         var options = new ScriptHostOptions
         {
             BuildArgs = settings.BuildArgs,
@@ -27,12 +30,24 @@ internal static class Backends
             throw new OrchestratorException($"the '{settings.Backend}' backend is not available in this version; use --backend local, or --plan to see the build graph");
         if (!OperatingSystem.IsLinux())
             throw new OrchestratorException("the local builder needs Linux (user namespaces and overlayfs); use --plan, or build on a Linux machine");
+        var timestamps = TimestampPolicy.Resolve(settings.Reproducible, Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH"));
+        var registry = RegistryClientOptions.FromEnvironment() with { InsecureRegistries = settings.InsecureRegistries.ToList() };
+        if (settings.PushRetries is { } retries) registry = registry with { Retry = registry.Retry with { MaxAttempts = retries + 1 } };
         return new LocalStageExecutor(new LocalBuildOptions
         {
             CacheDirectory = CacheDirectory(settings),
             Push = !settings.NoPush,
-            Registry = RegistryClientOptions.FromEnvironment() with { InsecureRegistries = settings.InsecureRegistries.ToList() },
-            Layers = new LayerWriterOptions { Timestamps = TimestampPolicy.Resolve(reproducible: false, Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH")) },
+            Registry = registry,
+            Secrets = settings.Secrets,
+            IgnorePaths = settings.IgnorePaths,
+            Platform = settings.Platform,
+            CreatedAt = timestamps.IsFixed ? timestamps.Epoch!.Value : DateTimeOffset.UtcNow,
+            Layers = new LayerWriterOptions
+            {
+                Timestamps = timestamps,
+                Compression = settings.Compression == "zstd" ? LayerCompression.Zstd : LayerCompression.Gzip,
+                CompressionLevel = settings.CompressionLevel,
+            },
         });
     }
 

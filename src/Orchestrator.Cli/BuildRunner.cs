@@ -13,10 +13,7 @@ internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, RecipeLo
         BuildGraph graph;
         try
         {
-            var scriptPath = Path.GetFullPath(settings.ScriptPath);
-            if (!File.Exists(scriptPath))
-                throw new OrchestratorException($"build script '{settings.ScriptPath}' not found (looked at {scriptPath}); pass its path, e.g. `dotnet orchestrate examples/hello/build.csx`");
-            var book = await loadRecipes(scriptPath, settings, cancellationToken);
+            var book = await loadRecipes(settings, cancellationToken);
             var recipes = BuildOverrides.Apply(book.Build(new RecipeValidationOptions { Push = !settings.NoPush && settings.Output is null }), settings);
             graph = GraphBuilder.Build(recipes, settings.Targets);
             graph = BuildOverrides.ApplyOutput(graph, settings.Output);
@@ -51,6 +48,7 @@ internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, RecipeLo
                 foreach (var node in graph.Nodes.Where(n => n.IsRequested))
                     foreach (var place in results[node.Name].Published)
                         stdout.WriteLine($"{node.Name} → {place}");
+            await DigestFiles.WriteAsync(settings, graph, results, cancellationToken);
             return ExitCodes.Ok;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -63,6 +61,10 @@ internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, RecipeLo
             stderr.WriteLine("error: build failed");
             stderr.WriteLine(error.Message);
             return ExitCodes.BuildFailed;
+        }
+        finally
+        {
+            (executor as IDisposable)?.Dispose();
         }
     }
 
@@ -84,8 +86,8 @@ internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, RecipeLo
         ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null;
 }
 
-/// <summary>Evaluates a build script into recipes.</summary>
-internal delegate Task<RecipeBook> RecipeLoader(string scriptPath, BuildSettings settings, CancellationToken cancellationToken);
+/// <summary>Produces the recipes of a run: evaluates the build script, or imports a Dockerfile (executor).</summary>
+internal delegate Task<RecipeBook> RecipeLoader(BuildSettings settings, CancellationToken cancellationToken);
 
 /// <summary>Creates the executor for the chosen backend; throws an <see cref="OrchestratorException"/> when it cannot.</summary>
 internal delegate IStageExecutor ExecutorFactory(BuildSettings settings);

@@ -34,4 +34,30 @@ public sealed record BuildSettings
     public string Progress { get; init; } = "auto";
 
     public bool Verbose { get; init; }
+
+    /// <summary>Secret files by id (<c>--secret id=npmrc,src=PATH</c>), for RUN steps that mount them.</summary>
+    public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Pin every time in layers and config to SOURCE_DATE_EPOCH or the Unix epoch.</summary>
+    public bool Reproducible { get; init; }
+
+    public string Compression { get; init; } = "gzip";
+
+    public int? CompressionLevel { get; init; }
+
+    /// <summary>Paths left out of every RUN layer (Kaniko's <c>--ignore-path</c>).</summary>
+    public IReadOnlyList<string> IgnorePaths { get; init; } = [];
+
+    /// <summary>Attempts per registry operation; null keeps the default.</summary>
+    public int? PushRetries { get; init; }
+
+    /// <summary>Platform for every stage that does not name one (<c>os/arch[/variant]</c>).</summary>
+    public string? Platform { get; init; }
+
+    /// <summary>Files that receive the built image's digest / <c>name@digest</c> lines / <c>name:tag@digest</c> lines.</summary>
+    public string? DigestFile { get; init; }
+
+    public string? ImageNameWithDigestFile { get; init; }
+
+    public string? ImageNameTagWithDigestFile { get; init; }
 }

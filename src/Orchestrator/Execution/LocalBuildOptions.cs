@@ -19,6 +19,12 @@ public sealed record LocalBuildOptions
     /// <summary>Secret files by id (<c>--secret id=npmrc,src=~/.npmrc</c>); mounted only into the RUN steps that ask.</summary>
     public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Image paths left out of every RUN layer (Kaniko's <c>--ignore-path</c>), e.g. <c>/var/cache</c>.</summary>
+    public IReadOnlyList<string> IgnorePaths { get; init; } = [];
+
+    /// <summary>Platform for stages that do not name one; null means the host's.</summary>
+    public string? Platform { get; init; }
+
     /// <summary>Time recorded in image config and history (the layers' own times follow <see cref="LayerWriterOptions.Timestamps"/>).</summary>
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
 

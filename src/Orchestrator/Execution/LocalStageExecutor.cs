@@ -49,7 +49,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         var work = Directory.CreateDirectory(Path.Combine(_options.TemporaryDirectory, $"stage-{Guid.NewGuid():N}")).FullName;
         try
         {
-            var image = await ResolveAsync(stage.Base, stage.Platform, job, cancellationToken).ConfigureAwait(false);
+            var image = await ResolveAsync(stage.Base, stage.Platform ?? _options.Platform, job, cancellationToken).ConfigureAwait(false);
             var build = new StageBuild(this, job, work, image);
             for (var i = 0; i < stage.Instructions.Count; i++)
             {
@@ -275,7 +275,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                     sourceRoot = ExportSources(built.Image, copy.Sources);
                     break;
                 case ImageSource.Registry r:
-                    sourceRoot = ExportSources(await executor.PullAsync(ImageReference.Parse(r.Reference), Stage.Platform, job, cancellationToken).ConfigureAwait(false), copy.Sources);
+                    sourceRoot = ExportSources(await executor.PullAsync(ImageReference.Parse(r.Reference), Stage.Platform ?? Options.Platform, job, cancellationToken).ConfigureAwait(false), copy.Sources);
                     break;
                 default:
                     throw new OrchestratorException($"COPY --from={copy.From} has no local result to read");
@@ -409,11 +409,16 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 AddHistory(instruction, emptyLayer: true);
                 return;
             }
-            var blob = isOverlayUpper
-                ? await executor._writer.WriteOverlayUpperAsync(upper, Path.Combine(work, "blobs"), cancellationToken).ConfigureAwait(false)
-                : await executor._writer.WriteFolderAsync(upper, "/", Path.Combine(work, "blobs"), cancellationToken: cancellationToken).ConfigureAwait(false);
+            var entries = isOverlayUpper ? OverlayDiff.Enumerate(upper) : FolderSnapshot.Enumerate(upper, "/");
+            var blob = await executor._writer.WriteAsync(entries.Where(e => !IsIgnored(e.Path)), Path.Combine(work, "blobs"), cancellationToken).ConfigureAwait(false);
             _layers.Add(await executor.AddLayerAsync(blob, _layers, cancellationToken).ConfigureAwait(false));
             AddHistory(instruction, emptyLayer: false);
+        }
+
+        private bool IsIgnored(string layerPath)
+        {
+            var path = "/" + layerPath.TrimStart('/');
+            return Options.IgnorePaths.Any(ignored => path == ignored.TrimEnd('/') || path.StartsWith(ignored.TrimEnd('/') + "/", StringComparison.Ordinal));
         }
 
         private void AddHistory(Instruction instruction, bool emptyLayer) =>
