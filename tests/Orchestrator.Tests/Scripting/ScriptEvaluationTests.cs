@@ -164,12 +164,13 @@ public sealed class ScriptEvaluationTests : IDisposable
     }
 
     [Fact]
-    public async Task Compile_error_paths_are_relative_when_inside_the_working_folder()
+    public void Compile_error_paths_are_relative_when_inside_the_working_folder()
     {
-        var diagnostic = new ScriptDiagnostic(Path.Combine(Environment.CurrentDirectory, "sub", "build.csx"), 7, 2, true, "CS1002", "; expected");
+        var inside = new ScriptDiagnostic(Path.Combine(Environment.CurrentDirectory, "sub", "build.csx"), 7, 2, true, "CS1002", "; expected");
+        var outside = new ScriptDiagnostic("/elsewhere/build.csx", 7, 2, false, "CS0168", "The variable 'x' is declared but never used");
 
-        Assert.Equal($"{Path.Combine("sub", "build.csx")}(7,2): error CS1002: ; expected", diagnostic.ToString());
-        await Task.CompletedTask;
+        Assert.Equal($"{Path.Combine("sub", "build.csx")}(7,2): error CS1002: ; expected", inside.ToString());
+        Assert.Equal("/elsewhere/build.csx(7,2): warning CS0168: The variable 'x' is declared but never used", outside.ToString());
     }
 
     [Fact]
