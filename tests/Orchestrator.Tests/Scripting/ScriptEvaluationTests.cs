@@ -109,6 +109,24 @@ public sealed class ScriptEvaluationTests : IDisposable
     }
 
     [Fact]
+    public async Task Reference_directive_by_name_uses_the_framework_assembly_of_the_host()
+    {
+        var script = _folder.Write("build.csx", """
+            #r "System.Xml.Linq"
+            var element = System.Xml.Linq.XElement.Parse("<image name='web'/>");
+            Image(element.Attribute("name")!.Value).From("busybox");
+            """);
+        var options = new ScriptHostOptions { CacheDirectory = _folder.PathOf(".cache") };
+
+        var fresh = await _host.EvaluateAsync(script, options, CancellationToken.None);
+        var cached = await _host.EvaluateAsync(script, options, CancellationToken.None);
+
+        Assert.True(cached.FromCache);
+        Assert.Equal("web", Assert.Single(fresh.Globals.Build(new RecipeValidationOptions { Push = false }).Stages).Name);
+        Assert.Equal("web", Assert.Single(cached.Globals.Build(new RecipeValidationOptions { Push = false }).Stages).Name);
+    }
+
+    [Fact]
     public async Task Missing_reference_is_a_compile_error_at_the_directive()
     {
         var script = _folder.Write("build.csx", """
