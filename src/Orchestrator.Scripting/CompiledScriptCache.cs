@@ -1,10 +1,10 @@
-using System.Text.Json;
+using System.Text;
 
 namespace Orchestrator.Scripting;
 
 /// <summary>
 /// Compiled build scripts on disk, one folder per key under <c>&lt;cache&gt;/scripts/</c> holding
-/// <c>script.dll</c>, <c>script.pdb</c> and <c>manifest.json</c>. Entries appear atomically (written in a
+/// <c>script.dll</c>, <c>script.pdb</c> and <c>manifest.txt</c>. Entries appear atomically (written in a
 /// temporary folder, then renamed); an entry that is stale, unreadable or corrupt counts as a miss and is
 /// replaced by the next store. Uses no compiler types, so a hit never loads the compiler.
 /// </summary>
@@ -12,7 +12,7 @@ internal sealed class CompiledScriptCache(string cacheDirectory)
 {
     private const string AssemblyFile = "script.dll";
     private const string SymbolsFile = "script.pdb";
-    private const string ManifestFile = "manifest.json";
+    private const string ManifestFile = "manifest.txt";
 
     private readonly string _root = Path.Combine(Path.GetFullPath(cacheDirectory), "scripts");
 
@@ -26,10 +26,8 @@ internal sealed class CompiledScriptCache(string cacheDirectory)
         {
             var manifestPath = Path.Combine(entry, ManifestFile);
             if (!File.Exists(manifestPath)) return null;
-            ScriptCacheManifest? manifest;
-            await using (var stream = File.OpenRead(manifestPath))
-                manifest = await JsonSerializer.DeserializeAsync(stream, ScriptCacheManifestJson.Default.ScriptCacheManifest, cancellationToken).ConfigureAwait(false);
-            if (manifest is null || manifest.Format != ScriptCacheManifest.CurrentFormat || manifest.Sources.Count == 0) return null;
+            var manifest = ScriptCacheManifest.Parse(await File.ReadAllTextAsync(manifestPath, Encoding.UTF8, cancellationToken).ConfigureAwait(false));
+            if (manifest is null) return null;
 
             foreach (var input in manifest.Sources.Concat(manifest.References))
                 if (!File.Exists(input.Path) || await FileHash.OfAsync(input.Path, cancellationToken).ConfigureAwait(false) != input.Sha256)
@@ -39,11 +37,9 @@ internal sealed class CompiledScriptCache(string cacheDirectory)
             var symbols = await ReadVerifiedAsync(Path.Combine(entry, SymbolsFile), manifest.Symbols.Sha256, cancellationToken).ConfigureAwait(false);
             if (assembly is null || symbols is null) return null;
 
-            return new CompiledScript(assembly, symbols, manifest.EntryType, manifest.EntryMethod,
-                manifest.Sources.Select(s => new ScriptInput(s.Path, s.Sha256)).ToList(),
-                manifest.References.Select(r => new ScriptInput(r.Path, r.Sha256)).ToList());
+            return new CompiledScript(assembly, symbols, manifest.EntryType, manifest.EntryMethod, manifest.Sources, manifest.References);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Unreadable or half-understood entries are misses; the store that follows replaces them.
             return null;
@@ -53,6 +49,16 @@ internal sealed class CompiledScriptCache(string cacheDirectory)
     /// <summary>Stores <paramref name="compiled"/> under <paramref name="key"/>. Losing a race against another writer is fine.</summary>
     public async Task StoreAsync(string key, CompiledScript compiled, CancellationToken cancellationToken)
     {
+        var manifest = new ScriptCacheManifest(
+            compiled.EntryType,
+            compiled.EntryMethod,
+            new ScriptInput(AssemblyFile, Oci.Digest.Sha256(compiled.Assembly).ToString()),
+            new ScriptInput(SymbolsFile, Oci.Digest.Sha256(compiled.Symbols).ToString()),
+            compiled.Sources,
+            compiled.References);
+        // A path the manifest cannot spell (a tab or newline in it) is simply not cached.
+        if (!manifest.IsRepresentable) return;
+
         Directory.CreateDirectory(_root);
         var temporary = Path.Combine(_root, $".tmp-{key[..12]}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(temporary);
@@ -60,17 +66,7 @@ internal sealed class CompiledScriptCache(string cacheDirectory)
         {
             await File.WriteAllBytesAsync(Path.Combine(temporary, AssemblyFile), compiled.Assembly, cancellationToken).ConfigureAwait(false);
             await File.WriteAllBytesAsync(Path.Combine(temporary, SymbolsFile), compiled.Symbols, cancellationToken).ConfigureAwait(false);
-            var manifest = new ScriptCacheManifest(
-                ScriptCacheManifest.CurrentFormat,
-                compiled.EntryType,
-                compiled.EntryMethod,
-                new ScriptCacheFile(AssemblyFile, Oci.Digest.Sha256(compiled.Assembly).ToString()),
-                new ScriptCacheFile(SymbolsFile, Oci.Digest.Sha256(compiled.Symbols).ToString()),
-                compiled.Sources.Select(s => new ScriptCacheFile(s.Path, s.Sha256)).ToList(),
-                compiled.References.Select(r => new ScriptCacheFile(r.Path, r.Sha256)).ToList());
-            await using (var stream = File.Create(Path.Combine(temporary, ManifestFile)))
-                await JsonSerializer.SerializeAsync(stream, manifest, ScriptCacheManifestJson.Default.ScriptCacheManifest, cancellationToken).ConfigureAwait(false);
-
+            await File.WriteAllTextAsync(Path.Combine(temporary, ManifestFile), manifest.Format(), new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
             Publish(temporary, EntryDirectory(key));
         }
         finally

@@ -10,17 +10,18 @@ namespace Orchestrator.Scripting;
 /// </summary>
 internal sealed class RecordingSourceResolver(SourceReferenceResolver inner) : SourceReferenceResolver
 {
+    private readonly SourceReferenceResolver _inner = inner;
     private readonly ConcurrentDictionary<string, string> _hashes = new(StringComparer.Ordinal);
 
     public IReadOnlyDictionary<string, string> Hashes => _hashes;
 
-    public override string? NormalizePath(string path, string? baseFilePath) => inner.NormalizePath(path, baseFilePath);
+    public override string? NormalizePath(string path, string? baseFilePath) => _inner.NormalizePath(path, baseFilePath);
 
-    public override string? ResolveReference(string path, string? baseFilePath) => inner.ResolveReference(path, baseFilePath);
+    public override string? ResolveReference(string path, string? baseFilePath) => _inner.ResolveReference(path, baseFilePath);
 
     public override Stream OpenRead(string resolvedPath)
     {
-        using var source = inner.OpenRead(resolvedPath);
+        using var source = _inner.OpenRead(resolvedPath);
         var copy = new MemoryStream();
         source.CopyTo(copy);
         _hashes[resolvedPath] = Digest.Sha256(copy.GetBuffer().AsSpan(0, (int)copy.Length)).ToString();
@@ -28,9 +29,7 @@ internal sealed class RecordingSourceResolver(SourceReferenceResolver inner) : S
         return copy;
     }
 
-    public override bool Equals(object? other) => other is RecordingSourceResolver r && r.Inner.Equals(Inner);
+    public override bool Equals(object? other) => other is RecordingSourceResolver r && r._inner.Equals(_inner);
 
-    public override int GetHashCode() => Inner.GetHashCode();
-
-    private SourceReferenceResolver Inner => inner;
+    public override int GetHashCode() => _inner.GetHashCode();
 }

@@ -1,6 +1,3 @@
-using System.Reflection;
-using System.Reflection.Metadata;
-using System.Reflection.PortableExecutable;
 using System.Security.Cryptography;
 using System.Text;
 using Orchestrator.Oci;
@@ -10,15 +7,15 @@ namespace Orchestrator.Scripting;
 
 /// <summary>
 /// Names a compiled-script cache entry: SHA-256 over length-prefixed parts — a format tag, the runtime
-/// version, each engine assembly's name, version and MVID, the compiler assemblies' MVIDs, the root
-/// script's full path and its content. <c>#load</c>ed files and <c>#r</c> assemblies are not in the key;
+/// version, each engine assembly's name, version and MVID, each compiler assembly's version and its
+/// file's size and time, the root script's full path and its content. <c>#load</c>ed files and <c>#r</c> assemblies are not in the key;
 /// the entry's manifest lists them with their hashes and a hit requires all to be unchanged.
 /// </summary>
 internal static class ScriptCacheKey
 {
     private const string Format = "orchestrator-script-cache/1";
 
-    /// <summary>Compiler assemblies whose identity is part of the key. Read from their files' metadata, never loaded.</summary>
+    /// <summary>Compiler assemblies whose identity is part of the key; described without loading them.</summary>
     private static readonly string[] CompilerAssemblies =
     [
         "Microsoft.CodeAnalysis",
@@ -29,7 +26,7 @@ internal static class ScriptCacheKey
 
     private static readonly Lazy<IReadOnlyList<string>> s_toolIdentity = new(ComputeToolIdentity);
 
-    public static string Compute(string scriptPath, ReadOnlySpan<byte> content)
+    public static string Compute(string scriptPath, byte[] content)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Append(hash, Format);
@@ -51,31 +48,22 @@ internal static class ScriptCacheKey
         foreach (var name in CompilerAssemblies)
         {
             var version = referenced.TryGetValue(name, out var reference) ? reference.Version?.ToString() : null;
-            parts.Add($"{name} {version} {ReadModuleVersionId(name)}");
+            parts.Add($"{name} {version} {DescribeFile(name)}");
         }
         return parts;
     }
 
     /// <summary>
-    /// The MVID of the compiler assembly the runtime would load, read with a metadata reader so that
-    /// computing a key does not load the compiler. Empty when the file cannot be found (the referenced
-    /// version still takes part in the key).
+    /// Which build of the compiler assembly the runtime would load: its file's size and modification time.
+    /// A stat, not a metadata read, so computing a key neither loads the compiler nor pays for a PE reader;
+    /// the referenced assembly version already names the release. Empty when the file cannot be found.
     /// </summary>
-    private static string ReadModuleVersionId(string assemblyName)
+    private static string DescribeFile(string assemblyName)
     {
         var path = FindAssemblyFile(assemblyName);
         if (path is null) return "";
-        try
-        {
-            using var stream = File.OpenRead(path);
-            using var pe = new PEReader(stream);
-            var reader = pe.GetMetadataReader();
-            return reader.GetGuid(reader.GetModuleDefinition().Mvid).ToString();
-        }
-        catch (Exception e) when (e is IOException or BadImageFormatException or InvalidOperationException)
-        {
-            return "";
-        }
+        var file = new FileInfo(path);
+        return file.Exists ? $"{file.Length} {file.LastWriteTimeUtc.Ticks}" : "";
     }
 
     private static string? FindAssemblyFile(string assemblyName)

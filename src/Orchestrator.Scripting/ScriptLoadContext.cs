@@ -19,10 +19,11 @@ internal sealed class ScriptLoadContext : AssemblyLoadContext
         : base($"build script {Path.GetFileName(scriptPath)}")
     {
         _host = host;
-        var platform = PlatformAssemblies();
+        HashSet<string>? platform = null;
         foreach (var path in referencePaths)
         {
             // Framework assemblies named with #r are the host's own; loading a second copy would split types.
+            platform ??= PlatformAssemblies();
             if (platform.Contains(path)) continue;
             _references[Path.GetFileNameWithoutExtension(path)] = path;
             var directory = Path.GetDirectoryName(path);

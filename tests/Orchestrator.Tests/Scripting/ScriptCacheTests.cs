@@ -38,7 +38,7 @@ public sealed class ScriptCacheTests : IDisposable
         Assert.Equal(["registry.example.com/api:2.0"], second.Globals.Build(NoPush).Get("api").Destinations);
         Assert.Equal([script], second.SourceFiles);
         var entry = EntryDirectory();
-        Assert.Equal(["manifest.json", "script.dll", "script.pdb"], Directory.GetFiles(entry).Select(Path.GetFileName).Order());
+        Assert.Equal(["manifest.txt", "script.dll", "script.pdb"], Directory.GetFiles(entry).Select(Path.GetFileName).Order());
     }
 
     [Fact]
@@ -148,7 +148,7 @@ public sealed class ScriptCacheTests : IDisposable
     [Theory]
     [InlineData("script.dll")]
     [InlineData("script.pdb")]
-    [InlineData("manifest.json")]
+    [InlineData("manifest.txt")]
     public async Task A_corrupt_entry_is_a_miss_and_is_replaced(string damagedFile)
     {
         var script = _folder.Write("build.csx", """Image("api").From("busybox").Run("echo hi");""");

@@ -109,6 +109,24 @@ public sealed class ScriptEvaluationTests : IDisposable
     }
 
     [Fact]
+    public async Task Reference_directive_by_name_uses_the_framework_assembly_of_the_host()
+    {
+        var script = _folder.Write("build.csx", """
+            #r "System.Xml.Linq"
+            var element = System.Xml.Linq.XElement.Parse("<image name='web'/>");
+            Image(element.Attribute("name")!.Value).From("busybox");
+            """);
+        var options = new ScriptHostOptions { CacheDirectory = _folder.PathOf(".cache") };
+
+        var fresh = await _host.EvaluateAsync(script, options, CancellationToken.None);
+        var cached = await _host.EvaluateAsync(script, options, CancellationToken.None);
+
+        Assert.True(cached.FromCache);
+        Assert.Equal("web", Assert.Single(fresh.Globals.Build(new RecipeValidationOptions { Push = false }).Stages).Name);
+        Assert.Equal("web", Assert.Single(cached.Globals.Build(new RecipeValidationOptions { Push = false }).Stages).Name);
+    }
+
+    [Fact]
     public async Task Missing_reference_is_a_compile_error_at_the_directive()
     {
         var script = _folder.Write("build.csx", """
@@ -164,12 +182,13 @@ public sealed class ScriptEvaluationTests : IDisposable
     }
 
     [Fact]
-    public async Task Compile_error_paths_are_relative_when_inside_the_working_folder()
+    public void Compile_error_paths_are_relative_when_inside_the_working_folder()
     {
-        var diagnostic = new ScriptDiagnostic(Path.Combine(Environment.CurrentDirectory, "sub", "build.csx"), 7, 2, true, "CS1002", "; expected");
+        var inside = new ScriptDiagnostic(Path.Combine(Environment.CurrentDirectory, "sub", "build.csx"), 7, 2, true, "CS1002", "; expected");
+        var outside = new ScriptDiagnostic("/elsewhere/build.csx", 7, 2, false, "CS0168", "The variable 'x' is declared but never used");
 
-        Assert.Equal($"{Path.Combine("sub", "build.csx")}(7,2): error CS1002: ; expected", diagnostic.ToString());
-        await Task.CompletedTask;
+        Assert.Equal($"{Path.Combine("sub", "build.csx")}(7,2): error CS1002: ; expected", inside.ToString());
+        Assert.Equal("/elsewhere/build.csx(7,2): warning CS0168: The variable 'x' is declared but never used", outside.ToString());
     }
 
     [Fact]
