@@ -54,11 +54,12 @@ internal static class ScriptCompiler
 
         using var code = new MemoryStream(content, writable: false);
         var script = CSharpScript.Create<object>(code, options, typeof(BuildScriptGlobals));
-        var compilation = script.GetCompilation();
+        var original = (CSharpCompilation)script.GetCompilation();
 
-        var diagnostics = compilation.GetDiagnostics(cancellationToken);
+        var diagnostics = original.GetDiagnostics(cancellationToken);
         if (diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error))
             throw new ScriptCompilationException(scriptPath, Describe(diagnostics, scriptPath));
+        var compilation = ParamsCallAnnotator.Annotate(original, scriptPath);
 
         using var assembly = new MemoryStream();
         using var symbols = new MemoryStream();

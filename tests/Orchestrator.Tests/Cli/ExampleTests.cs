@@ -103,6 +103,13 @@ public sealed class ExampleTests : IDisposable
     }
 
     [Fact]
+    public async Task Missing_script_exits_2_and_names_it()
+    {
+        Assert.Equal(ExitCodes.UsageError, await Orchestrate(Path.Combine(_folder, "nope.csx"), "--plan"));
+        Assert.Contains("nope.csx' not found", _err.ToString());
+    }
+
+    [Fact]
     public async Task A_compile_error_exits_2_with_the_compiler_message()
     {
         var script = Path.Combine(_folder, "build.csx");

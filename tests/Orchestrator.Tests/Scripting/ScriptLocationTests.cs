@@ -66,6 +66,39 @@ public sealed class ScriptLocationTests : IDisposable
     }
 
     [Fact]
+    public async Task Params_methods_in_a_multi_line_chain_get_their_own_line()
+    {
+        var script = _folder.Write("build.csx", """
+            #load "lib.csx"
+            Image("x")
+                .From("busybox")
+                .Expose("80")
+                .Cmd("")
+                .Output("out/x");
+            Broken();
+            """);
+        _folder.Write("lib.csx", """
+            void Broken() =>
+                Image("y")
+                    .From("busybox")
+                    .Entrypoint("")
+                    .Output("out/y");
+            """);
+
+        var (fresh, cached) = await BuildTwiceAsync(script);
+
+        foreach (var error in new[] { fresh, cached })
+        {
+            Assert.Equal(2, error.Errors.Count);
+            Assert.Equal((script, 5), (error.Errors[0].Location.File, error.Errors[0].Location.Line));
+            Assert.Contains("CMD needs a command", error.Errors[0].Message);
+            Assert.EndsWith("lib.csx", error.Errors[1].Location.File);
+            Assert.Equal(4, error.Errors[1].Location.Line);
+            Assert.Contains("ENTRYPOINT needs a command", error.Errors[1].Message);
+        }
+    }
+
+    [Fact]
     public async Task Locations_inside_loaded_files_name_those_files()
     {
         var script = _folder.Write("build.csx", """
