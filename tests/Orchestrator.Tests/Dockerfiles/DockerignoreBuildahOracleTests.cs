@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Formats.Tar;
-using System.IO.Compression;
 using Orchestrator.Dockerfiles;
 
 namespace Orchestrator.Tests.Dockerfiles;
@@ -46,7 +43,7 @@ public sealed class DockerignoreBuildahOracleTests : IDisposable
 
         var matcher = await DockerignoreMatcher.LoadAsync(context);
         var ours = Walk(matcher, context, "").Order(StringComparer.Ordinal).ToList();
-        var buildah = await BuildahLayerFilesAsync(context);
+        var buildah = (await new BuildahOracle(_work.FullName).BuildAsync(context, "ignore-oracle:1")).Files;
 
         Assert.True(buildah.SequenceEqual(ours), $"buildah copied:\n  {string.Join("\n  ", buildah)}\nwe keep:\n  {string.Join("\n  ", ours)}");
     }
@@ -66,41 +63,5 @@ public sealed class DockerignoreBuildahOracleTests : IDisposable
                 yield return path;
             }
         }
-    }
-
-    private async Task<List<string>> BuildahLayerFilesAsync(string context)
-    {
-        var storage = new[] { "--storage-driver", "vfs", "--root", Path.Combine(_work.FullName, "root"), "--runroot", Path.Combine(_work.FullName, "run") };
-        var layout = Path.Combine(_work.FullName, "oci");
-        await RunAsync("buildah", [.. storage, "build", "--isolation", "chroot", "-q", "-t", "ignore-oracle:1", context]);
-        await RunAsync("buildah", [.. storage, "push", "ignore-oracle:1", "oci:" + layout + ":1"]);
-
-        // scratch + one COPY gives one layer: the largest blob that is a tar.
-        var files = new List<string>();
-        foreach (var blob in Directory.GetFiles(Path.Combine(layout, "blobs", "sha256")))
-        {
-            await using var stream = File.OpenRead(blob);
-            var magic = new byte[2];
-            await stream.ReadExactlyAsync(magic);
-            stream.Position = 0;
-            if (magic[0] == '{') continue; // manifest or config
-            await using Stream tar = magic[0] == 0x1f && magic[1] == 0x8b ? new GZipStream(stream, CompressionMode.Decompress) : stream;
-            await using var reader = new TarReader(tar);
-            while (await reader.GetNextEntryAsync() is { } entry)
-                if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile)
-                    files.Add(entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name.TrimStart('/'));
-        }
-        return files.Order(StringComparer.Ordinal).ToList();
-    }
-
-    private static async Task RunAsync(string tool, string[] arguments)
-    {
-        var start = new ProcessStartInfo(tool) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"{tool} {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{await stderr}\n{await stdout}");
     }
 }
