@@ -33,6 +33,14 @@ public class DockerfileExpansionTests
     }
 
     [Fact]
+    public void Only_plain_references_to_undeclared_variables_are_reported()
+    {
+        var document = ParseText("FROM alpine:${TAG:-3.20}\nARG DECLARED\nENV A=$DECLARED B=${GONE:-x} C=${GONE:+y} D=$GONE\nUSER ${NOBODY}\n");
+        Assert.Equal(["GONE@3", "NOBODY@4"], document.UnresolvedVariables.Select(u => $"{u.Name}@{u.Location.Line}"));
+        Assert.Contains("$GONE is not set", document.UnresolvedVariables[0].ToString());
+    }
+
+    [Fact]
     public void Build_args_override_defaults_but_only_for_declared_args()
     {
         var document = ParseText("ARG TAG=3.19\nFROM alpine:${TAG}\nARG MODE=debug\nARG TAG\nENV M=$MODE T=$TAG U=${UNDECLARED:-none}\n",
