@@ -13,7 +13,7 @@ namespace Orchestrator.Dockerfiles;
 /// </summary>
 internal sealed partial class DockerfileCompiler(string path, char escape, DockerfileParserOptions options)
 {
-    private readonly IReadOnlyDictionary<string, string> buildArgs = options.BuildArgs;
+    private readonly IReadOnlyDictionary<string, string> _buildArgs = options.BuildArgs;
     private readonly List<UnresolvedVariable> _unresolved = [];
 
     private static readonly HashSet<string> Keywords =
@@ -350,7 +350,7 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
 
     private string? DeclareGlobal(string name, string? defaultValue, bool hasDefault)
     {
-        var value = buildArgs.TryGetValue(name, out var given) ? given : hasDefault ? defaultValue : _globalScope.GetValueOrDefault(name);
+        var value = _buildArgs.TryGetValue(name, out var given) ? given : hasDefault ? defaultValue : _globalScope.GetValueOrDefault(name);
         _globalScope[name] = value;
         return value;
     }
@@ -358,7 +358,7 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
     /// <summary>A stage ARG: the --build-arg value, else its default, else the global ARG (or automatic platform ARG) of that name.</summary>
     private string? DeclareInStage(StageState stage, string name, string? defaultValue, bool hasDefault)
     {
-        var value = buildArgs.TryGetValue(name, out var given) ? given : hasDefault ? defaultValue : _globalScope.GetValueOrDefault(name);
+        var value = _buildArgs.TryGetValue(name, out var given) ? given : hasDefault ? defaultValue : _globalScope.GetValueOrDefault(name);
         stage.SetArg(name, value);
         return value;
     }

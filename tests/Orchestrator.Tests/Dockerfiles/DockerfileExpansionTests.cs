@@ -293,6 +293,26 @@ public class DockerfileExpansionTests
     }
 
     [Fact]
+    public async Task Byte_order_mark_and_crlf_line_ends_are_accepted_and_files_parse_from_disk()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"orchestrator-{Guid.NewGuid():N}.Dockerfile");
+        await File.WriteAllTextAsync(path, "\uFEFF# syntax=docker/dockerfile:1\r\nFROM alpine:3.20\r\nRUN echo a \\\r\n  b\r\nENV A=1\r\n");
+        try
+        {
+            var document = await DockerfileParser.ParseFileAsync(path, new DockerfileParserOptions());
+            Assert.Equal("docker/dockerfile:1", document.Syntax);
+            Assert.Equal("echo a   b", Single<RunInstruction>(document.Stages[0]).Command.ShellText);
+            Assert.Equal(5, Single<EnvInstruction>(document.Stages[0]).Location.Line);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        var missing = await Assert.ThrowsAsync<OrchestratorException>(() => DockerfileParser.ParseFileAsync(path + ".missing", new DockerfileParserOptions()));
+        Assert.Contains(".missing' not found", missing.Message);
+    }
+
+    [Fact]
     public void An_unterminated_continuation_at_the_end_is_accepted()
     {
         var run = Single<RunInstruction>(ParseText("FROM alpine:3.20\nRUN echo a \\").Stages[0]);
