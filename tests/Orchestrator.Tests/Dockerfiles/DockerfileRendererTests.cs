@@ -61,6 +61,24 @@ public class DockerfileRendererTests
     }
 
     [Fact]
+    public void Without_heredocs_multi_line_scripts_run_through_the_stage_shell_in_exec_form()
+    {
+        var document = ParseText("FROM alpine:3.20 AS base\nRUN <<EOF\necho one\necho two\nEOF\nSHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nFROM base\nRUN <<EOF\nset -x\nls | wc -l\nEOF\nRUN single line\n");
+        var text = DockerfileRenderer.Render(document.Stages, heredocs: false);
+
+        Assert.DoesNotContain("<<", text);
+        Assert.Contains("RUN [\"/bin/sh\", \"-c\", \"echo one\\necho two\\n\"]\n", text);
+        Assert.Contains("RUN [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\", \"set -x\\nls | wc -l\\n\"]\n", text);
+        Assert.Contains("RUN single line\n", text);
+
+        var originalRuns = document.Stages.SelectMany(s => s.Instructions.OfType<RunInstruction>()).ToList();
+        var reparsedRuns = ParseText(text).Stages.SelectMany(s => s.Instructions.OfType<RunInstruction>()).ToList();
+        string[][] shells = [["/bin/sh", "-c"], ["/bin/bash", "-eo", "pipefail", "-c"], ["/bin/bash", "-eo", "pipefail", "-c"]];
+        for (var i = 0; i < originalRuns.Count; i++)
+            Assert.Equal(originalRuns[i].Command.ToArgv(shells[i]), reparsedRuns[i].Command.ToArgv(shells[i]));
+    }
+
+    [Fact]
     public void A_stage_base_and_copy_source_can_be_replaced_by_a_pinned_image()
     {
         var web = WebRecipes().Get("web");
