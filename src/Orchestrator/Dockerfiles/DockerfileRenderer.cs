@@ -159,7 +159,7 @@ public static class DockerfileRenderer
 
         /// <summary>Shell text that would not survive a single line (line breaks, a trailing escape, a leading '[' or flag) goes into a here-document.</summary>
         private static bool NeedsHeredoc(string script) =>
-            HasLineBreak(script) || !FitsOneLine(script);
+            HasLineBreak(script) || !FitsOneLine(script) || DockerfileReader.HasHeredocMarker(script);
 
         /// <summary>Whether shell text reads back as the same shell text from one line: not JSON-looking, no trailing escape, no leading flag, no edge spaces.</summary>
         private static bool FitsOneLine(string script) =>

@@ -191,11 +191,12 @@ public class DockerfileRendererTests
             new RunInstruction(Command.Shell("[\"not\", \"exec\"]"), RunOptions.Default),
             new RunInstruction(Command.Shell("--version"), RunOptions.Default),
             new RunInstruction(Command.Shell("echo trailing \\"), RunOptions.Default),
+            new RunInstruction(Command.Shell("cat <<END > /x"), RunOptions.Default),
         };
         var stage = new StageRecipe("x", false, ImageSource.Scratch.Instance, runs, SourceLocation.Unknown);
         var reparsed = ParseText(DockerfileRenderer.Render(stage)).Stages[0].Instructions.OfType<RunInstruction>().ToList();
         Assert.All(reparsed, r => Assert.True(r.Command.IsShellForm));
-        Assert.Equal(["[\"not\", \"exec\"]\n", "--version\n", "echo trailing \\\n"], reparsed.Select(r => r.Command.ShellText));
+        Assert.Equal(["[\"not\", \"exec\"]\n", "--version\n", "echo trailing \\\n", "cat <<END > /x\n"], reparsed.Select(r => r.Command.ShellText));
     }
 
     [Fact]
