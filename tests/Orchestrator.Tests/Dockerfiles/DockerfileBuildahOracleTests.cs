@@ -77,6 +77,32 @@ public sealed class DockerfileBuildahOracleTests : IDisposable
     }
 
     [Fact]
+    public async Task A_stage_built_from_a_stage_inherits_env_but_not_args_like_buildah()
+    {
+        const string text = """
+            FROM scratch AS base
+            ENV ROOT=/srv
+            ARG NOT_INHERITED=x
+            COPY a.txt /a.txt
+
+            FROM base
+            WORKDIR $ROOT/[${NOT_INHERITED}]
+            COPY --from=0 /a.txt /copied/
+            ENV FROM_BASE=$ROOT
+            """;
+        var context = Context(text, "a.txt");
+        var image = await new BuildahOracle(_work.FullName).BuildAsync(context, "stages:1");
+        var document = DockerfileParser.Parse(text, Path.Combine(context, "Dockerfile"), new Dictionary<string, string>());
+
+        var final = document.Stages[1];
+        Assert.Equal(new ImageSource.Stage("base"), final.Base);
+        Assert.Equal(image.String("WorkingDir"), final.Instructions.OfType<WorkdirInstruction>().Single().Path);
+        Assert.Equal(new ImageSource.Stage("base"), final.Instructions.OfType<CopyInstruction>().Single().From);
+        Assert.Contains("FROM_BASE=" + final.Instructions.OfType<EnvInstruction>().Single().Variables[0].Value, image.Strings("Env"));
+        Assert.Equal(["a.txt", "copied/a.txt"], image.Files);
+    }
+
+    [Fact]
     public async Task Rendered_values_reach_buildah_unchanged()
     {
         string[] tricky = ["two words", "say \"hi\"", "it's", "$HOME", "${X:-y}", "C:\\dir\\", "100%", "a=b", "tab\there", "ünïcødé"];
