@@ -13,7 +13,7 @@ namespace Orchestrator.Dockerfiles;
 /// </summary>
 internal sealed partial class DockerfileCompiler(string path, char escape, DockerfileParserOptions options)
 {
-    private readonly IReadOnlyDictionary<string, string> buildArgs = options.BuildArgs;
+    private readonly IReadOnlyDictionary<string, string> _buildArgs = options.BuildArgs;
     private readonly List<UnresolvedVariable> _unresolved = [];
 
     private static readonly HashSet<string> Keywords =
@@ -46,7 +46,7 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
         {
             if (line.Keyword != "ARG")
                 throw DockerfileParser.Error(at, $"{line.Keyword} comes before the first FROM; only ARG may appear before FROM");
-            foreach (var arg in ParseArgs(line.Arguments, at, ExpanderFor(GlobalLookup(at)), DeclareGlobal))
+            foreach (var arg in ParseArgs(line.Arguments, at, GlobalExpander(at), DeclareGlobal))
                 _globalArgs.Add(arg);
             return;
         }
@@ -64,7 +64,7 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
     private void StartStage(LogicalLine line, SourceLocation at)
     {
         var flags = InstructionFlags.Parse(line.Arguments, escape, at, ["platform"]);
-        var globalExpander = ExpanderFor(GlobalLookup(at));
+        var globalExpander = GlobalExpander(at);
         var words = DockerfileWords.SplitWhitespace(flags.Rest);
         if (words.Length is not (1 or 3) || words.Length == 3 && !words[1].Equals("AS", StringComparison.OrdinalIgnoreCase))
             throw DockerfileParser.Error(at, "FROM takes an image and an optional stage name: FROM [--platform=os/arch] image[:tag] [AS name]");
@@ -128,7 +128,7 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
 
     private IEnumerable<Instruction> Compile(LogicalLine line, SourceLocation at, StageState stage)
     {
-        var expander = ExpanderFor(StageLookup(stage, at));
+        var expander = StageExpander(stage, at);
         Instruction Located(Instruction i) => i with { Location = at };
         switch (line.Keyword)
         {
@@ -350,7 +350,7 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
 
     private string? DeclareGlobal(string name, string? defaultValue, bool hasDefault)
     {
-        var value = buildArgs.TryGetValue(name, out var given) ? given : hasDefault ? defaultValue : _globalScope.GetValueOrDefault(name);
+        var value = _buildArgs.TryGetValue(name, out var given) ? given : hasDefault ? defaultValue : _globalScope.GetValueOrDefault(name);
         _globalScope[name] = value;
         return value;
     }
@@ -358,7 +358,7 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
     /// <summary>A stage ARG: the --build-arg value, else its default, else the global ARG (or automatic platform ARG) of that name.</summary>
     private string? DeclareInStage(StageState stage, string name, string? defaultValue, bool hasDefault)
     {
-        var value = buildArgs.TryGetValue(name, out var given) ? given : hasDefault ? defaultValue : _globalScope.GetValueOrDefault(name);
+        var value = _buildArgs.TryGetValue(name, out var given) ? given : hasDefault ? defaultValue : _globalScope.GetValueOrDefault(name);
         stage.SetArg(name, value);
         return value;
     }
@@ -375,21 +375,19 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
     private static string? ExpandFlag(InstructionFlags flags, string name, SourceLocation at, ShellWordExpander expander) =>
         flags.Value(name, at) is { } value ? Expand(expander, value, at) : null;
 
-    private Func<string, string?> GlobalLookup(SourceLocation at) => name =>
-    {
-        if (_globalScope.TryGetValue(name, out var value)) return value;
-        _unresolved.Add(new UnresolvedVariable(name, at));
-        return null;
-    };
+    /// <summary>FROM lines and global ARG defaults see the global scope; an undeclared plain reference is reported.</summary>
+    private ShellWordExpander GlobalExpander(SourceLocation at) =>
+        new(escape, _globalScope.GetValueOrDefault, name =>
+        {
+            if (!_globalScope.ContainsKey(name)) _unresolved.Add(new UnresolvedVariable(name, at));
+        });
 
-    private Func<string, string?> StageLookup(StageState stage, SourceLocation at) => name =>
-    {
-        if (stage.TryLookup(name, out var value)) return value;
-        _unresolved.Add(new UnresolvedVariable(name, at));
-        return null;
-    };
-
-    private ShellWordExpander ExpanderFor(Func<string, string?> lookup) => new(escape, lookup);
+    /// <summary>Stage instructions see ENV, then the stage's declared ARGs; an ARG declared without a value is not reported.</summary>
+    private ShellWordExpander StageExpander(StageState stage, SourceLocation at) =>
+        new(escape, name => stage.TryLookup(name, out var value) ? value : null, name =>
+        {
+            if (!stage.TryLookup(name, out _)) _unresolved.Add(new UnresolvedVariable(name, at));
+        });
 
     private static string Expand(ShellWordExpander expander, string word, SourceLocation at)
     {

@@ -119,6 +119,9 @@ internal sealed partial class DockerfileReader
         return heredocs;
     }
 
+    /// <summary>Whether RUN/COPY/ADD arguments would be read as opening a here-document.</summary>
+    public static bool HasHeredocMarker(string arguments) => HeredocMarker().IsMatch(arguments);
+
     private (string Text, bool Continues) TrimContinuation(string line)
     {
         var end = line.Length;

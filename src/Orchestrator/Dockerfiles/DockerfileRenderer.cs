@@ -14,7 +14,7 @@ namespace Orchestrator.Dockerfiles;
 public static class DockerfileRenderer
 {
     /// <summary>Renders one stage. A stage it reads (base or <c>COPY --from</c>) must be given an image reference by <paramref name="stageImage"/>.</summary>
-    public static string Render(StageRecipe stage, Func<string, string?>? stageImage = null) => Render([stage], stageImage);
+    public static string Render(StageRecipe stage, Func<string, string?>? stageImage = null, bool heredocs = true) => Render([stage], stageImage, heredocs);
 
     /// <summary>
     /// Renders several stages as one multi-stage Dockerfile; the last stage written is the last of
@@ -25,7 +25,12 @@ public static class DockerfileRenderer
     /// Optional: an image reference (e.g. pinned by digest) to use in place of a stage wherever it is read as a base or
     /// by <c>COPY --from</c>; return null to keep the stage reference. Stages outside <paramref name="stages"/> need one.
     /// </param>
-    public static string Render(IEnumerable<StageRecipe> stages, Func<string, string?>? stageImage = null)
+    /// <param name="heredocs">
+    /// When false, RUN shell text that needs more than one line is written in exec form with the stage's shell
+    /// (<c>["/bin/sh", "-c", "…"]</c>, or the last SHELL), which runs the same argv, for executors that do not read
+    /// here-documents (Kaniko). The text then parses back as exec form.
+    /// </param>
+    public static string Render(IEnumerable<StageRecipe> stages, Func<string, string?>? stageImage = null, bool heredocs = true)
     {
         var list = stages.ToList();
         if (list.Count == 0) throw new ArgumentException("no stages to render", nameof(stages));
@@ -42,10 +47,13 @@ public static class DockerfileRenderer
         var names = new StageNameMap(ordered.Select(s => s.Name).ToList(), usedAsBase);
 
         var text = new StringBuilder();
+        var shells = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var stage in ordered)
         {
             if (text.Length > 0) text.Append('\n');
-            new StageWriter(stage, names, Replacement, text).Write();
+            // A stage starts with the shell of the stage it is built FROM; a registry image's SHELL is not known here.
+            var shell = stage.Base is ImageSource.Stage s && Replacement(s.Name) is null && shells.TryGetValue(s.Name, out var inherited) ? inherited : DefaultShell;
+            shells[stage.Name] = new StageWriter(stage, names, Replacement, text, heredocs, shell).Write();
         }
         return text.ToString();
     }
@@ -69,9 +77,12 @@ public static class DockerfileRenderer
         return ordered;
     }
 
-    private sealed class StageWriter(StageRecipe stage, StageNameMap names, Func<string, string?> replacement, StringBuilder text)
+    private static readonly IReadOnlyList<string> DefaultShell = ["/bin/sh", "-c"];
+
+    private sealed class StageWriter(StageRecipe stage, StageNameMap names, Func<string, string?> replacement, StringBuilder text, bool heredocs, IReadOnlyList<string> shell)
     {
-        public void Write()
+        /// <summary>Writes the stage and returns its shell at the end (for stages built FROM it).</summary>
+        public IReadOnlyList<string> Write()
         {
             text.Append("FROM ");
             if (stage.Platform is { } platform) text.Append("--platform=").Append(Word(platform)).Append(' ');
@@ -79,7 +90,11 @@ public static class DockerfileRenderer
             if (!names.IsUnnamed(stage.Name)) text.Append(" AS ").Append(names[stage.Name]);
             text.Append('\n');
             foreach (var instruction in stage.Instructions)
+            {
                 text.Append(Line(instruction)).Append('\n');
+                if (instruction is ShellInstruction { Shell: var newShell }) shell = newShell;
+            }
+            return shell;
         }
 
         private string Source(ImageSource source, string what) => source switch
@@ -129,6 +144,8 @@ public static class DockerfileRenderer
                 var mount = "type=cache,target=" + cache.Target + (cache.Id is null ? "" : ",id=" + cache.Id) + (cache.Sharing == "shared" ? "" : ",sharing=" + cache.Sharing);
                 line.Append("--mount=").Append(Value(mount, "RUN --mount")).Append(' ');
             }
+            if (run.Command.IsShellForm && NeedsHeredoc(run.Command.ShellText) && !heredocs)
+                return line.Append(JsonArray(run.Command.ToArgv(shell))).ToString();
             if (run.Command.IsShellForm && NeedsHeredoc(run.Command.ShellText))
             {
                 var script = run.Command.ShellText;
@@ -142,7 +159,7 @@ public static class DockerfileRenderer
 
         /// <summary>Shell text that would not survive a single line (line breaks, a trailing escape, a leading '[' or flag) goes into a here-document.</summary>
         private static bool NeedsHeredoc(string script) =>
-            HasLineBreak(script) || !FitsOneLine(script);
+            HasLineBreak(script) || !FitsOneLine(script) || DockerfileReader.HasHeredocMarker(script);
 
         /// <summary>Whether shell text reads back as the same shell text from one line: not JSON-looking, no trailing escape, no leading flag, no edge spaces.</summary>
         private static bool FitsOneLine(string script) =>

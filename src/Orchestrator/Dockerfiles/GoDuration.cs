@@ -32,7 +32,7 @@ internal static class GoDuration
             if (match.Unit is null) return false;
             ticks += unit == "ns" ? number / 100 : number * match.Ticks;
         }
-        duration = TimeSpan.FromTicks((long)Math.Round(ticks));
+        duration = TimeSpan.FromTicks((long)Math.Ceiling(ticks)); // sub-tick values stay non-zero, so "too short" is still caught
         return true;
     }
 

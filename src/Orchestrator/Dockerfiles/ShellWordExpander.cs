@@ -7,9 +7,10 @@ namespace Orchestrator.Dockerfiles;
 /// STOPSIGNAL, USER, VOLUME and WORKDIR: <c>$VAR</c>, <c>${VAR}</c>, <c>${VAR:-word}</c>, <c>${VAR-word}</c>,
 /// <c>${VAR:+word}</c>, <c>${VAR+word}</c>, <c>${VAR:?message}</c>; single and double quotes are removed,
 /// and the escape character makes the next character literal (so <c>\$</c> is a dollar sign).
-/// Unset variables expand to the empty string, like Docker.
+/// Unset variables expand to the empty string, like Docker; <paramref name="unset"/> hears about plain
+/// references (<c>$X</c>, <c>${X}</c>) that had no value, while forms with a default or alternative do not count.
 /// </summary>
-internal sealed class ShellWordExpander(char escape, Func<string, string?> lookup)
+internal sealed class ShellWordExpander(char escape, Func<string, string?> lookup, Action<string>? unset = null)
 {
     /// <summary>Thrown for malformed words; the parser adds the Dockerfile location.</summary>
     public sealed class ExpansionException(string message) : Exception(message);
@@ -99,7 +100,7 @@ internal sealed class ShellWordExpander(char escape, Func<string, string?> looku
             return ReadBracedVariable(ref reader);
         }
         var name = ReadName(ref reader);
-        return name.Length == 0 ? "$" : lookup(name) ?? "";
+        return name.Length == 0 ? "$" : Plain(name);
     }
 
     private string ReadBracedVariable(ref Reader reader)
@@ -108,7 +109,7 @@ internal sealed class ShellWordExpander(char escape, Func<string, string?> looku
         if (name.Length == 0) throw new ExpansionException("bad substitution: '${' must be followed by a variable name");
         if (reader.AtEnd) throw new ExpansionException($"bad substitution: '${{{name}' is missing its closing '}}'");
         var ch = reader.Next();
-        if (ch == '}') return lookup(name) ?? "";
+        if (ch == '}') return Plain(name);
 
         var colon = ch == ':';
         if (colon)
@@ -130,6 +131,13 @@ internal sealed class ShellWordExpander(char escape, Func<string, string?> looku
             '+' => isSet ? word : "",
             _ => isSet ? value! : throw new ExpansionException($"{name}: {(word.Length > 0 ? word : "is not set")}"),
         };
+    }
+
+    private string Plain(string name)
+    {
+        var value = lookup(name);
+        if (value is null) unset?.Invoke(name);
+        return value ?? "";
     }
 
     private static string ReadName(ref Reader reader)

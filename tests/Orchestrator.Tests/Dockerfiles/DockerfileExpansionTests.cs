@@ -33,6 +33,14 @@ public class DockerfileExpansionTests
     }
 
     [Fact]
+    public void Only_plain_references_to_undeclared_variables_are_reported()
+    {
+        var document = ParseText("FROM alpine:${TAG:-3.20}\nARG DECLARED\nENV A=$DECLARED B=${GONE:-x} C=${GONE:+y} D=$GONE\nUSER ${NOBODY}\n");
+        Assert.Equal(["GONE@3", "NOBODY@4"], document.UnresolvedVariables.Select(u => $"{u.Name}@{u.Location.Line}"));
+        Assert.Contains("$GONE is not set", document.UnresolvedVariables[0].ToString());
+    }
+
+    [Fact]
     public void Build_args_override_defaults_but_only_for_declared_args()
     {
         var document = ParseText("ARG TAG=3.19\nFROM alpine:${TAG}\nARG MODE=debug\nARG TAG\nENV M=$MODE T=$TAG U=${UNDECLARED:-none}\n",
@@ -282,6 +290,26 @@ public class DockerfileExpansionTests
         Assert.All(document.Stages, s => Assert.Equal("FROM", s.Location.Member));
         Assert.All(document.Stages, s => Assert.False(s.IsImage));
         Assert.Null(document.Stages[0].Platform);
+    }
+
+    [Fact]
+    public async Task Byte_order_mark_and_crlf_line_ends_are_accepted_and_files_parse_from_disk()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"orchestrator-{Guid.NewGuid():N}.Dockerfile");
+        await File.WriteAllTextAsync(path, "\uFEFF# syntax=docker/dockerfile:1\r\nFROM alpine:3.20\r\nRUN echo a \\\r\n  b\r\nENV A=1\r\n");
+        try
+        {
+            var document = await DockerfileParser.ParseFileAsync(path, new DockerfileParserOptions());
+            Assert.Equal("docker/dockerfile:1", document.Syntax);
+            Assert.Equal("echo a   b", Single<RunInstruction>(document.Stages[0]).Command.ShellText);
+            Assert.Equal(5, Single<EnvInstruction>(document.Stages[0]).Location.Line);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        var missing = await Assert.ThrowsAsync<OrchestratorException>(() => DockerfileParser.ParseFileAsync(path + ".missing", new DockerfileParserOptions()));
+        Assert.Contains(".missing' not found", missing.Message);
     }
 
     [Fact]
