@@ -6,9 +6,9 @@ using Spectre.Console;
 namespace Orchestrator.Cli;
 
 /// <summary>Loads the recipes, plans, and runs the build: the CLI's whole job, with exit codes.</summary>
-internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, RecipeLoader loadRecipes, ExecutorFactory createExecutor)
+internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, ExecutorFactory createExecutor)
 {
-    public async Task<int> RunAsync(BuildSettings settings, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(BuildSettings settings, RecipeLoader loadRecipes, CancellationToken cancellationToken)
     {
         BuildGraph graph;
         try

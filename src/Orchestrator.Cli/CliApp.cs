@@ -18,9 +18,10 @@ public static class CliApp
         buildOptions.AddTo(build);
         root.Subcommands.Add(build);
 
-        var runner = new BuildRunner(stdout, stderr, loader, executors);
-        root.SetAction((result, token) => runner.RunAsync(rootBuild.Read(result), token));
-        build.SetAction((result, token) => runner.RunAsync(buildOptions.Read(result), token));
+        var runner = new BuildRunner(stdout, stderr, executors);
+        root.SetAction((result, token) => runner.RunAsync(rootBuild.Read(result), loader, token));
+        build.SetAction((result, token) => runner.RunAsync(buildOptions.Read(result), loader, token));
+        root.Subcommands.Add(new ExecutorCommand().Create(runner.RunAsync));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -29,6 +30,25 @@ public static class CliApp
             stderr.WriteLine("Run 'dotnet orchestrate --help' for usage.");
             return ExitCodes.UsageError;
         }
-        return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken);
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken);
+        }
+        catch (OrchestratorException error)
+        {
+            stderr.WriteLine("error: " + error.Message);
+            return ExitCodes.UsageError;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            stderr.WriteLine("error: cancelled");
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception error)
+        {
+            // Not a user error: a defect. Say so, with what is needed to report it.
+            stderr.WriteLine($"internal error (please report it with the command line you ran): {error}");
+            return ExitCodes.BuildFailed;
+        }
     }
 }

@@ -1,0 +1,199 @@
+using System.CommandLine;
+using System.Formats.Tar;
+using System.IO.Compression;
+using Orchestrator.Recipes;
+using Command = System.CommandLine.Command;
+
+namespace Orchestrator.Cli;
+
+/// <summary>
+/// <c>dotnet orchestrate executor</c>: a drop-in for Kaniko's executor, with Kaniko's flag names.
+/// It imports the Dockerfile as a recipe and runs the same planner and local builder as <c>build</c>.
+/// Flags that only tune Kaniko's own snapshotting are accepted and have no effect here; see
+/// docs/kaniko-compat.md.
+/// </summary>
+internal sealed class ExecutorCommand
+{
+    private readonly Option<string> _dockerfile = new("--dockerfile", "-f") { Description = "Path to the Dockerfile (relative to the working folder, else to the context).", DefaultValueFactory = _ => "Dockerfile" };
+    private readonly Option<string> _context = new("--context", "-c") { Description = "Build context: dir://PATH, a plain path, or tar://PATH.tar.gz.", DefaultValueFactory = _ => "/workspace/" };
+    private readonly Option<string?> _contextSubPath = new("--context-sub-path") { Description = "Sub-folder of the context to use." };
+    private readonly Option<string[]> _destination = new("--destination", "-d") { Description = "Image reference to push to (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+    private readonly Option<string[]> _buildArg = new("--build-arg") { Description = "NAME=VALUE, or NAME to take the environment's value (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+    private readonly Option<string?> _target = new("--target") { Description = "Stage to build." };
+    private readonly Option<bool> _noPush = new("--no-push") { Description = "Build without pushing." };
+    private readonly Option<string?> _tarPath = new("--tar-path", "--tarPath") { Description = "Write the image as a docker-archive tar." };
+    private readonly Option<string?> _ociLayoutPath = new("--oci-layout-path") { Description = "Write the image as an OCI layout." };
+    private readonly Option<string?> _digestFile = new("--digest-file") { Description = "Write the image digest to this file." };
+    private readonly Option<string?> _nameDigestFile = new("--image-name-with-digest-file") { Description = "Write NAME@DIGEST lines to this file." };
+    private readonly Option<string?> _nameTagDigestFile = new("--image-name-tag-with-digest-file") { Description = "Write NAME:TAG@DIGEST lines to this file." };
+    private readonly Option<string[]> _label = new("--label") { Description = "KEY=VALUE label (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+    private readonly Option<bool> _reproducible = new("--reproducible") { Description = "Strip timestamps (SOURCE_DATE_EPOCH or the Unix epoch)." };
+    private readonly Option<bool> _cache = new("--cache") { Description = "Use the cache repo." };
+    private readonly Option<string?> _cacheRepo = new("--cache-repo") { Description = "Repository for cached layers." };
+    private readonly Option<string?> _cacheDir = new("--cache-dir") { Description = "Local cache folder." };
+    private readonly Option<string?> _cacheTtl = new("--cache-ttl") { Description = "How long cached layers stay valid (Go duration)." };
+    private readonly Option<bool> _insecure = new("--insecure") { Description = "Push over plain HTTP." };
+    private readonly Option<bool> _insecurePull = new("--insecure-pull") { Description = "Pull over plain HTTP." };
+    private readonly Option<string[]> _insecureRegistry = new("--insecure-registry") { Description = "Registry reached over plain HTTP (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+    private readonly Option<bool> _skipTlsVerify = new("--skip-tls-verify") { Description = "Do not verify TLS certificates when pushing." };
+    private readonly Option<bool> _skipTlsVerifyPull = new("--skip-tls-verify-pull") { Description = "Do not verify TLS certificates when pulling." };
+    private readonly Option<string[]> _skipTlsVerifyRegistry = new("--skip-tls-verify-registry") { Description = "Registry whose TLS certificate is not verified (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+    private readonly Option<string?> _platform = new("--custom-platform", "--customPlatform") { Description = "Platform to build for, e.g. linux/arm64." };
+    private readonly Option<string> _compression = new("--compression") { Description = "Layer compression: gzip or zstd.", DefaultValueFactory = _ => "gzip" };
+    private readonly Option<int?> _compressionLevel = new("--compression-level") { Description = "Compression level." };
+    private readonly Option<string[]> _ignorePath = new("--ignore-path") { Description = "Path left out of snapshots (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+    private readonly Option<bool> _cleanup = new("--cleanup") { Description = "Accepted; the executor never writes outside its cache and temporary folders." };
+    private readonly Option<string> _verbosity = new("--verbosity") { Description = "Log level: panic, fatal, error, warn, info, debug, trace.", DefaultValueFactory = _ => "info" };
+    private readonly Option<string> _logFormat = new("--log-format") { Description = "Log format: text, color or json.", DefaultValueFactory = _ => "color" };
+    private readonly Option<bool> _logTimestamp = new("--log-timestamp") { Description = "Accepted; lines carry no timestamps." };
+    private readonly Option<int> _pushRetry = new("--push-retry") { Description = "Retries per registry operation." };
+    private readonly Option<string> _snapshotMode = new("--snapshot-mode", "--snapshotMode") { Description = "Accepted (full, redo, time): snapshots are exact overlay diffs here.", DefaultValueFactory = _ => "full" };
+    private readonly Option<bool> _useNewRun = new("--use-new-run") { Description = "Accepted: RUN always records changes without rescanning the filesystem." };
+    private readonly Option<bool> _singleSnapshot = new("--single-snapshot") { Description = "Accepted; each step still makes its own layer." };
+    private readonly Option<bool> _skipUnusedStages = new("--skip-unused-stages") { Description = "Accepted: unused stages are always skipped." };
+    private readonly Option<bool> _cacheCopyLayers = new("--cache-copy-layers") { Description = "Accepted." };
+    private readonly Option<bool> _cacheRunLayers = new("--cache-run-layers") { Description = "Accepted." };
+    private readonly Option<bool> _compressedCaching = new("--compressed-caching") { Description = "Accepted." };
+    private readonly Option<bool> _noPushCache = new("--no-push-cache") { Description = "Accepted." };
+    private readonly Option<bool> _ignoreVarRun = new("--ignore-var-run") { Description = "Accepted: /var/run is never in a RUN layer unless the step writes it." };
+    private readonly Option<string?> _kanikoDir = new("--kaniko-dir") { Description = "Accepted." };
+    private readonly Option<bool> _force = new("--force") { Description = "Accepted: the executor runs anywhere." };
+    private readonly Option<int> _extractRetry = new("--image-fs-extract-retry") { Description = "Accepted." };
+    private readonly Option<bool> _forceBuildMetadata = new("--force-build-metadata") { Description = "Accepted." };
+
+    public Command Create(Func<BuildSettings, RecipeLoader, CancellationToken, Task<int>> run)
+    {
+        var command = new Command("executor", "Build one Dockerfile like Kaniko's executor, with Kaniko's flags.");
+        foreach (var option in new Option[]
+        {
+            _dockerfile, _context, _contextSubPath, _destination, _buildArg, _target, _noPush, _tarPath, _ociLayoutPath, _digestFile,
+            _nameDigestFile, _nameTagDigestFile, _label, _reproducible, _cache, _cacheRepo, _cacheDir, _cacheTtl, _insecure, _insecurePull,
+            _insecureRegistry, _skipTlsVerify, _skipTlsVerifyPull, _skipTlsVerifyRegistry, _platform, _compression, _compressionLevel,
+            _ignorePath, _cleanup, _verbosity, _logFormat, _logTimestamp, _pushRetry, _snapshotMode, _useNewRun, _singleSnapshot,
+            _skipUnusedStages, _cacheCopyLayers, _cacheRunLayers, _compressedCaching, _noPushCache, _ignoreVarRun, _kanikoDir, _force,
+            _extractRetry, _forceBuildMetadata,
+        })
+            command.Options.Add(option);
+        _compression.AcceptOnlyFromAmong("gzip", "zstd");
+        _logFormat.AcceptOnlyFromAmong("text", "color", "json");
+        _verbosity.AcceptOnlyFromAmong("panic", "fatal", "error", "warn", "info", "debug", "trace");
+
+        command.SetAction(async (result, token) =>
+        {
+            var destinations = result.GetValue(_destination) ?? [];
+            var noPush = result.GetValue(_noPush);
+            var tarPath = result.GetValue(_tarPath);
+            var ociLayout = result.GetValue(_ociLayoutPath);
+            var settings = new BuildSettings
+            {
+                ScriptPath = result.GetValue(_dockerfile)!,
+                NoPush = noPush,
+                NoCache = !result.GetValue(_cache),
+                CacheRepo = result.GetValue(_cacheRepo),
+                CacheDirectory = result.GetValue(_cacheDir),
+                BuildArgs = ParseBuildArgs(result.GetValue(_buildArg) ?? []),
+                InsecureRegistries = InsecureRegistries(result, destinations),
+                Reproducible = result.GetValue(_reproducible),
+                Compression = result.GetValue(_compression)!,
+                CompressionLevel = result.GetValue(_compressionLevel),
+                IgnorePaths = result.GetValue(_ignorePath) ?? [],
+                PushRetries = result.GetValue(_pushRetry),
+                Platform = result.GetValue(_platform),
+                DigestFile = result.GetValue(_digestFile),
+                ImageNameWithDigestFile = result.GetValue(_nameDigestFile),
+                ImageNameTagWithDigestFile = result.GetValue(_nameTagDigestFile),
+                Progress = result.GetValue(_logFormat) == "json" ? "json" : "plain",
+                Verbose = result.GetValue(_verbosity) is "debug" or "trace",
+                Jobs = Environment.ProcessorCount,
+            };
+            var contextArgument = result.GetValue(_context)!;
+            var subPath = result.GetValue(_contextSubPath);
+            var target = result.GetValue(_target);
+            var labels = ParseBuildArgs(result.GetValue(_label) ?? []);
+            var unpacked = (string?)null;
+            try
+            {
+                Task<RecipeBook> Load(BuildSettings s, CancellationToken ct)
+                {
+                    if (destinations.Length == 0 && !noPush && tarPath is null && ociLayout is null)
+                        throw new OrchestratorException("no --destination given; pass --destination=REGISTRY/IMAGE:TAG, or --no-push (with --tar-path or --oci-layout-path to keep the image)");
+                    var context = ResolveContext(contextArgument, subPath, ref unpacked);
+                    var dockerfile = ResolveDockerfile(s.ScriptPath, context);
+                    var book = new RecipeBook(context, s.BuildArgs);
+                    var image = book.Dockerfile(dockerfile, target: target, context: context, name: "image");
+                    foreach (var (key, value) in labels) image.Label(key, value);
+                    image.Destination([.. destinations]);
+                    if (tarPath is not null) image.Output(Path.GetFullPath(tarPath));
+                    if (ociLayout is not null) image.Output(Path.GetFullPath(ociLayout));
+                    return Task.FromResult(book);
+                }
+                return await run(settings, Load, token);
+            }
+            finally
+            {
+                if (unpacked is not null) Directory.Delete(unpacked, recursive: true);
+            }
+        });
+        return command;
+    }
+
+    private static string ResolveContext(string argument, string? subPath, ref string? unpacked)
+    {
+        string context;
+        if (argument.StartsWith("tar://", StringComparison.Ordinal))
+        {
+            var archive = argument["tar://".Length..];
+            if (!File.Exists(archive)) throw new OrchestratorException($"--context {argument}: archive '{archive}' not found");
+            unpacked = Directory.CreateTempSubdirectory("orchestrator-context-").FullName;
+            using var file = File.OpenRead(archive);
+            using var gzip = new GZipStream(file, CompressionMode.Decompress);
+            TarFile.ExtractToDirectory(gzip, unpacked, overwriteFiles: false);
+            context = unpacked;
+        }
+        else if (argument.StartsWith("dir://", StringComparison.Ordinal))
+        {
+            context = argument["dir://".Length..];
+        }
+        else if (argument.Contains("://", StringComparison.Ordinal))
+        {
+            throw new OrchestratorException($"--context {argument}: only dir://, tar:// and plain paths are supported (fetch remote contexts into a folder first)");
+        }
+        else
+        {
+            context = argument;
+        }
+        if (subPath is not null) context = Path.Combine(context, subPath);
+        context = Path.GetFullPath(context);
+        if (!Directory.Exists(context)) throw new OrchestratorException($"--context: folder '{context}' not found");
+        return context;
+    }
+
+    /// <summary>Like Kaniko: the path as given when it exists, else relative to the context.</summary>
+    private static string ResolveDockerfile(string path, string context)
+    {
+        if (File.Exists(path)) return Path.GetFullPath(path);
+        var inContext = Path.Combine(context, path);
+        if (File.Exists(inContext)) return inContext;
+        throw new OrchestratorException($"--dockerfile '{path}' not found, neither in the working folder nor in the context {context}");
+    }
+
+    private IReadOnlyList<string> InsecureRegistries(System.CommandLine.ParseResult result, IEnumerable<string> destinations)
+    {
+        var registries = new List<string>(result.GetValue(_insecureRegistry) ?? []);
+        if (result.GetValue(_insecure))
+            registries.AddRange(destinations.Select(d => Oci.ImageReference.TryParse(d, out var r, out _) ? r.Registry : null).OfType<string>());
+        return registries.Distinct().ToList();
+    }
+
+    private static Dictionary<string, string> ParseBuildArgs(IEnumerable<string> values)
+    {
+        var args = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var value in values)
+        {
+            var equals = value.IndexOf('=');
+            if (equals < 0) args[value] = Environment.GetEnvironmentVariable(value) ?? "";
+            else args[value[..equals]] = value[(equals + 1)..];
+        }
+        return args;
+    }
+}

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Orchestrator.Cli;
+using Orchestrator.Testing;
+
+namespace Orchestrator.Tests.Cli;
+
+/// <summary>
+/// The Kaniko-compatible executor against a real registry: a busybox base is pushed there by a
+/// build, then `executor` builds the Dockerfile example FROM it with Kaniko's flags, pushes, and
+/// writes digest files; skopeo and umoci check the result.
+/// </summary>
+public sealed class ExecutorCommandTests(RegistryFixture registry) : IClassFixture<RegistryFixture>, IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("orchestrator-executor-").FullName;
+    private readonly StringWriter _out = new();
+    private readonly StringWriter _err = new();
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string Cache => Path.Combine(_folder, "cache");
+
+    private string Output => $"stdout:\n{_out}\nstderr:\n{_err}";
+
+    private Task<int> Orchestrate(params string[] args) => CliApp.RunAsync(args, _out, _err);
+
+    /// <summary>Pushes a busybox base image to the registry with a build script, returns its reference.</summary>
+    private async Task<string> PushBusyboxBaseAsync()
+    {
+        var script = Path.Combine(_folder, "base", "build.csx");
+        Directory.CreateDirectory(Path.GetDirectoryName(script)!);
+        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "base", "busybox.csx"));
+        var reference = $"{registry.Address}/library/busybox:1.36";
+        await File.WriteAllTextAsync(script, $"#load \"busybox.csx\"\nImage(\"base\").From(BusyboxBase()).Destination(\"{reference}\");\n");
+        Assert.True(await Orchestrate(script, "--cache-dir", Cache, "--progress", "plain") == ExitCodes.Ok, Output);
+        return reference;
+    }
+
+    [Fact]
+    public async Task Builds_a_dockerfile_with_kaniko_flags_and_pushes_it()
+    {
+        var baseImage = await PushBusyboxBaseAsync();
+        var context = Path.Combine(_folder, "context");
+        RepositoryFiles.CopyExample("dockerfile", context);
+        var exampleDir = Path.Combine(context, "examples", "dockerfile");
+        var destination = $"{registry.Address}/team/greet:1.0";
+        var digestFile = Path.Combine(_folder, "digest");
+        var nameFile = Path.Combine(_folder, "name-with-digest");
+
+        var code = await Orchestrate("executor",
+            "--dockerfile=Dockerfile", $"--context=dir://{exampleDir}",
+            $"--destination={destination}", "--build-arg", $"BASE={baseImage}",
+            "--label", "org.example.team=platform", $"--digest-file={digestFile}",
+            $"--image-name-with-digest-file={nameFile}", "--cache-dir", Cache,
+            "--snapshot-mode=redo", "--use-new-run", "--cleanup", "--verbosity=debug");
+        Assert.True(code == ExitCodes.Ok, Output);
+
+        var digest = (await File.ReadAllTextAsync(digestFile)).Trim();
+        Assert.Matches("^sha256:[0-9a-f]{64}$", digest);
+        Assert.Equal($"{registry.Address}/team/greet@{digest}", (await File.ReadAllTextAsync(nameFile)).Trim());
+
+        var inspect = (await ExternalTool.RunAsync("skopeo", "inspect", "--tls-verify=false", $"docker://{destination}")).EnsureSuccess();
+        using var json = JsonDocument.Parse(inspect.StandardOutput);
+        Assert.Equal(digest, json.RootElement.GetProperty("Digest").GetString());
+        Assert.Equal("platform", json.RootElement.GetProperty("Labels").GetProperty("org.example.team").GetString());
+
+        var layout = Path.Combine(_folder, "layout");
+        (await ExternalTool.RunAsync("skopeo", "copy", "--src-tls-verify=false", $"docker://{destination}", $"oci:{layout}:latest")).EnsureSuccess();
+        var bundle = Path.Combine(_folder, "bundle");
+        (await ExternalTool.RunAsync("umoci", "unpack", "--rootless", "--image", $"{layout}:latest", bundle)).EnsureSuccess();
+        Assert.Contains("hello, $NAME", await File.ReadAllTextAsync(Path.Combine(bundle, "rootfs", "usr", "local", "bin", "greet")));
+        Assert.True(File.Exists(Path.Combine(bundle, "rootfs", "bin", "busybox")));
+    }
+
+    [Fact]
+    public async Task Writes_a_tar_without_pushing()
+    {
+        var baseImage = await PushBusyboxBaseAsync();
+        var context = Path.Combine(_folder, "context");
+        RepositoryFiles.CopyExample("dockerfile", context);
+        var tar = Path.Combine(_folder, "image.tar");
+        var code = await Orchestrate("executor", "-f", "Dockerfile", "-c", Path.Combine(context, "examples", "dockerfile"),
+            "--no-push", $"--tar-path={tar}", "--build-arg", $"BASE={baseImage}", "--target", "build", "--cache-dir", Cache);
+        Assert.True(code == ExitCodes.Ok, Output);
+        var inspect = (await ExternalTool.RunAsync("skopeo", "inspect", $"docker-archive:{tar}")).EnsureSuccess();
+        Assert.Contains("\"Layers\"", inspect.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Without_destination_or_no_push_it_says_what_to_pass()
+    {
+        var context = Directory.CreateDirectory(Path.Combine(_folder, "empty")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), "FROM scratch\n");
+        Assert.Equal(ExitCodes.UsageError, await Orchestrate("executor", "-c", context));
+        Assert.Contains("--destination", _err.ToString());
+    }
+
+    [Fact]
+    public async Task A_missing_dockerfile_is_a_usage_error()
+    {
+        var context = Directory.CreateDirectory(Path.Combine(_folder, "empty")).FullName;
+        Assert.Equal(ExitCodes.UsageError, await Orchestrate("executor", "-c", context, "--no-push"));
+        Assert.Contains("--dockerfile 'Dockerfile' not found", _err.ToString());
+    }
+}
