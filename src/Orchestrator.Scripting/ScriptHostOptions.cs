@@ -15,19 +15,6 @@ public sealed record ScriptHostOptions
     /// </summary>
     public string? CacheDirectory { get; init; }
 
-    /// <summary>
-    /// The per-user cache folder: <c>$XDG_CACHE_HOME/orchestrator</c>, else <c>~/.cache/orchestrator</c>
-    /// (the local application data folder on Windows).
-    /// </summary>
-    public static string DefaultCacheDirectory
-    {
-        get
-        {
-            var xdg = System.Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-            if (!string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg)) return Path.Combine(xdg, "orchestrator");
-            if (OperatingSystem.IsWindows())
-                return Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.LocalApplicationData), "orchestrator", "cache");
-            return Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".cache", "orchestrator");
-        }
-    }
+    /// <summary>The per-user cache folder shared with the blob and layer stores: <c>$XDG_CACHE_HOME/orchestrator</c>, else <c>~/.cache/orchestrator</c>.</summary>
+    public static string DefaultCacheDirectory => Oci.Storage.LocalBlobStore.DefaultRoot;
 }
