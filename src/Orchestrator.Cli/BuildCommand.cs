@@ -47,6 +47,12 @@ internal sealed class BuildCommand
 
     private readonly Option<bool> _verbose = new("--verbose", "-v") { Description = "More detail: every line of step output, timings." };
 
+    private readonly Option<string[]> _secrets = new("--secret") { Description = "Secret file for RUN steps that mount it: id=ID,src=PATH (repeatable). Never stored in a layer.", Arity = ArgumentArity.ZeroOrMore };
+
+    private readonly Option<bool> _reproducible = new("--reproducible") { Description = "Pin every time in layers and config to SOURCE_DATE_EPOCH, else the Unix epoch." };
+
+    private readonly Option<string?> _platform = new("--platform") { Description = "Platform of the bases (os/arch[/variant]) for recipes that do not name one." };
+
     public BuildCommand()
     {
         _planFormat.AcceptOnlyFromAmong("text", "json", "dot", "mermaid");
@@ -57,6 +63,11 @@ internal sealed class BuildCommand
             foreach (var token in result.Tokens.Where(t => !t.Value.Contains('=')))
                 result.AddError($"--build-arg '{token.Value}' must be NAME=VALUE");
         });
+        _secrets.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+                if (SecretSpec.TryParse(token.Value, out _, out var error) is false) result.AddError(error!);
+        });
         _jobs.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() < 1) result.AddError("--jobs must be at least 1");
@@ -66,7 +77,7 @@ internal sealed class BuildCommand
     public void AddTo(Command command)
     {
         command.Arguments.Add(_arguments);
-        foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _noCache, _cacheDir, _insecure, _progress, _verbose })
+        foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _noCache, _cacheDir, _insecure, _progress, _verbose, _secrets, _reproducible, _platform })
             command.Options.Add(option);
     }
 
@@ -97,6 +108,9 @@ internal sealed class BuildCommand
             InsecureRegistries = result.GetValue(_insecure) ?? [],
             Progress = result.GetValue(_progress)!,
             Verbose = result.GetValue(_verbose),
+            Secrets = (result.GetValue(_secrets) ?? []).Select(s => { SecretSpec.TryParse(s, out var spec, out _); return spec; }).ToDictionary(s => s.Id, s => s.Source),
+            Reproducible = result.GetValue(_reproducible),
+            Platform = result.GetValue(_platform),
         };
     }
 

@@ -132,4 +132,58 @@ public sealed class ExampleTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_folder, "out", "x")), "no output is written for a failed build");
         Assert.Empty(Directory.Exists(Path.Combine(Cache, "tmp")) ? Directory.GetFileSystemEntries(Path.Combine(Cache, "tmp")) : []);
     }
+
+    [Fact]
+    public async Task A_secret_is_readable_in_its_step_and_nowhere_in_the_image_or_the_output()
+    {
+        const string secretValue = "s3cret-token-7f1c";
+        var secretFile = Path.Combine(_folder, "token.txt");
+        await File.WriteAllTextAsync(secretFile, secretValue);
+        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+        var script = Path.Combine(_folder, "build.csx");
+        var hash = Orchestrator.Oci.Digest.Sha256(System.Text.Encoding.UTF8.GetBytes(secretValue)).Hex;
+        await File.WriteAllTextAsync(script, $$"""
+            #load "busybox.csx"
+            Image("s")
+                .From(BusyboxBase())
+                .Run("test \"$(sha256sum < /run/secrets/token | cut -c1-64)\" = {{hash}} && echo seen > /seen", o => o.Secret("token"))
+                .Run("cat /run/secrets/token 2>/dev/null || echo absent > /later")
+                .Output("out/s");
+            """);
+
+        Assert.True(await Orchestrate(script, "--secret", $"id=token,src={secretFile}", "-v") == ExitCodes.Ok, Output);
+        var layout = Path.Combine(_folder, "out", "s");
+        var (rootfs, _) = await Unpack(layout);
+        Assert.Equal("seen", (await File.ReadAllTextAsync(Path.Combine(rootfs, "seen"))).Trim());
+        Assert.Equal("absent", (await File.ReadAllTextAsync(Path.Combine(rootfs, "later"))).Trim());
+        Assert.False(Directory.Exists(Path.Combine(rootfs, "run", "secrets")) && Directory.EnumerateFileSystemEntries(Path.Combine(rootfs, "run", "secrets")).Any());
+
+        foreach (var blob in Directory.EnumerateFiles(Path.Combine(layout, "blobs"), "*", SearchOption.AllDirectories))
+        {
+            await using var file = File.OpenRead(blob);
+            var gzip = file.ReadByte() == 0x1f;
+            file.Position = 0;
+            using var content = new MemoryStream();
+            await (gzip ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress) : (Stream)file).CopyToAsync(content);
+            Assert.DoesNotContain(secretValue, System.Text.Encoding.Latin1.GetString(content.ToArray()));
+        }
+        Assert.DoesNotContain(secretValue, Output);
+    }
+
+    [Fact]
+    public async Task A_required_secret_that_was_not_given_fails_the_step_with_the_flag_to_pass()
+    {
+        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+        var script = Path.Combine(_folder, "build.csx");
+        await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\nImage(\"s\").From(BusyboxBase()).Run(\"true\", o => o.Secret(\"npmrc\", required: true)).Output(\"out/s\");\n");
+        Assert.Equal(ExitCodes.BuildFailed, await Orchestrate(script));
+        Assert.Contains("--secret id=npmrc,src=PATH", _err.ToString());
+    }
+
+    [Fact]
+    public async Task A_secret_flag_with_a_missing_file_is_a_usage_error()
+    {
+        Assert.Equal(ExitCodes.UsageError, await Orchestrate(RepositoryFiles.CopyExample("hello", _folder), "--secret", "id=x,src=/no/such/file", "--plan"));
+        Assert.Contains("file '/no/such/file' not found", _err.ToString());
+    }
 }
