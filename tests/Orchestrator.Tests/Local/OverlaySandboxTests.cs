@@ -166,15 +166,19 @@ public sealed class OverlaySandboxTests(BusyboxStoreFixture busybox) : IClassFix
     [Fact]
     public async Task Cancellation_kills_the_process_tree_and_leaves_no_mounts_or_temp_folders()
     {
-        var marker = "sleep-marker-" + Guid.NewGuid().ToString("N")[..8];
+        // The sleeps' argv holds a number the script only computes, so the shell's own argv never matches.
+        var seconds = 100_000 + Random.Shared.Next(100_000);
+        var marker = $"sleep\0{seconds + 1}\0";
         using var cts = new CancellationTokenSource();
         var started = new TaskCompletionSource();
         var upper = Path.Combine(busybox.NewStepFolder(), "upper");
-        var request = new SandboxRequest([busybox.BaseLayer], upper, ["/bin/sh", "-c", $"echo started; (exec -a {marker} sleep 300) & exec -a {marker} sleep 300"]);
+        var request = new SandboxRequest([busybox.BaseLayer], upper, ["/bin/sh", "-c", $"echo started; sleep $(({seconds} + 1)) & sleep $(({seconds} + 1))"]);
 
         var run = _sandbox.RunAsync(request, l => { if (l.Text == "started") started.TrySetResult(); }, cts.Token);
         await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.NotEmpty(ProcessesWith(marker));
+        // "started" is printed before the sleeps exist; wait until both are there.
+        for (var i = 0; i < 200 && ProcessesWith(marker).Count < 2; i++) await Task.Delay(50);
+        Assert.Equal(2, ProcessesWith(marker).Count);
         cts.Cancel();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
@@ -207,7 +211,7 @@ public sealed class OverlaySandboxTests(BusyboxStoreFixture busybox) : IClassFix
             if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
             try
             {
-                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(marker, StringComparison.Ordinal)) found.Add(pid);
+                if (File.ReadAllText(Path.Combine(dir, "cmdline")) == marker) found.Add(pid);
             }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
