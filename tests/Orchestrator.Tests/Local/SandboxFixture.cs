@@ -19,9 +19,12 @@ public sealed class BusyboxStoreFixture : IAsyncLifetime
 
     public Digest BaseDiffId { get; private set; }
 
+    /// <summary>The base layer blob (tar.gz) as the fixture packed it.</summary>
+    public string BaseBlob { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
-        var blob = Path.Combine(_temp.Path, "busybox.tar.gz");
+        var blob = BaseBlob = Path.Combine(_temp.Path, "busybox.tar.gz");
         await BusyboxLayer.WriteAsync(blob);
         await using (var file = File.OpenRead(blob))
         await using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress))
