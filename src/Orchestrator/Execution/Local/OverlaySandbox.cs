@@ -26,6 +26,8 @@ public sealed class OverlaySandbox : ISandbox
 
     private readonly bool _privileged = Libc.GetEffectiveUserId() == 0;
 
+    public bool StacksLayers => true;
+
     public async Task<int> RunAsync(SandboxRequest request, Action<SandboxOutputLine> onOutput, CancellationToken cancellationToken)
     {
         if (request.Command.Count == 0) throw new OrchestratorException("RUN has no command to execute.");
