@@ -70,6 +70,20 @@ public sealed class OverlaySandboxTests(BusyboxStoreFixture busybox) : IClassFix
     }
 
     [Fact]
+    public async Task An_adopted_upper_folder_serves_as_the_next_steps_layer_without_extraction()
+    {
+        var first = await Run("mkdir -p /etc/app && echo v1 > /etc/app/conf; rm /etc/group");
+        var blob = await new LayerWriter().WriteOverlayUpperAsync(first.Upper, busybox.NewStepFolder());
+        var adopted = busybox.Store.Adopt(blob.DiffId, first.Upper);
+
+        Assert.Equal(busybox.Store.PathFor(blob.DiffId), adopted);
+        Assert.False(Directory.Exists(first.Upper));
+        Assert.Null(Stat.Xattr(adopted, "user.overlay.uuid"));
+        var next = await Run("cat /etc/app/conf; ls /etc", layers: [busybox.BaseLayer, adopted]);
+        Assert.Equal("v1\napp\nhosts\npasswd\nresolv.conf", next.Stdout); // group stays deleted; hosts and resolv.conf are the bound host files
+    }
+
+    [Fact]
     public async Task Environment_workdir_and_exit_code_reach_the_command()
     {
         var outcome = await Run("echo \"$GREETING\"; pwd; echo $PATH; exit 7", r => r with
