@@ -100,6 +100,17 @@ public sealed class OverlaySandboxTests(BusyboxStoreFixture busybox) : IClassFix
     }
 
     [Fact]
+    public async Task The_step_runs_in_its_own_user_namespace()
+    {
+        var outcome = await Run("cat /proc/self/uid_map");
+
+        var map = outcome.Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        // Root callers map every id to itself; unprivileged callers map only themselves, to root.
+        var expected = Stat.IsRoot ? new[] { "0", "0", "4294967295" } : ["0", Libc.GetEffectiveUserId().ToString(), "1"];
+        Assert.Equal(expected, map);
+    }
+
+    [Fact]
     public async Task Stdout_and_stderr_are_streamed_line_by_line()
     {
         var outcome = await Run("echo one; echo two >&2; echo three");
