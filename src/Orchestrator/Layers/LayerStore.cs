@@ -61,6 +61,7 @@ public sealed class LayerStore
     private async Task<string> ExtractAsync(Digest diffId, Func<CancellationToken, Task<Stream>> openBlob, IReadOnlyList<Digest> lowerDiffIds, CancellationToken cancellationToken)
     {
         var final = PathFor(diffId);
+        CreatePrivateRoot();
         Directory.CreateDirectory(LayersDirectory);
         Directory.CreateDirectory(TempDirectory);
         var temp = Path.Combine(TempDirectory, $"{diffId.Hex}.{Environment.ProcessId}.{Guid.NewGuid():N}");
@@ -113,6 +114,7 @@ public sealed class LayerStore
         {
             ForgetMountState(upperFolder);
             foreach (var (_, hostPath, _) in new FileTreeWalker().Walk(upperFolder)) ForgetMountState(hostPath);
+            CreatePrivateRoot();
             Directory.CreateDirectory(LayersDirectory);
             try
             {
@@ -126,6 +128,18 @@ public sealed class LayerStore
         }
         FolderDeleter.Delete(upperFolder);
         return final;
+    }
+
+    /// <summary>
+    /// Extracted layers hold image files with their real modes, setuid-root binaries included;
+    /// other users of the machine must not reach them, so the store's root is owner-only.
+    /// </summary>
+    private void CreatePrivateRoot()
+    {
+        var root = Path.Combine(CacheDirectory, "layers");
+        if (Directory.Exists(root)) return;
+        Directory.CreateDirectory(root);
+        Libc.Chmod(root, 0x1C0); // 0700
     }
 
     private static void ForgetMountState(string path)
