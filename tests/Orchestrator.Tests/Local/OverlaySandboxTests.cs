@@ -53,6 +53,22 @@ public sealed class OverlaySandboxTests(BusyboxStoreFixture busybox) : IClassFix
     }
 
     [Fact]
+    public async Task The_same_step_run_twice_gives_the_same_layer_digest()
+    {
+        var writer = new LayerWriter(new() { Timestamps = TimestampPolicy.Resolve(reproducible: true, sourceDateEpoch: null) });
+        var first = await Run("echo hi > /a; mkdir -p /opt/x && echo y > /opt/x/y; rm /etc/group");
+        var second = await Run("echo hi > /a; mkdir -p /opt/x && echo y > /opt/x/y; rm /etc/group");
+        foreach (var path in Directory.EnumerateFileSystemEntries(second.Upper, "*", SearchOption.AllDirectories).Where(File.Exists))
+            File.SetLastWriteTimeUtc(path, new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc)); // different times on disk
+
+        var a = await writer.WriteOverlayUpperAsync(first.Upper, busybox.NewStepFolder());
+        var b = await writer.WriteOverlayUpperAsync(second.Upper, busybox.NewStepFolder());
+
+        Assert.Equal(a.Digest, b.Digest);
+        Assert.Equal(a.DiffId, b.DiffId);
+    }
+
+    [Fact]
     public async Task The_produced_layer_stacks_on_the_base_in_the_next_step()
     {
         var first = await Run("echo hi > /a; rm /etc/group; mkdir -p /var/lib && echo x > /var/lib/old");
