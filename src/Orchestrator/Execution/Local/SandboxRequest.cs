@@ -26,24 +26,3 @@ public sealed record SandboxRequest(IReadOnlyList<string> Layers, string UpperFo
     /// <summary>Persistent folders bound read-write (cache mounts); never part of the upper folder.</summary>
     public IReadOnlyList<SandboxBind> CacheMounts { get; init; } = [];
 }
-
-public enum SandboxStream
-{
-    Stdout,
-    Stderr,
-}
-
-public readonly record struct SandboxOutputLine(SandboxStream Stream, string Text);
-
-/// <summary>Runs a step's command on a layer stack and records its changes in an upper folder.</summary>
-public interface ISandbox
-{
-    /// <summary>
-    /// True: <see cref="SandboxRequest.Layers"/> are read-only layer folders stacked as given.
-    /// False: it is exactly one writable, flattened root folder that the step changes in place.
-    /// </summary>
-    bool StacksLayers { get; }
-
-    /// <returns>The command's exit code.</returns>
-    Task<int> RunAsync(SandboxRequest request, Action<SandboxOutputLine> onOutput, CancellationToken cancellationToken);
-}
