@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using System.Globalization;
 using System.Text;
 using Orchestrator.Oci;
 
@@ -79,6 +78,12 @@ public sealed class LayerExtractor
                 ApplyOpaque(parent);
                 return;
             }
+            if (name.StartsWith(LayerMarkers.WhiteoutPrefix + LayerMarkers.WhiteoutPrefix, StringComparison.Ordinal))
+            {
+                // Other ".wh..wh." names are AUFS bookkeeping (e.g. .wh..wh.plnk), not content.
+                Skipped++;
+                return;
+            }
             if (name.StartsWith(LayerMarkers.WhiteoutPrefix, StringComparison.Ordinal))
             {
                 ApplyWhiteout(LayerPath.Combine(parent, name[LayerMarkers.WhiteoutPrefix.Length..]), entry.Name);
@@ -140,6 +145,8 @@ public sealed class LayerExtractor
         {
             foreach (var (path, mode, modified) in _directoryMetadata.OrderByDescending(d => d.Path.Length))
             {
+                // A later entry may have replaced or removed the directory.
+                if (Libc.LinkStatus(path) is not { } status || !FileKind.IsDirectory(status)) continue;
                 Libc.Chmod(path, (uint)mode);
                 Libc.SetTimes(path, modified);
             }

@@ -61,6 +61,7 @@ public sealed class LayerStore
     private async Task<string> ExtractAsync(Digest diffId, Func<CancellationToken, Task<Stream>> openBlob, IReadOnlyList<Digest> lowerDiffIds, CancellationToken cancellationToken)
     {
         var final = PathFor(diffId);
+        CreatePrivateRoot();
         Directory.CreateDirectory(LayersDirectory);
         Directory.CreateDirectory(TempDirectory);
         var temp = Path.Combine(TempDirectory, $"{diffId.Hex}.{Environment.ProcessId}.{Guid.NewGuid():N}");
@@ -95,6 +96,57 @@ public sealed class LayerStore
             FolderDeleter.Delete(temp);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Moves a step's overlay upper folder into the store as the folder of the layer written from
+    /// it, so the next step stacks it without extracting the blob again. The upper folder already
+    /// has the store's form (0/0 whiteouts, <c>user.overlay.opaque</c>); overlay's bookkeeping
+    /// xattrs (origin, impure, uuid) are removed first because they describe the finished mount.
+    /// The folder must be on the cache's filesystem (rename); when the layer is already stored,
+    /// the upper folder is deleted instead.
+    /// </summary>
+    public string Adopt(Digest diffId, string upperFolder)
+    {
+        var final = PathFor(diffId);
+        upperFolder = Path.GetFullPath(upperFolder);
+        if (!Directory.Exists(final))
+        {
+            ForgetMountState(upperFolder);
+            foreach (var (_, hostPath, _) in new FileTreeWalker().Walk(upperFolder)) ForgetMountState(hostPath);
+            CreatePrivateRoot();
+            Directory.CreateDirectory(LayersDirectory);
+            try
+            {
+                Directory.Move(upperFolder, final);
+                return final;
+            }
+            catch (IOException) when (Directory.Exists(final))
+            {
+                // stored meanwhile by someone else: fall through and drop ours
+            }
+        }
+        FolderDeleter.Delete(upperFolder);
+        return final;
+    }
+
+    /// <summary>
+    /// Extracted layers hold image files with their real modes, setuid-root binaries included;
+    /// other users of the machine must not reach them, so the store's root is owner-only.
+    /// </summary>
+    private void CreatePrivateRoot()
+    {
+        var root = Path.Combine(CacheDirectory, "layers");
+        if (Directory.Exists(root)) return;
+        Directory.CreateDirectory(root);
+        Libc.Chmod(root, 0x1C0); // 0700
+    }
+
+    private static void ForgetMountState(string path)
+    {
+        foreach (var name in Libc.ListXattrs(path))
+            if (LayerMarkers.IsInternalXattr(name) && name is not (LayerMarkers.UserOpaqueXattr or LayerMarkers.UserWhiteoutXattr or LayerMarkers.OwnerXattr))
+                Libc.TryRemoveXattr(path, name);
     }
 
     /// <summary>Removes leftovers of extractions that were killed mid-way (safe to call at startup).</summary>

@@ -118,7 +118,7 @@ public sealed class LayerWriter
         foreach (var (name, value) in entry.Xattrs.OrderBy(x => x.Key, StringComparer.Ordinal))
             attributes["SCHILY.xattr." + name] = value;
 
-        var (type, name2) = entry.Kind switch
+        var (type, tarName) = entry.Kind switch
         {
             LayerEntryKind.Directory => (TarEntryType.Directory, entry.Path + "/"),
             LayerEntryKind.File => (TarEntryType.RegularFile, entry.Path),
@@ -151,7 +151,7 @@ public sealed class LayerWriter
         var modified = _options.Timestamps.Apply(isMarker ? DateTimeOffset.UnixEpoch : entry.Modified);
         // mtime is given explicitly so the writer has nothing to derive from the clock.
         attributes["mtime"] = modified.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        var tarEntry = new PaxTarEntry(type, name2, attributes)
+        var tarEntry = new PaxTarEntry(type, tarName, attributes)
         {
             Mode = isMarker ? 0 : (UnixFileMode)entry.Mode,
             Uid = isMarker ? 0 : entry.Uid,

@@ -91,6 +91,9 @@ internal static class Libc
     [DllImport("libc", SetLastError = true, EntryPoint = "chmod")]
     private static extern int ChmodNative([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
 
+    [DllImport("libc", SetLastError = true, EntryPoint = "lremovexattr")]
+    private static extern int LremovexattrNative([MarshalAs(UnmanagedType.LPUTF8Str)] string path, [MarshalAs(UnmanagedType.LPUTF8Str)] string name);
+
     [DllImport("libc", EntryPoint = "geteuid")]
     public static extern uint GetEffectiveUserId();
 
@@ -126,6 +129,9 @@ internal static class Libc
 
     public static int TrySetXattr(string path, string name, byte[] value) =>
         LsetxattrNative(path, name, value, (nuint)value.Length, 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    public static int TryRemoveXattr(string path, string name) =>
+        LremovexattrNative(path, name) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     public static byte[]? GetXattr(string path, string name)
     {

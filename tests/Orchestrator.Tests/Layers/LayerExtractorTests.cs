@@ -46,6 +46,17 @@ public sealed class LayerExtractorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_directory_replaced_later_in_the_layer_and_aufs_bookkeeping_are_handled()
+    {
+        var target = _temp.Sub("out");
+        var result = await Extract(new TestTar().Dir("d/", mode: 0x16D).File("d/x", "x").File("d", "now a file").Dir(".wh..wh.plnk/").Plain(), target);
+
+        Assert.Equal("now a file", File.ReadAllText(Path.Combine(target, "d")));
+        Assert.False(Directory.Exists(Path.Combine(target, ".wh..wh.plnk")));
+        Assert.Equal(1, result.SkippedEntries);
+    }
+
+    [Fact]
     public async Task Apply_mode_deletes_whited_out_and_opaque_content_of_earlier_layers()
     {
         var target = _temp.Sub("flat");

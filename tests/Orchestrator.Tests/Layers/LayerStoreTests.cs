@@ -29,6 +29,7 @@ public sealed class LayerStoreTests : IDisposable
         Assert.Equal(Path.Combine(_temp.Path, "layers", "sha256", diffId.Hex), first);
         Assert.Equal(first, second);
         Assert.Equal(1, opened);
+        Assert.Equal(0x1C0u, Stat.Mode(Path.Combine(_temp.Path, "layers"))); // setuid binaries inside stay private
         Assert.Equal("v1", File.ReadAllText(Path.Combine(first, "data/file")));
         Assert.True(Stat.IsWhiteout(Path.Combine(first, "data/gone")));
     }
@@ -59,6 +60,22 @@ public sealed class LayerStoreTests : IDisposable
         Assert.Contains(claimed.ToString(), error.Message);
         Assert.False(Directory.Exists(Path.Combine(_temp.Path, "layers", "sha256", claimed.Hex)));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_temp.Path, "layers", "tmp")));
+    }
+
+    [Fact]
+    public void Stale_temporary_extractions_are_removed()
+    {
+        var stale = Path.Combine(_temp.Path, "layers", "tmp", "abc.1.dead");
+        Directory.CreateDirectory(Path.Combine(stale, "ro"));
+        Libc.Chmod(Path.Combine(stale, "ro"), 0x16D); // 0555: still removable
+        Directory.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddHours(-2));
+        var fresh = Path.Combine(_temp.Path, "layers", "tmp", "abc.2.busy");
+        Directory.CreateDirectory(fresh);
+
+        new LayerStore(_temp.Path).RemoveStaleTemporaryFolders(TimeSpan.FromHours(1));
+
+        Assert.False(Directory.Exists(stale));
+        Assert.True(Directory.Exists(fresh));
     }
 
     [Fact]

@@ -155,7 +155,7 @@ public sealed class LayerWriterTests : IDisposable
         var blob = await new LayerWriter(Reproducible).WriteFolderAsync(source, "/", _temp.Sub("blobs"));
         var unpacked = _temp.Sub("unpacked");
 
-        using (var tar = Process.Start(new ProcessStartInfo("tar", ["-xzf", blob.Path, "-C", unpacked]) { RedirectStandardError = true })!)
+        using (var tar = Process.Start(new ProcessStartInfo("tar", ["--no-same-owner", "--preserve-permissions", "-xzf", blob.Path, "-C", unpacked]) { RedirectStandardError = true })!)
         {
             var stderr = await tar.StandardError.ReadToEndAsync();
             await tar.WaitForExitAsync();

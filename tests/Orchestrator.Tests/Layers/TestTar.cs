@@ -58,8 +58,8 @@ internal sealed class TempFolder : IDisposable
 {
     public TempFolder()
     {
-        // Under /var/tmp-like disk storage: user xattrs are needed, and overlay needs a real filesystem.
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "orchestrator-tests", Guid.NewGuid().ToString("N"));
+        // Per user, so root and unprivileged runs of the suite do not trip over each other's folders.
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"orchestrator-tests-{Libc.GetEffectiveUserId()}", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 

@@ -6,10 +6,11 @@ namespace Orchestrator.Execution.Local;
 
 /// <summary>
 /// Runs a step on stacked layer folders with overlayfs, using util-linux <c>unshare</c> (no
-/// daemon, no setuid helper). Unprivileged callers get user+mount+pid namespaces with themselves
-/// mapped to root (Linux ≥ 5.11 allows overlay mounts there); a root caller skips the user
-/// namespace, so every uid of the image stays real. The overlay is mounted with <c>userxattr</c>
-/// in both cases, matching how the layer store writes opaque markers.
+/// daemon, no setuid helper) in user+mount+pid namespaces. Unprivileged callers are mapped to
+/// root (Linux ≥ 5.11 allows overlay mounts there). A root caller gets an identity mapping of the
+/// whole uid/gid range, written by this process once the namespace exists, so image uids stay
+/// real while the step's capabilities stay confined to its namespaces. The overlay is mounted
+/// with <c>userxattr</c> in both cases, matching how the layer store writes opaque markers.
 /// Mount points the step needs (/proc, /dev, /etc/resolv.conf, /etc/hosts, secrets, cache mounts)
 /// come from an extra top lower layer made per run, so creating them never touches the upper
 /// folder: the upper folder after the run holds only what the command changed.
@@ -22,9 +23,14 @@ public sealed class OverlaySandbox : ISandbox
     internal const int SetupFailureExitCode = 125;
     internal const string SetupFailurePrefix = "orchestrator-sandbox: ";
 
+    /// <summary>First stdout line of a root caller's sandbox: the namespace exists and waits for its uid map.</summary>
+    private const string AwaitingMapMarker = "orchestrator-sandbox-awaiting-id-map";
+
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     private readonly bool _privileged = Libc.GetEffectiveUserId() == 0;
+
+    public bool StacksLayers => true;
 
     public async Task<int> RunAsync(SandboxRequest request, Action<SandboxOutputLine> onOutput, CancellationToken cancellationToken)
     {
@@ -67,6 +73,9 @@ public sealed class OverlaySandbox : ISandbox
         for (var i = layerCount - 1; i >= 0; i--) lower.Append(":l/").Append(i);
         var s = new StringBuilder();
         s.AppendLine("set -u");
+        // Root caller: wait until the parent has written the id maps, then exec again so the shell
+        // gains its capabilities as the namespace's (now mapped) root.
+        s.AppendLine($"if [ \"${{1:-}}\" != mapped ]; then echo {AwaitingMapMarker}; read go; exec /bin/sh \"$0\" mapped; fi");
         s.AppendLine($"fail() {{ echo \"{SetupFailurePrefix}$1\" >&2; exit {SetupFailureExitCode}; }}");
         s.AppendLine($"cd {Q(run)} || fail 'cannot enter the run folder'");
         // Relative lowerdir names keep the option string short however deep the cache folder is.
@@ -107,18 +116,26 @@ public sealed class OverlaySandbox : ISandbox
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        if (!_privileged)
-        {
-            start.ArgumentList.Add("--user");
-            start.ArgumentList.Add("--map-root-user");
-        }
+        start.ArgumentList.Add("--user");
+        if (!_privileged) start.ArgumentList.Add("--map-root-user");
         foreach (var arg in new[] { "--mount", "--pid", "--fork", "--kill-child" }) start.ArgumentList.Add(arg);
         if (!network) start.ArgumentList.Add("--net");
         start.ArgumentList.Add("/bin/sh");
         start.ArgumentList.Add(script);
+        if (!_privileged) start.ArgumentList.Add("mapped");
 
         using var process = Process.Start(start) ?? throw new OrchestratorException("could not start 'unshare' (util-linux); install util-linux.");
-        process.StandardInput.Close();
+        try
+        {
+            if (_privileged) await MapIdentityAsync(process, cancellationToken).ConfigureAwait(false);
+            process.StandardInput.Close();
+        }
+        catch
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
         string? setupFailure = null;
         void Forward(SandboxStream stream, string line)
         {
@@ -143,6 +160,26 @@ public sealed class OverlaySandbox : ISandbox
         if (process.ExitCode == SetupFailureExitCode && setupFailure is not null)
             throw new OrchestratorException($"the step sandbox could not be set up: {setupFailure}.");
         return process.ExitCode;
+    }
+
+    /// <summary>
+    /// Maps every uid and gid to itself in the namespace <c>unshare</c> created. The forked child
+    /// announces itself once the namespace exists (unshare(2) happens before the fork), so the map
+    /// is written into the right namespace.
+    /// </summary>
+    private static async Task MapIdentityAsync(Process process, CancellationToken cancellationToken)
+    {
+        var first = await process.StandardOutput.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        if (first != AwaitingMapMarker)
+        {
+            var stderr = await process.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            throw new OrchestratorException($"the step sandbox could not create its user namespace: {stderr.Trim()} (is unshare from util-linux 2.36+ installed, and are user namespaces enabled?).");
+        }
+        const string identity = "0 0 4294967295\n";
+        await File.WriteAllTextAsync($"/proc/{process.Id}/uid_map", identity, cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync($"/proc/{process.Id}/gid_map", identity, cancellationToken).ConfigureAwait(false);
+        await process.StandardInput.WriteLineAsync("go").ConfigureAwait(false);
+        await process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task PumpAsync(StreamReader reader, SandboxStream stream, Action<SandboxStream, string> forward)

@@ -26,18 +26,3 @@ public sealed record SandboxRequest(IReadOnlyList<string> Layers, string UpperFo
     /// <summary>Persistent folders bound read-write (cache mounts); never part of the upper folder.</summary>
     public IReadOnlyList<SandboxBind> CacheMounts { get; init; } = [];
 }
-
-public enum SandboxStream
-{
-    Stdout,
-    Stderr,
-}
-
-public readonly record struct SandboxOutputLine(SandboxStream Stream, string Text);
-
-/// <summary>Runs a step's command on a layer stack and records its changes in an upper folder.</summary>
-public interface ISandbox
-{
-    /// <returns>The command's exit code.</returns>
-    Task<int> RunAsync(SandboxRequest request, Action<SandboxOutputLine> onOutput, CancellationToken cancellationToken);
-}

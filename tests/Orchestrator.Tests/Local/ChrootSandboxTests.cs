@@ -1,0 +1,81 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using Orchestrator.Execution.Local;
+using Orchestrator.Layers;
+using Orchestrator.Tests.Layers;
+
+namespace Orchestrator.Tests.Local;
+
+public sealed class ChrootSandboxTests(BusyboxStoreFixture busybox) : IClassFixture<BusyboxStoreFixture>
+{
+    private async Task<string> FlatRootfs()
+    {
+        var rootfs = Path.Combine(busybox.NewStepFolder(), "rootfs");
+        await using var blob = File.OpenRead(busybox.BaseBlob);
+        await new LayerExtractor(new() { Whiteouts = WhiteoutMode.Apply }).ExtractAsync(blob, rootfs);
+        return rootfs;
+    }
+
+    [Fact]
+    public async Task The_fallback_runs_chrooted_and_snapshots_by_metadata_walk()
+    {
+        var rootfs = await FlatRootfs();
+        var upper = Path.Combine(busybox.NewStepFolder(), "upper");
+        var secret = Path.Combine(busybox.NewStepFolder(), "token");
+        await File.WriteAllTextAsync(secret, "s3cr3t");
+        var request = new SandboxRequest([rootfs], upper, ["/bin/sh", "-c", "cat /run/secrets/token; echo; pwd; echo hi > /a; rm /etc/group"])
+        {
+            WorkingDirectory = "/work",
+            Secrets = [new SandboxBind(secret, "/run/secrets/token")],
+        };
+        var lines = new List<string>();
+
+        if (!Stat.IsRoot)
+        {
+            var error = await Assert.ThrowsAsync<OrchestratorException>(() => new ChrootSandbox().RunAsync(request, l => lines.Add(l.Text), CancellationToken.None));
+            Assert.Contains("root", error.Message);
+            return;
+        }
+        var exit = await new ChrootSandbox().RunAsync(request, l => lines.Add(l.Text), CancellationToken.None);
+
+        Assert.Equal(0, exit);
+        Assert.Equal(["s3cr3t", "/work"], lines);
+        Assert.False(File.Exists(Path.Combine(rootfs, "run/secrets/token")));
+        var blob = await new LayerWriter().WriteOverlayUpperAsync(upper, busybox.NewStepFolder());
+        var names = new List<string>();
+        using (var reader = new TarReader(new GZipStream(File.OpenRead(blob.Path), CompressionMode.Decompress)))
+            while (reader.GetNextEntry() is { } e) names.Add(e.Name);
+        Assert.Contains("a", names);
+        Assert.Contains("etc/.wh.group", names);
+        Assert.Contains("work/", names);
+        Assert.DoesNotContain(names, n => n.Contains("token", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Requests_the_fallback_cannot_honour_are_refused()
+    {
+        var rootfs = await FlatRootfs();
+        var request = new SandboxRequest([rootfs], Path.Combine(busybox.NewStepFolder(), "upper"), ["/bin/true"]);
+
+        var network = await Assert.ThrowsAsync<OrchestratorException>(() => new ChrootSandbox().RunAsync(request with { Network = false }, _ => { }, CancellationToken.None));
+        var cache = await Assert.ThrowsAsync<OrchestratorException>(() => new ChrootSandbox().RunAsync(request with { CacheMounts = [new SandboxBind("/tmp/x", "/cache")] }, _ => { }, CancellationToken.None));
+        var stacked = await Assert.ThrowsAsync<OrchestratorException>(() => new ChrootSandbox().RunAsync(request with { Layers = [rootfs, rootfs] }, _ => { }, CancellationToken.None));
+
+        Assert.Contains("Network(false)", network.Message);
+        Assert.Contains("/cache", cache.Message);
+        Assert.Contains("flatten", stacked.Message);
+    }
+
+    [Fact]
+    public async Task The_selector_probe_agrees_with_what_the_overlay_sandbox_can_do()
+    {
+        var works = await SandboxSelector.OverlayWorksAsync(busybox.NewStepFolder());
+        var request = new SandboxRequest([busybox.BaseLayer], Path.Combine(busybox.NewStepFolder(), "upper"), ["/bin/true"]);
+
+        if (works)
+            Assert.Equal(0, await new OverlaySandbox().RunAsync(request, _ => { }, CancellationToken.None));
+        else
+            await Assert.ThrowsAsync<OrchestratorException>(() => new OverlaySandbox().RunAsync(request, _ => { }, CancellationToken.None));
+        Assert.Equal(works, (await SandboxSelector.SelectAsync(busybox.NewStepFolder())).StacksLayers);
+    }
+}
