@@ -53,6 +53,9 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
 
     public IReadOnlyList<ProxiedRequest> Requests => [.. _requests];
 
+    /// <summary>When set, requests need a Bearer token from the gate before they reach the registry.</summary>
+    public BearerTokenGate? BearerGate { get; set; }
+
     /// <summary>Answers the next <paramref name="times"/> requests matching <paramref name="when"/> with <paramref name="status"/>.</summary>
     public void Fail(Func<ProxiedRequest, bool> when, HttpStatusCode status, int times = 1)
     {
@@ -93,6 +96,7 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
                 context.Response.Close();
                 return;
             }
+            if (BearerGate is not null && await BearerGate.TryAnswerAsync(context, Address)) return;
             await ForwardAsync(context);
         }
         catch (Exception)
@@ -121,7 +125,9 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
             outgoing.Content = new StreamContent(incoming.InputStream);
             if (incoming.ContentLength64 >= 0) outgoing.Content.Headers.ContentLength = incoming.ContentLength64;
         }
-        foreach (var name in incoming.Headers.AllKeys.OfType<string>().Where(n => !HopByHop.Contains(n)))
+        // Behind the token gate the registry is open; the gate's tokens mean nothing to it.
+        var skipAuthorization = BearerGate is not null;
+        foreach (var name in incoming.Headers.AllKeys.OfType<string>().Where(n => !HopByHop.Contains(n) && !(skipAuthorization && n.Equals("Authorization", StringComparison.OrdinalIgnoreCase))))
         {
             var values = incoming.Headers.GetValues(name) ?? [];
             if (!outgoing.Headers.TryAddWithoutValidation(name, values)) outgoing.Content?.Headers.TryAddWithoutValidation(name, values);
