@@ -59,7 +59,13 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
     /// <summary>Answers the next <paramref name="times"/> requests matching <paramref name="when"/> with <paramref name="status"/>.</summary>
     public void Fail(Func<ProxiedRequest, bool> when, HttpStatusCode status, int times = 1)
     {
-        lock (_rules) _rules.Add(new FaultRule(when, status, times));
+        lock (_rules) _rules.Add(new FaultRule(when, status, times, null, []));
+    }
+
+    /// <summary>Answers matching requests with a canned response, e.g. a manifest of a kind the registry would refuse to store.</summary>
+    public void Respond(Func<ProxiedRequest, bool> when, HttpStatusCode status, string contentType, byte[] body, int times = 1)
+    {
+        lock (_rules) _rules.Add(new FaultRule(when, status, times, contentType, body));
     }
 
     private async Task AcceptLoopAsync()
@@ -91,8 +97,10 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
             if (fault is not null)
             {
                 await request.InputStream.CopyToAsync(Stream.Null);
-                context.Response.StatusCode = (int)fault.Value;
-                context.Response.ContentLength64 = 0;
+                context.Response.StatusCode = (int)fault.Status;
+                if (fault.ContentType is not null) context.Response.ContentType = fault.ContentType;
+                context.Response.ContentLength64 = fault.Body.Length;
+                if (request.HttpMethod != "HEAD") await context.Response.OutputStream.WriteAsync(fault.Body);
                 context.Response.Close();
                 return;
             }
@@ -105,14 +113,14 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
         }
     }
 
-    private HttpStatusCode? TakeFault(ProxiedRequest request)
+    private FaultRule? TakeFault(ProxiedRequest request)
     {
         lock (_rules)
         {
             var rule = _rules.FirstOrDefault(r => r.Remaining > 0 && r.When(request));
             if (rule is null) return null;
             rule.Remaining--;
-            return rule.Status;
+            return rule;
         }
     }
 
@@ -163,8 +171,10 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private sealed class FaultRule(Func<ProxiedRequest, bool> when, HttpStatusCode status, int times)
+    private sealed class FaultRule(Func<ProxiedRequest, bool> when, HttpStatusCode status, int times, string? contentType, byte[] body)
     {
+        public string? ContentType { get; } = contentType;
+        public byte[] Body { get; } = body;
         public Func<ProxiedRequest, bool> When { get; } = when;
         public HttpStatusCode Status { get; } = status;
         public int Remaining { get; set; } = times;
