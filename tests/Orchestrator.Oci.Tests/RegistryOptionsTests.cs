@@ -69,3 +69,25 @@ public class RegistryOptionsTests
         Assert.False(RetryPolicy.IsTransient(new OrchestratorException("digest mismatch")));
     }
 }
+
+public sealed class PushValidationTests : IDisposable
+{
+    private readonly TestWorkspace _workspace = new();
+
+    [Fact]
+    public async Task A_destination_pinned_to_another_digest_is_refused_before_anything_is_sent()
+    {
+        var store = new Orchestrator.Oci.Storage.LocalBlobStore(_workspace["store"]);
+        var manifest = await Orchestrator.Testing.TestImages.CreateAsync(store, 1, 1_000);
+        var other = "sha256:" + new string('0', 64);
+        // Nothing listens there: reaching the network would fail differently (and slowly).
+        var destination = ImageReference.Parse($"127.0.0.1:{Orchestrator.Testing.FreePort.Next()}/app@{other}");
+        using var pool = new RegistryClientPool(new RegistryClientOptions { Retry = RetryOptions.Fast });
+        var error = await Assert.ThrowsAsync<OrchestratorException>(() => new Orchestrator.Oci.Images.ImagePusher(pool).PushAsync(manifest, store, [destination]));
+        Assert.IsNotType<RegistryException>(error);
+        Assert.Contains(other, error.Message);
+        Assert.Contains(manifest.Digest.ToString(), error.Message);
+    }
+
+    public void Dispose() => _workspace.Dispose();
+}
