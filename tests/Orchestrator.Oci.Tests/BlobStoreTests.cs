@@ -122,3 +122,35 @@ public sealed class BlobStoreTests : IDisposable
 
     public void Dispose() => _workspace.Dispose();
 }
+
+public sealed class FileBlobSourceTests : IDisposable
+{
+    private readonly TestWorkspace _workspace = new();
+
+    [Fact]
+    public async Task Serves_files_by_digest_verifies_them_and_falls_back()
+    {
+        var path = _workspace["layer.tar.gz"];
+        await File.WriteAllBytesAsync(path, "layer bytes"u8.ToArray());
+        var digest = Digest.Sha256("layer bytes"u8);
+        var store = new LocalBlobStore(_workspace["store"]);
+        var (configDigest, configSize) = await store.AddAsync(new MemoryStream("{}"u8.ToArray()), default);
+        var source = new FileBlobSource(new Dictionary<Digest, string> { [digest] = path }, store);
+
+        await using (var layer = await source.OpenReadAsync(new Descriptor(MediaTypes.OciLayerGzip, digest, 11), default))
+        {
+            using var copy = new MemoryStream();
+            await layer.CopyToAsync(copy);
+            Assert.Equal("layer bytes"u8.ToArray(), copy.ToArray());
+        }
+        await using (var config = await source.OpenReadAsync(new Descriptor(MediaTypes.OciConfig, configDigest, configSize), default))
+            await config.CopyToAsync(Stream.Null);
+
+        await File.WriteAllBytesAsync(path, "tampered!!!"u8.ToArray());
+        await using var tampered = await source.OpenReadAsync(new Descriptor(MediaTypes.OciLayerGzip, digest, 11), default);
+        Assert.Contains(path, (await Assert.ThrowsAsync<OrchestratorException>(() => tampered.CopyToAsync(Stream.Null))).Message);
+        Assert.Throws<OrchestratorException>(() => { _ = new FileBlobSource(new Dictionary<Digest, string>()).OpenReadAsync(new Descriptor(MediaTypes.OciConfig, configDigest, configSize), default); });
+    }
+
+    public void Dispose() => _workspace.Dispose();
+}
