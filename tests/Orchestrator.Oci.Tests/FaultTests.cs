@@ -127,5 +127,28 @@ public sealed class FaultTests(RegistryFixture registry) : IClassFixture<Registr
         Assert.Contains("re-pushed", error.Message);
     }
 
+    [Fact]
+    public async Task Layer_uploads_run_in_parallel_but_never_beyond_the_bound()
+    {
+        await using var proxy = new FaultInjectingProxy(registry.Address)
+        {
+            CountConcurrent = r => r.Method == "PUT" && r.PathAndQuery.Contains("/blobs/uploads/"),
+        };
+        var store = new LocalBlobStore(_workspace["store"]);
+        var manifest = await TestImages.CreateAsync(store, 8, 150_000, seed: 95);
+        using var pool = new RegistryClientPool(Options() with { MaxParallelTransfers = 2 });
+
+        var result = await new ImagePusher(pool).PushAsync(manifest, store, [ImageReference.Parse($"{proxy.Address}/bounded/app:1")]);
+        Assert.Equal(9, result[0].Uploaded);
+        Assert.InRange(proxy.MaxConcurrency, 1, 2);
+        // Layers, then the config, then the manifest.
+        var requests = proxy.Requests;
+        var configDigest = Uri.EscapeDataString(manifest.AsManifest().Config.Digest.ToString());
+        var configPut = requests.Single(r => r.Method == "PUT" && r.PathAndQuery.Contains(configDigest)).Sequence;
+        Assert.All(requests.Where(r => r.Method == "PUT" && r.PathAndQuery.Contains("/blobs/") && !r.PathAndQuery.Contains(configDigest)), r => Assert.True(r.Sequence < configPut));
+        var manifestPut = requests.Single(r => r.Method == "PUT" && r.PathAndQuery.Contains("/manifests/")).Sequence;
+        Assert.All(requests.Where(r => r.Method == "PUT" && r.PathAndQuery.Contains("/blobs/")), r => Assert.True(r.Sequence < manifestPut));
+    }
+
     public void Dispose() => _workspace.Dispose();
 }

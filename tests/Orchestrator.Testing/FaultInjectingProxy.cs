@@ -53,6 +53,15 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
 
     public IReadOnlyList<ProxiedRequest> Requests => [.. _requests];
 
+    /// <summary>Which requests <see cref="MaxConcurrency"/> counts (e.g. blob upload PUTs).</summary>
+    public Func<ProxiedRequest, bool>? CountConcurrent { get; set; }
+
+    /// <summary>The most counted requests that were in flight at the same moment.</summary>
+    public int MaxConcurrency => _maxConcurrency;
+
+    private int _inFlight;
+    private int _maxConcurrency;
+
     /// <summary>When set, requests need a Bearer token from the gate before they reach the registry.</summary>
     public BearerTokenGate? BearerGate { get; set; }
 
@@ -92,6 +101,13 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
         var seen = new ProxiedRequest(sequence, request.HttpMethod, request.Url!.PathAndQuery, false);
         var fault = TakeFault(seen);
         _requests.Enqueue(seen with { Faulted = fault is not null });
+        var counted = CountConcurrent?.Invoke(seen) == true;
+        if (counted)
+        {
+            var now = Interlocked.Increment(ref _inFlight);
+            int max;
+            while (now > (max = _maxConcurrency) && Interlocked.CompareExchange(ref _maxConcurrency, now, max) != max) { }
+        }
         try
         {
             if (fault is not null)
@@ -110,6 +126,10 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
         catch (Exception)
         {
             try { context.Response.Abort(); } catch (Exception) { }
+        }
+        finally
+        {
+            if (counted) Interlocked.Decrement(ref _inFlight);
         }
     }
 
