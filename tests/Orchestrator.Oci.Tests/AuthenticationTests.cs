@@ -108,5 +108,21 @@ public sealed class BearerTokenTests(RegistryFixture registry) : IClassFixture<R
         Assert.DoesNotContain("wrong-secret-xyz", error.ToString());
     }
 
+    [Fact]
+    public async Task An_identity_token_is_exchanged_with_the_oauth2_refresh_grant()
+    {
+        await using var proxy = new FaultInjectingProxy(registry.Address) { BearerGate = new BearerTokenGate(null, null, refreshToken: "identity-XYZ") };
+        var credentials = new StaticCredentialProvider(new Dictionary<string, RegistryCredentials>
+        {
+            [proxy.Address] = new RegistryCredentials(null, null, "identity-XYZ", "test"),
+        });
+        using var pool = new RegistryClientPool(new RegistryClientOptions { Retry = RetryOptions.Fast, Credentials = credentials });
+        var store = new LocalBlobStore(_workspace["store"]);
+        var manifest = await TestImages.CreateAsync(store, 1, 5_000, seed: 72);
+        await new ImagePusher(pool).PushAsync(manifest, store, [ImageReference.Parse($"{proxy.Address}/oauth/app:1")]);
+        Assert.Equal(manifest.Digest, (await pool.For(proxy.Address).HeadManifestAsync("oauth/app", "1"))!.Digest);
+        Assert.Contains("repository:oauth/app:pull,push", proxy.BearerGate!.RequestedScopes);
+    }
+
     public void Dispose() => _workspace.Dispose();
 }

@@ -11,7 +11,7 @@ namespace Orchestrator.Testing;
 /// action. Debian's registry has no token server of its own; this gives the Bearer handshake a
 /// real registry behind it.
 /// </summary>
-public sealed class BearerTokenGate(string? username, string? password, int expiresInSeconds = 300)
+public sealed class BearerTokenGate(string? username, string? password, int expiresInSeconds = 300, string? refreshToken = null)
 {
     public const string Service = "orchestrator-test";
 
@@ -56,7 +56,21 @@ public sealed class BearerTokenGate(string? username, string? password, int expi
     private async Task IssueAsync(HttpListenerContext context)
     {
         var request = context.Request;
-        if (username is not null)
+        var scopeValues = request.QueryString.GetValues("scope") ?? [];
+        if (request.HttpMethod == "POST")
+        {
+            // OAuth2 refresh-token grant, as registries do for identity tokens.
+            using var reader = new StreamReader(request.InputStream);
+            var form = System.Web.HttpUtility.ParseQueryString(await reader.ReadToEndAsync());
+            if (refreshToken is null || form["grant_type"] != "refresh_token" || form["refresh_token"] != refreshToken)
+            {
+                context.Response.StatusCode = (int)HttpStatusCode.Unauthorized;
+                context.Response.Close();
+                return;
+            }
+            scopeValues = [form["scope"] ?? ""];
+        }
+        else if (username is not null)
         {
             var header = request.Headers["Authorization"];
             var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(username + ":" + password));
@@ -68,7 +82,7 @@ public sealed class BearerTokenGate(string? username, string? password, int expi
             }
         }
         var scopes = new HashSet<string>();
-        foreach (var scope in request.QueryString.GetValues("scope") ?? [])
+        foreach (var scope in scopeValues)
         {
             _requestedScopes.Enqueue(scope);
             foreach (var single in scope.Split(' ', StringSplitOptions.RemoveEmptyEntries))
