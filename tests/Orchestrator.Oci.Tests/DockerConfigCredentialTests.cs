@@ -118,7 +118,7 @@ public sealed class DockerConfigCredentialTests : IDisposable
     {
         var path = Path.Combine(folder, "docker-credential-" + name);
         File.WriteAllText(path, "#!/bin/sh\n[ \"$1\" = get ] || exit 2\n" + script + "\n");
-        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);

@@ -53,10 +53,28 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
 
     public IReadOnlyList<ProxiedRequest> Requests => [.. _requests];
 
+    /// <summary>Which requests <see cref="MaxConcurrency"/> counts (e.g. blob upload PUTs).</summary>
+    public Func<ProxiedRequest, bool>? CountConcurrent { get; set; }
+
+    /// <summary>The most counted requests that were in flight at the same moment.</summary>
+    public int MaxConcurrency => _maxConcurrency;
+
+    private int _inFlight;
+    private int _maxConcurrency;
+
+    /// <summary>When set, requests need a Bearer token from the gate before they reach the registry.</summary>
+    public BearerTokenGate? BearerGate { get; set; }
+
     /// <summary>Answers the next <paramref name="times"/> requests matching <paramref name="when"/> with <paramref name="status"/>.</summary>
     public void Fail(Func<ProxiedRequest, bool> when, HttpStatusCode status, int times = 1)
     {
-        lock (_rules) _rules.Add(new FaultRule(when, status, times));
+        lock (_rules) _rules.Add(new FaultRule(when, status, times, null, []));
+    }
+
+    /// <summary>Answers matching requests with a canned response, e.g. a manifest of a kind the registry would refuse to store.</summary>
+    public void Respond(Func<ProxiedRequest, bool> when, HttpStatusCode status, string contentType, byte[] body, int times = 1)
+    {
+        lock (_rules) _rules.Add(new FaultRule(when, status, times, contentType, body));
     }
 
     private async Task AcceptLoopAsync()
@@ -83,32 +101,46 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
         var seen = new ProxiedRequest(sequence, request.HttpMethod, request.Url!.PathAndQuery, false);
         var fault = TakeFault(seen);
         _requests.Enqueue(seen with { Faulted = fault is not null });
+        var counted = CountConcurrent?.Invoke(seen) == true;
+        if (counted)
+        {
+            var now = Interlocked.Increment(ref _inFlight);
+            int max;
+            while (now > (max = _maxConcurrency) && Interlocked.CompareExchange(ref _maxConcurrency, now, max) != max) { }
+        }
         try
         {
             if (fault is not null)
             {
                 await request.InputStream.CopyToAsync(Stream.Null);
-                context.Response.StatusCode = (int)fault.Value;
-                context.Response.ContentLength64 = 0;
+                context.Response.StatusCode = (int)fault.Status;
+                if (fault.ContentType is not null) context.Response.ContentType = fault.ContentType;
+                context.Response.ContentLength64 = fault.Body.Length;
+                if (request.HttpMethod != "HEAD") await context.Response.OutputStream.WriteAsync(fault.Body);
                 context.Response.Close();
                 return;
             }
+            if (BearerGate is not null && await BearerGate.TryAnswerAsync(context, Address)) return;
             await ForwardAsync(context);
         }
         catch (Exception)
         {
             try { context.Response.Abort(); } catch (Exception) { }
         }
+        finally
+        {
+            if (counted) Interlocked.Decrement(ref _inFlight);
+        }
     }
 
-    private HttpStatusCode? TakeFault(ProxiedRequest request)
+    private FaultRule? TakeFault(ProxiedRequest request)
     {
         lock (_rules)
         {
             var rule = _rules.FirstOrDefault(r => r.Remaining > 0 && r.When(request));
             if (rule is null) return null;
             rule.Remaining--;
-            return rule.Status;
+            return rule;
         }
     }
 
@@ -121,7 +153,9 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
             outgoing.Content = new StreamContent(incoming.InputStream);
             if (incoming.ContentLength64 >= 0) outgoing.Content.Headers.ContentLength = incoming.ContentLength64;
         }
-        foreach (var name in incoming.Headers.AllKeys.OfType<string>().Where(n => !HopByHop.Contains(n)))
+        // Behind the token gate the registry is open; the gate's tokens mean nothing to it.
+        var skipAuthorization = BearerGate is not null;
+        foreach (var name in incoming.Headers.AllKeys.OfType<string>().Where(n => !HopByHop.Contains(n) && !(skipAuthorization && n.Equals("Authorization", StringComparison.OrdinalIgnoreCase))))
         {
             var values = incoming.Headers.GetValues(name) ?? [];
             if (!outgoing.Headers.TryAddWithoutValidation(name, values)) outgoing.Content?.Headers.TryAddWithoutValidation(name, values);
@@ -157,8 +191,10 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private sealed class FaultRule(Func<ProxiedRequest, bool> when, HttpStatusCode status, int times)
+    private sealed class FaultRule(Func<ProxiedRequest, bool> when, HttpStatusCode status, int times, string? contentType, byte[] body)
     {
+        public string? ContentType { get; } = contentType;
+        public byte[] Body { get; } = body;
         public Func<ProxiedRequest, bool> When { get; } = when;
         public HttpStatusCode Status { get; } = status;
         public int Remaining { get; set; } = times;

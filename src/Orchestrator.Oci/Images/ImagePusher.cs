@@ -15,6 +15,8 @@ public sealed class ImagePusher(RegistryClientPool registries)
 {
     public async Task<IReadOnlyList<PushResult>> PushAsync(ManifestDocument manifest, IBlobSource blobs, IReadOnlyList<ImageReference> destinations, CancellationToken cancellationToken = default)
     {
+        foreach (var destination in destinations.Where(d => d.Digest is not null && d.Tag is null && d.Digest != manifest.Digest.ToString()))
+            throw new OrchestratorException($"destination {destination} pins digest {destination.Digest}, but the image's manifest is {manifest.Digest}; push to a tag instead");
         var results = new List<PushResult>();
         var pushedRepositories = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var destination in destinations)
@@ -24,9 +26,7 @@ public sealed class ImagePusher(RegistryClientPool registries)
             var client = registries.For(destination);
             await PushTreeAsync(client, destination.Repository, manifest, blobs, mountFrom, outcomes, cancellationToken).ConfigureAwait(false);
             // Tag (or pin) the top document last.
-            var reference = destination.Tag ?? destination.Digest ?? manifest.Digest.ToString();
-            if (destination.Digest is not null && destination.Tag is null && destination.Digest != manifest.Digest.ToString())
-                throw new OrchestratorException($"destination {destination} pins digest {destination.Digest}, but the image's manifest is {manifest.Digest}; push to a tag instead");
+            var reference = destination.Tag ?? manifest.Digest.ToString();
             await client.PutManifestAsync(destination.Repository, reference, manifest, cancellationToken).ConfigureAwait(false);
             results.Add(new PushResult(destination, manifest.Digest, outcomes));
             pushedRepositories.TryAdd(destination.Registry, destination.Repository);

@@ -183,7 +183,7 @@ public sealed class RegistryClient : IDisposable
         try
         {
             var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            return new ResponseOwningStream(new VerifyingReadStream(body, blob.Digest, blob.Size, $"registry {Registry}, repository {repository}"), response);
+            return new VerifyingReadStream(new ResponseOwningStream(body, response), blob.Digest, blob.Size, $"registry {Registry}, repository {repository}");
         }
         catch
         {

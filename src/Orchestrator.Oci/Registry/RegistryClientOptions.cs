@@ -20,8 +20,8 @@ public sealed record RegistryClientOptions
 
     public long ChunkSize { get; init; } = 64L * 1024 * 1024;
 
-    /// <summary>How many blobs move at once in a push or pull.</summary>
-    public int MaxParallelTransfers { get; init; } = 4;
+    /// <summary>How many blobs move at once in a push or pull (skopeo's default is 6 as well).</summary>
+    public int MaxParallelTransfers { get; init; } = 6;
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 

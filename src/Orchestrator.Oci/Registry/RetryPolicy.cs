@@ -78,6 +78,6 @@ public sealed class RetryPolicy
     {
         var innermost = e;
         while (innermost.InnerException is not null) innermost = innermost.InnerException;
-        return innermost == e ? e.Message : $"{e.Message} ({innermost.Message})";
+        return innermost == e || e.Message.Contains(innermost.Message, StringComparison.Ordinal) ? e.Message : $"{e.Message} ({innermost.Message})";
     }
 }

@@ -21,6 +21,11 @@ public sealed class VerifyingReadStream : Stream
         _source = source;
     }
 
+    /// <summary>The digest the content must have; reaching the end proves it does.</summary>
+    public Digest Expected => _expected;
+
+    public long? ExpectedSize => _expectedSize;
+
     public override bool CanRead => true;
     public override bool CanSeek => false;
     public override bool CanWrite => false;

@@ -42,6 +42,10 @@ internal sealed class ContentAddressedDirectory
             // Drain nothing: the caller's stream is theirs; the blob is already here.
             return (expected.Digest, expected.Size);
         }
+        // Content that verifies itself (a registry download) needs no second SHA-256 pass here.
+        if (expected is not null && content is VerifyingReadStream verifying && verifying.Expected == expected.Digest && verifying.ExpectedSize == expected.Size)
+            return await WriteVerifiedAsync(verifying, expected, cancellationToken).ConfigureAwait(false);
+
         var temp = Path.Combine(_temp, $"{Guid.NewGuid():N}.tmp");
         try
         {
@@ -56,20 +60,44 @@ internal sealed class ContentAddressedDirectory
             }
             if (expected is not null && (digest != expected.Digest || size != expected.Size))
                 throw new OrchestratorException($"{source}: content for blob {expected.Digest} ({expected.Size} bytes) hashed to {digest} ({size} bytes); not stored");
-            var final = PathOf(digest);
-            try
-            {
-                File.Move(temp, final, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(final))
-            {
-                // Another writer got there first with the same content.
-            }
+            Publish(temp, digest);
             return (digest, size);
         }
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    private async Task<(Digest Digest, long Size)> WriteVerifiedAsync(VerifyingReadStream content, Descriptor expected, CancellationToken cancellationToken)
+    {
+        var temp = Path.Combine(_temp, $"{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous))
+            {
+                // The stream throws at its end if size or digest are wrong, before anything is published.
+                await content.CopyToAsync(file, BufferSize, cancellationToken).ConfigureAwait(false);
+            }
+            Publish(temp, expected.Digest);
+            return (expected.Digest, expected.Size);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    private void Publish(string temp, Digest digest)
+    {
+        var final = PathOf(digest);
+        try
+        {
+            File.Move(temp, final, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(final))
+        {
+            // Another writer got there first with the same content.
         }
     }
 }

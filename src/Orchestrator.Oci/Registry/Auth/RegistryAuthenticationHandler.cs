@@ -43,7 +43,7 @@ public sealed class RegistryAuthenticationHandler : DelegatingHandler
     {
         var scopes = request.Options.TryGetValue(RegistryScope.OptionKey, out var s) ? s : [];
         if (_challenge is { } known)
-            request.Headers.Authorization = await AuthorizeAsync(known, scopes, refresh: false, cancellationToken).ConfigureAwait(false);
+            request.Headers.Authorization = await AuthorizeAsync(known, scopes, rejectedToken: null, cancellationToken).ConfigureAwait(false);
 
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
@@ -52,7 +52,9 @@ public sealed class RegistryAuthenticationHandler : DelegatingHandler
         if (challenge is null || !(challenge.IsBasic || challenge.IsBearer)) return response;
         var hadAuthorization = request.Headers.Authorization is not null;
         _challenge = challenge;
-        var authorization = await AuthorizeAsync(challenge, scopes, refresh: true, cancellationToken).ConfigureAwait(false);
+        // Only the token that was just refused is stale; one fetched meanwhile by a parallel request is fine.
+        var rejected = request.Headers.Authorization?.Parameter ?? "";
+        var authorization = await AuthorizeAsync(challenge, scopes, rejected, cancellationToken).ConfigureAwait(false);
         if (authorization is null) return response;
         if (hadAuthorization && challenge.IsBasic) return response; // the same password again would fail again
         if (request.Content is not null and not ByteArrayContent) return response;
@@ -62,7 +64,7 @@ public sealed class RegistryAuthenticationHandler : DelegatingHandler
         return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<AuthenticationHeaderValue?> AuthorizeAsync(AuthChallenge challenge, IReadOnlyList<RegistryScope> scopes, bool refresh, CancellationToken cancellationToken)
+    private async Task<AuthenticationHeaderValue?> AuthorizeAsync(AuthChallenge challenge, IReadOnlyList<RegistryScope> scopes, string? rejectedToken, CancellationToken cancellationToken)
     {
         var credentials = await GetCredentialsAsync(cancellationToken).ConfigureAwait(false);
         if (challenge.IsBasic)
@@ -73,15 +75,13 @@ public sealed class RegistryAuthenticationHandler : DelegatingHandler
         }
 
         var key = string.Join(' ', scopes.Select(x => x.ToString()).Order(StringComparer.Ordinal));
-        if (!refresh && _tokens.TryGetValue(key, out var cached) && cached.ExpiresAt > _time.GetUtcNow())
-            return new AuthenticationHeaderValue("Bearer", cached.Token);
+        if (IsUsable(key, rejectedToken, out var cached)) return new AuthenticationHeaderValue("Bearer", cached.Token);
 
         await _tokenLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             // Another request may have fetched the token while this one waited.
-            if (!refresh && _tokens.TryGetValue(key, out cached) && cached.ExpiresAt > _time.GetUtcNow())
-                return new AuthenticationHeaderValue("Bearer", cached.Token);
+            if (IsUsable(key, rejectedToken, out cached)) return new AuthenticationHeaderValue("Bearer", cached.Token);
             var token = await FetchTokenAsync(challenge, scopes, credentials, cancellationToken).ConfigureAwait(false);
             _tokens[key] = token;
             return new AuthenticationHeaderValue("Bearer", token.Token);
@@ -91,6 +91,9 @@ public sealed class RegistryAuthenticationHandler : DelegatingHandler
             _tokenLock.Release();
         }
     }
+
+    private bool IsUsable(string key, string? rejectedToken, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CachedToken? token) =>
+        _tokens.TryGetValue(key, out token) && token.ExpiresAt > _time.GetUtcNow() && token.Token != rejectedToken;
 
     private Task<RegistryCredentials?> GetCredentialsAsync(CancellationToken cancellationToken) =>
         _credentials ??= _credentialProvider.GetCredentialsAsync(_registry, cancellationToken);
