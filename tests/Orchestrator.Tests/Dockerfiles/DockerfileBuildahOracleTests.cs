@@ -11,7 +11,7 @@ public sealed class DockerfileBuildahOracleTests : IDisposable
 {
     private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("orchestrator-buildah-dockerfile-");
 
-    public void Dispose() => _work.Delete(recursive: true);
+    public void Dispose() => Orchestrator.Testing.TreeDeleter.Delete(_work.FullName);
 
     private string Context(string dockerfile, params string[] files)
     {

@@ -20,7 +20,7 @@ public sealed class DockerignoreBuildahOracleTests : IDisposable
 
     private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("orchestrator-buildah-ignore-");
 
-    public void Dispose() => _work.Delete(recursive: true);
+    public void Dispose() => Orchestrator.Testing.TreeDeleter.Delete(_work.FullName);
 
     [Theory]
     [InlineData("docs\n!docs/keep\n*.log\n")]
