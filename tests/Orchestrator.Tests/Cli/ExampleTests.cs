@@ -94,6 +94,18 @@ public sealed class ExampleTests : IDisposable
     }
 
     [Fact]
+    public async Task The_repository_recipe_plans_the_executor_image()
+    {
+        var code = await Orchestrate(Path.Combine(RepositoryFiles.Root, "build.csx"), "--plan", "--plan-format", "json", "--build-arg", "REGISTRY=registry.example.com/tools");
+        Assert.True(code == ExitCodes.Ok, Output);
+        using var plan = JsonDocument.Parse(_out.ToString());
+        var node = Assert.Single(plan.RootElement.GetProperty("nodes").EnumerateArray());
+        Assert.Equal("executor", node.GetProperty("name").GetString());
+        Assert.Equal(["registry.example.com/tools/executor:dev"], node.GetProperty("destinations").EnumerateArray().Select(d => d.GetString()));
+        Assert.Contains(node.GetProperty("steps").EnumerateArray(), s => s.GetProperty("text").GetString()!.Contains("dotnet-orchestrate.dll"));
+    }
+
+    [Fact]
     public async Task A_bad_recipe_exits_2_pointing_at_its_line()
     {
         var script = Path.Combine(_folder, "build.csx");
