@@ -45,7 +45,7 @@ internal sealed class BuildCommand
 
     private readonly Option<string> _progress = new("--progress") { Description = "Progress output.", DefaultValueFactory = _ => "auto" };
 
-    private readonly Option<bool> _verbose = new("--verbose", "-v") { Description = "More detail: every line of step output, timings." };
+    private readonly Option<bool> _verbose = new("--verbose", "-v") { Description = "More detail in plain progress: nodes skipped and why." };
 
     private readonly Option<string[]> _secrets = new("--secret") { Description = "Secret file for RUN steps that mount it: id=ID,src=PATH (repeatable). Never stored in a layer.", Arity = ArgumentArity.ZeroOrMore };
 
