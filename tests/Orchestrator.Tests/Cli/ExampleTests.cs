@@ -198,4 +198,32 @@ public sealed class ExampleTests : IDisposable
         Assert.Equal(ExitCodes.UsageError, await Orchestrate(RepositoryFiles.CopyExample("hello", _folder), "--secret", "id=x,src=/no/such/file", "--plan"));
         Assert.Contains("file '/no/such/file' not found", _err.ToString());
     }
+
+    [Fact]
+    public async Task Interrupting_a_run_step_leaves_no_process_mount_or_temporary_folder()
+    {
+        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+        var script = Path.Combine(_folder, "build.csx");
+        var marker = "orchestrator-interrupt-" + Guid.NewGuid().ToString("N")[..8];
+        await File.WriteAllTextAsync(script, $"#load \"busybox.csx\"\nImage(\"slow\").From(BusyboxBase()).Run(\"echo sleeping-now; exec sleep 300 # {marker}\").Output(\"out/slow\");\n");
+
+        using var cancel = new CancellationTokenSource();
+        var output = new StringWriter();
+        var run = CliApp.RunAsync([script, "--cache-dir", Cache, "--progress", "plain"], TextWriter.Synchronized(output), _err, cancel.Token);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
+            while (!output.ToString().Contains("[slow] sleeping-now"))
+            {
+                if (run.IsCompleted) Assert.Fail("the build ended before it could be interrupted:\n" + output + _err);
+                await Task.Delay(50, timeout.Token);
+            }
+        await cancel.CancelAsync();
+
+        Assert.Equal(ExitCodes.Cancelled, await run);
+        var processes = await ExternalTool.RunAsync("pgrep", "-f", marker);
+        Assert.True(processes.ExitCode == 1, "still running: " + processes.StandardOutput);
+        Assert.DoesNotContain(Cache, await File.ReadAllTextAsync("/proc/self/mountinfo"));
+        var temporary = Path.Combine(Cache, "tmp");
+        Assert.Empty(Directory.Exists(temporary) ? Directory.GetFileSystemEntries(temporary) : []);
+        Assert.False(Directory.Exists(Path.Combine(_folder, "out", "slow")));
+    }
 }
