@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Peak resident memory of our builder (the whole `executor` process tree, from /usr/bin/time -v)
-# while it builds an image whose RUN step writes a 1 GiB file: the layer is snapshotted, tarred,
+# while it builds an image whose RUN step writes a 1 GiB file of random bytes (incompressible): the layer is snapshotted, tarred,
 # compressed, hashed and written as an OCI layout. Goal: ≤ 300 MB, i.e. memory does not follow
 # the layer size. Needs Debian's `time` package (/usr/bin/time).
-# Usage: bench/peak-rss.sh [SIZE=1G]
+# Usage: bench/peak-rss.sh [MIB=1024]
 set -euo pipefail
 source "$(dirname "$0")/tools/bench-lib.sh"
-size=${1:-1G}
+mib=${1:-1024}
 [ -x /usr/bin/time ] || { echo "install Debian's 'time' package (/usr/bin/time)" >&2; exit 1; }
 
 bench_build_cli
@@ -15,7 +15,7 @@ bench_publish_busybox
 
 context="$BENCH_WORK/context"
 mkdir -p "$context"
-printf 'ARG BUSYBOX\nFROM ${BUSYBOX}\nRUN head -c %s /dev/urandom > /big\n' "$size" > "$context/Dockerfile"
+printf 'ARG BUSYBOX\nFROM ${BUSYBOX}\nRUN dd if=/dev/urandom of=/big bs=1048576 count=%s 2>/dev/null\n' "$mib" > "$context/Dockerfile"
 
 t=$(now_ns)
 /usr/bin/time -v -o "$BENCH_WORK/time.txt" "${ORCHESTRATE[@]}" executor -f Dockerfile -c "$context" --no-push \
@@ -24,5 +24,5 @@ t=$(now_ns)
 wall=$(seconds_since "$t")
 kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$BENCH_WORK/time.txt")
 layer=$(find "$BENCH_WORK/layout/blobs" -type f -size +100M -printf '%s\n' | sort -n | tail -1)
-printf 'layer of %s (compressed blob %.0f MB) built in %s s\n' "$size" "$(awk -v b="${layer:-0}" 'BEGIN{print b/1e6}')" "$wall"
+printf 'layer of %s MiB (compressed blob %.0f MB) built in %s s\n' "$mib" "$(awk -v b="${layer:-0}" 'BEGIN{print b/1e6}')" "$wall"
 printf 'peak RSS %.0f MB   goal 300 MB   ratio %.2f of the goal\n' "$(awk -v k="$kb" 'BEGIN{print k/1024}')" "$(awk -v k="$kb" 'BEGIN{print k/1024/300}')"

@@ -1,11 +1,14 @@
 using Orchestrator.Testing;
 
+using System.Runtime.Versioning;
+
 namespace Orchestrator.Tests.Conformance;
 
 /// <summary>
 /// The oracle: Debian's buildah builds the same context (vfs storage in the environment's private
 /// root, chroot isolation, no intermediate layer cache) and pushes the result to an OCI layout.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class BuildahBuilder(ConformanceEnvironment environment)
 {
     private string[] Storage => ["--storage-driver", "vfs", "--root", environment.BuildahRoot, "--runroot", environment.BuildahRunRoot];

@@ -1,3 +1,5 @@
+using System.Runtime.Versioning;
+
 namespace Orchestrator.Tests.Conformance;
 
 /// <summary>
@@ -14,6 +16,7 @@ namespace Orchestrator.Tests.Conformance;
 /// <item>The io.buildah.version label (see <see cref="ImageConfigFields.BuildahVersionLabel"/>).</item>
 /// </list>
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal static class BuildahQuirks
 {
     private static readonly string[] MountStubs = ["/dev", "/proc", "/sys", "/run", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf"];

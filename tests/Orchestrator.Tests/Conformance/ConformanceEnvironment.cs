@@ -1,6 +1,8 @@
 using Orchestrator.Testing;
 using Orchestrator.Testing.BaseImages;
 
+using System.Runtime.Versioning;
+
 namespace Orchestrator.Tests.Conformance;
 
 /// <summary>
@@ -9,6 +11,7 @@ namespace Orchestrator.Tests.Conformance;
 /// folder and buildah's private storage (its own --root/--runroot, deleted at the end so nothing leaks
 /// between runs). The Debian base is published on first use, so busybox-only runs never wait for it.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class ConformanceEnvironment : IAsyncLifetime
 {
     private readonly RegistryFixture _registry = new();

@@ -7,13 +7,13 @@ using System.Runtime.Versioning;
 namespace Orchestrator.Tests.Conformance;
 
 /// <summary>
-/// Each folder under Cases/ is a build context with a Dockerfile. It is built by our Kaniko-compatible
+/// Runs one conformance case. Each folder under Cases/ is a build context with a Dockerfile. It is built by our Kaniko-compatible
 /// executor (OCI layout output) and by buildah bud; both images are unpacked with umoci and their root
 /// filesystems compared file by file, then their runtime config fields. Every difference is reported.
 /// Dockerfiles name their base through build args: BUSYBOX (busybox-static base) or DEBIAN (bookworm minbase).
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class ConformanceTests(ConformanceEnvironment environment) : IClassFixture<ConformanceEnvironment>, IDisposable
+public abstract class ConformanceCaseRunner(ConformanceEnvironment environment) : IDisposable
 {
     /// <summary>
     /// Files whose content is volatile by nature (timestamps, caches of caches, logs): left out on both sides.
@@ -35,14 +35,19 @@ public sealed class ConformanceTests(ConformanceEnvironment environment) : IClas
 
     public static string CasesDirectory { get; } = Path.Combine(SourceDirectory(), "Cases");
 
-    public static IEnumerable<object[]> Cases() =>
-        Directory.GetDirectories(CasesDirectory).Select(Path.GetFileName).Order(StringComparer.Ordinal).Select(n => new object[] { n! });
+    /// <summary>Cases that install packages from the network on the Debian base: minutes each, so they run in their own class, in parallel with the rest.</summary>
+    public static readonly HashSet<string> PackageCases = ["apt-install", "npm-install"];
 
-    public void Dispose() => ConformanceFolders.Delete(_folder);
+    public static IEnumerable<string> AllCases() =>
+        Directory.GetDirectories(CasesDirectory).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal);
 
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public async Task Builds_the_same_image_as_buildah(string name)
+    public void Dispose()
+    {
+        ConformanceFolders.Delete(_folder);
+        GC.SuppressFinalize(this);
+    }
+
+    protected async Task RunCaseAsync(string name)
     {
         var context = Path.Combine(_folder, "context");
         ConformanceFolders.Copy(Path.Combine(CasesDirectory, name), context);
@@ -82,4 +87,26 @@ public sealed class ConformanceTests(ConformanceEnvironment environment) : IClas
     }
 
     private static string SourceDirectory([CallerFilePath] string file = "") => Path.GetDirectoryName(file)!;
+}
+
+/// <summary>The file-system and config cases on the busybox base (seconds each).</summary>
+[SupportedOSPlatform("linux")]
+public sealed class ConformanceTests(ConformanceEnvironment environment) : ConformanceCaseRunner(environment), IClassFixture<ConformanceEnvironment>
+{
+    public static IEnumerable<object[]> Cases() => AllCases().Where(c => !PackageCases.Contains(c)).Select(c => new object[] { c });
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public Task Builds_the_same_image_as_buildah(string name) => RunCaseAsync(name);
+}
+
+/// <summary>apt-get and npm on the Debian base: a class of their own, so xUnit runs them alongside the fast cases.</summary>
+[SupportedOSPlatform("linux")]
+public sealed class PackageConformanceTests(ConformanceEnvironment environment) : ConformanceCaseRunner(environment), IClassFixture<ConformanceEnvironment>
+{
+    public static IEnumerable<object[]> Cases() => PackageCases.Order(StringComparer.Ordinal).Select(c => new object[] { c });
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public Task Builds_the_same_image_as_buildah(string name) => RunCaseAsync(name);
 }

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
+using System.Runtime.Versioning;
+
 namespace Orchestrator.Tests.Conformance;
 
 /// <summary>
@@ -9,6 +11,7 @@ namespace Orchestrator.Tests.Conformance;
 /// the first. Paths matching an ignore pattern (glob: <c>*</c> within a name, <c>**</c> across folders)
 /// are left out on both sides: only files whose content is volatile by nature belong there.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class RootfsComparer(IEnumerable<string> ignoredPatterns)
 {
     private readonly List<Regex> _ignored = ignoredPatterns.Select(ToRegex).ToList();
