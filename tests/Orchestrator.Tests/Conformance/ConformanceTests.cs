@@ -11,6 +11,16 @@ namespace Orchestrator.Tests.Conformance;
 /// executor (OCI layout output) and by buildah bud; both images are unpacked with umoci and their root
 /// filesystems compared file by file, then their runtime config fields. Every difference is reported.
 /// Dockerfiles name their base through build args: BUSYBOX (busybox-static base) or DEBIAN (bookworm minbase).
+/// Known differences of buildah from Docker are undone on buildah's side only, see <see cref="BuildahQuirks"/>.
+/// <para>
+/// As a non-root user: buildah needs subordinate id ranges for that user in /etc/subuid and /etc/subgid
+/// (e.g. <c>usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER</c>) to unpack and build
+/// images whose files belong to other uids (every case here chowns or extracts such files);
+/// <c>umoci unpack --rootless</c> keeps those owners in <c>user.rootlesscontainers</c> xattrs, which
+/// <see cref="RootfsSnapshot"/> reads. Our builder needs no ranges, but unprivileged it maps only the caller
+/// (to root) inside the sandbox, so RUN steps as a non-root USER (user-workdir, user-supplementary-groups)
+/// stop with the sandbox's message asking for a root build.
+/// </para>
 /// </summary>
 [SupportedOSPlatform("linux")]
 public abstract class ConformanceCaseRunner(ConformanceEnvironment environment) : IDisposable
