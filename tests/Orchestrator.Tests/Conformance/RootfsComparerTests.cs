@@ -36,7 +36,7 @@ public sealed class RootfsComparerTests : IDisposable
             File.CreateSymbolicLink(Path.Combine(root, "link"), "etc/same");
             File.WriteAllText(Path.Combine(root, "only-expected"), "x");
             File.WriteAllText(Path.Combine(root, "hard-a"), "h");
-            File.CreateHardLink(Path.Combine(root, "hard-b"), Path.Combine(root, "hard-a"));
+            Orchestrator.Layers.Libc.HardLink(Path.Combine(root, "hard-a"), Path.Combine(root, "hard-b"));
         });
         var actual = Tree("actual", root =>
         {
