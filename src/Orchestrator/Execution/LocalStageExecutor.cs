@@ -406,9 +406,21 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             return placed;
         }
 
-        private static HashSet<string> StagedPaths(string staging) =>
-            new(Directory.EnumerateFileSystemEntries(staging, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
-                .Select(p => Path.GetRelativePath(staging, p).Replace('\\', '/')), StringComparer.Ordinal);
+        /// <summary>Every path under the staging folder (relative); symlinked folders are listed, never entered.</summary>
+        private static HashSet<string> StagedPaths(string staging)
+        {
+            var paths = new HashSet<string>(StringComparer.Ordinal);
+            void Walk(DirectoryInfo folder)
+            {
+                foreach (var entry in folder.EnumerateFileSystemInfos())
+                {
+                    paths.Add(Path.GetRelativePath(staging, entry.FullName).Replace('\\', '/'));
+                    if (entry is DirectoryInfo child && child.LinkTarget is null) Walk(child);
+                }
+            }
+            Walk(new DirectoryInfo(staging));
+            return paths;
+        }
 
         /// <summary>
         /// Who owns what a COPY/ADD/WORKDIR staged: copied entries get <see cref="Owner"/> (--chown, else root);
