@@ -7,7 +7,7 @@ BENCH_CACHE=${ORCHESTRATOR_TEST_CACHE:-/tmp/orchestrator-test-cache}
 REGISTRY_PID=""
 
 bench_cleanup() {
-  [ -n "$REGISTRY_PID" ] && kill "$REGISTRY_PID" 2>/dev/null && wait "$REGISTRY_PID" 2>/dev/null
+  if [ -n "$REGISTRY_PID" ]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
   # buildah's vfs storage can hold read-only folders; make them writable before deleting.
   chmod -R u+w "$BENCH_WORK" 2>/dev/null || true
   rm -rf "$BENCH_WORK"
