@@ -33,4 +33,27 @@ public static class ArchiveDetector
             return false;
         }
     }
+
+    /// <summary>
+    /// The paths an archive names (relative, no leading './' or trailing '/'), so the folders an
+    /// extraction only had to create can be told from the archive's own entries.
+    /// </summary>
+    public static async Task<HashSet<string>> ListEntriesAsync(string path, CancellationToken cancellationToken)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        await using var file = File.OpenRead(path);
+        var (tar, _) = await LayerCompressionDetector.OpenAsync(file, cancellationToken).ConfigureAwait(false);
+        await using (tar.ConfigureAwait(false))
+        {
+            using var reader = new System.Formats.Tar.TarReader(tar);
+            while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+            {
+                var name = entry.Name.Replace('\\', '/');
+                while (name.StartsWith("./", StringComparison.Ordinal)) name = name[2..];
+                name = name.Trim('/');
+                if (name.Length > 0) names.Add(name);
+            }
+        }
+        return names;
+    }
 }

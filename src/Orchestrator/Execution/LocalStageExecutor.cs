@@ -247,10 +247,10 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 return;
             }
             var staging = Directory.CreateDirectory(Path.Combine(work, $"workdir-{_step}")).FullName;
-            var owner = ResolveOwner(_state.Container.User);
-            var blob = await executor._writer.WriteFolderAsync(staging, path, Path.Combine(work, "blobs"), owner, cancellationToken).ConfigureAwait(false);
-            _layers.Add(await executor.AddLayerAsync(blob, _layers, cancellationToken).ConfigureAwait(false));
-            AddHistory(instruction, emptyLayer: false);
+            Directory.CreateDirectory(Path.Combine(staging, path.TrimStart('/')));
+            // Like Docker: only the missing folders are made, owned by the current USER; existing parents stay as they are.
+            var owner = ResolveOwner(_state.Container.User) ?? (0, 0);
+            await CommitStagingAsync(instruction, staging, new StagedOwnership(owner, new HashSet<string>(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal)), cancellationToken).ConfigureAwait(false);
         }
 
         private (int Uid, int Gid)? ResolveOwner(string? user)
@@ -282,9 +282,9 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             }
 
             var entries = new CopyPlanner(sourceRoot, ignored).Plan(copy.Sources.Select(s => copy.From is null ? s : s.TrimStart('/')).ToList(), copy.Destination, _state.WorkingDir, IsDirectoryInImage);
-            PlaceEntries(entries, staging, copy.Chmod);
+            var placed = PlaceEntries(entries, staging, copy.Chmod);
             var owner = copy.Chown is null ? (0, 0) : ResolveOwner(copy.Chown)!.Value;
-            await CommitStagingAsync(copy, staging, owner, cancellationToken).ConfigureAwait(false);
+            await CommitStagingAsync(copy, staging, new StagedOwnership(owner, placed, new HashSet<string>(StringComparer.Ordinal)), cancellationToken).ConfigureAwait(false);
         }
 
         private async Task AddAsync(AddInstruction add, CancellationToken cancellationToken)
@@ -295,12 +295,15 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             var urls = add.Sources.Where(RecipeValidator.IsUrl).ToList();
             var destination = ConfigInstructions.ResolveWorkdir(_state.WorkingDir, add.Destination);
             var intoFolder = add.Destination.EndsWith('/') || add.Sources.Count > 1;
+            var placed = new HashSet<string>(StringComparer.Ordinal);
+            var extracted = new HashSet<string>(StringComparer.Ordinal);
 
             foreach (var url in urls)
             {
                 var name = Path.GetFileName(new Uri(url).AbsolutePath);
                 var target = intoFolder || string.IsNullOrEmpty(name) ? Path.Combine(destination, name) : destination;
                 await AddUrlAsync(url, add.Checksum, Path.Combine(staging, target.TrimStart('/')), cancellationToken).ConfigureAwait(false);
+                placed.Add(target.TrimStart('/'));
             }
 
             if (local.Count > 0)
@@ -309,18 +312,23 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 var ignored = Dockerfiles.DockerignoreMatcher.Load(context).IsExcluded;
                 var entries = new CopyPlanner(context, ignored).Plan(local, add.Destination, _state.WorkingDir, IsDirectoryInImage);
                 var archives = entries.Where(e => !e.IsDirectory && ArchiveDetector.IsArchive(e.Source)).ToList();
-                PlaceEntries(entries.Except(archives).ToList(), staging, add.Chmod);
+                placed.UnionWith(PlaceEntries(entries.Except(archives).ToList(), staging, add.Chmod));
                 foreach (var archive in archives)
                 {
                     // Docker extracts a local archive into the destination folder (never renaming it).
                     var folder = Path.Combine(staging, destination.TrimStart('/'));
                     Directory.CreateDirectory(folder);
-                    await using var stream = File.OpenRead(archive.Source);
-                    await new LayerExtractor(new LayerExtractionOptions { Whiteouts = WhiteoutMode.Apply, Label = archive.Source }).ExtractAsync(stream, folder, cancellationToken).ConfigureAwait(false);
+                    var before = StagedPaths(staging);
+                    await using (var stream = File.OpenRead(archive.Source))
+                        await new LayerExtractor(new LayerExtractionOptions { Whiteouts = WhiteoutMode.Apply, Label = archive.Source }).ExtractAsync(stream, folder, cancellationToken).ConfigureAwait(false);
+                    var prefix = destination.Trim('/');
+                    var named = (await ArchiveDetector.ListEntriesAsync(archive.Source, cancellationToken).ConfigureAwait(false))
+                        .Select(n => prefix.Length == 0 ? n : prefix + "/" + n).ToHashSet(StringComparer.Ordinal);
+                    extracted.UnionWith(StagedPaths(staging).Except(before).Where(named.Contains));
                 }
             }
             var owner = add.Chown is null ? (0, 0) : ResolveOwner(add.Chown)!.Value;
-            await CommitStagingAsync(add, staging, owner, cancellationToken).ConfigureAwait(false);
+            await CommitStagingAsync(add, staging, new StagedOwnership(owner, placed, extracted), cancellationToken).ConfigureAwait(false);
         }
 
         private static async Task AddUrlAsync(string url, string? checksum, string target, CancellationToken cancellationToken)
@@ -367,12 +375,14 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
 
         private bool IsDirectoryInImage(string path) => View.Resolve(path.TrimStart('/')) is { } host && Directory.Exists(host);
 
-        /// <summary>Places planned entries into the staging folder at their image paths.</summary>
-        private void PlaceEntries(IReadOnlyList<CopyEntry> entries, string staging, string? chmod)
+        /// <summary>Places planned entries into the staging folder at their image paths; returns those paths (relative).</summary>
+        private static HashSet<string> PlaceEntries(IReadOnlyList<CopyEntry> entries, string staging, string? chmod)
         {
             UnixFileMode? mode = chmod is null ? null : (UnixFileMode)Convert.ToInt32(chmod, 8);
+            var placed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var entry in entries)
             {
+                placed.Add(entry.Destination.Trim('/'));
                 var target = Path.Combine(staging, entry.Destination.TrimStart('/'));
                 if (entry.IsDirectory)
                 {
@@ -393,13 +403,56 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                     File.SetUnixFileMode(target, mode ?? File.GetUnixFileMode(entry.Source));
                 }
             }
+            return placed;
         }
 
-        private async Task CommitStagingAsync(Instruction instruction, string staging, (int, int) owner, CancellationToken cancellationToken)
+        /// <summary>Every path under the staging folder (relative); symlinked folders are listed, never entered.</summary>
+        private static HashSet<string> StagedPaths(string staging)
         {
-            var blob = await executor._writer.WriteFolderAsync(staging, "/", Path.Combine(work, "blobs"), owner, cancellationToken).ConfigureAwait(false);
+            var paths = new HashSet<string>(StringComparer.Ordinal);
+            void Walk(DirectoryInfo folder)
+            {
+                foreach (var entry in folder.EnumerateFileSystemInfos())
+                {
+                    paths.Add(Path.GetRelativePath(staging, entry.FullName).Replace('\\', '/'));
+                    if (entry is DirectoryInfo child && child.LinkTarget is null) Walk(child);
+                }
+            }
+            Walk(new DirectoryInfo(staging));
+            return paths;
+        }
+
+        /// <summary>
+        /// Who owns what a COPY/ADD/WORKDIR staged: copied entries get <see cref="Owner"/> (--chown, else root);
+        /// entries extracted from a local archive keep the archive's owners (Docker ignores --chown for them);
+        /// folders that were only made to hold those entries keep the image's metadata when the image has them,
+        /// else they are new: 0755, owned by <see cref="Owner"/>.
+        /// </summary>
+        private sealed record StagedOwnership((int Uid, int Gid) Owner, IReadOnlySet<string> Placed, IReadOnlySet<string> Extracted);
+
+        private async Task CommitStagingAsync(Instruction instruction, string staging, StagedOwnership ownership, CancellationToken cancellationToken)
+        {
+            var entries = FolderSnapshot.Enumerate(staging, "/").Select(entry => Owned(entry, ownership));
+            var blob = await executor._writer.WriteAsync(entries, Path.Combine(work, "blobs"), cancellationToken).ConfigureAwait(false);
             _layers.Add(await executor.AddLayerAsync(blob, _layers, cancellationToken).ConfigureAwait(false));
             AddHistory(instruction, emptyLayer: false);
+        }
+
+        private LayerEntry Owned(LayerEntry entry, StagedOwnership ownership)
+        {
+            var (uid, gid) = ownership.Owner;
+            if (ownership.Placed.Contains(entry.Path)) return entry with { Uid = uid, Gid = gid };
+            if (ownership.Extracted.Contains(entry.Path)) return entry;
+            if (entry.Kind == LayerEntryKind.Directory && ImageDirectory(entry.Path) is { } existing)
+                return entry with { Mode = existing.Mode, Uid = existing.Uid, Gid = existing.Gid, Modified = existing.Modified, Xattrs = existing.Xattrs };
+            return entry with { Mode = entry.Kind == LayerEntryKind.Directory ? 0x1ED /* 0755 */ : entry.Mode, Uid = uid, Gid = gid };
+        }
+
+        /// <summary>The image's own folder at a path (mode, owner, time, xattrs), or null when the image has none there.</summary>
+        private LayerEntry? ImageDirectory(string relative)
+        {
+            if (View.Resolve(relative) is not { } host || Libc.LinkStatus(host) is not { } status || !FileKind.IsDirectory(status)) return null;
+            return new FileTreeWalker().Describe(relative, host, status);
         }
 
         private async Task CommitFolderAsync(Instruction instruction, string upper, bool isOverlayUpper, CancellationToken cancellationToken)

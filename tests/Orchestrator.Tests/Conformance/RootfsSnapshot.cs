@@ -1,0 +1,111 @@
+using System.Security.Cryptography;
+using Orchestrator.Layers;
+
+using System.Runtime.Versioning;
+
+namespace Orchestrator.Tests.Conformance;
+
+/// <summary>
+/// Every entry of an unpacked root filesystem (umoci's bundle/rootfs) keyed by its absolute image path.
+/// Owners come from the <c>user.rootlesscontainers</c> xattr that <c>umoci unpack --rootless</c> writes when it
+/// cannot chown (the rootlesscontainers.io record: protobuf fields 1 = uid, 2 = gid, absent = 0), else
+/// from the file itself (a privileged unpack keeps real owners).
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal sealed class RootfsSnapshot
+{
+    private const string RootlessOwnerXattr = "user.rootlesscontainers";
+
+    public RootfsSnapshot(IReadOnlyDictionary<string, RootfsEntry> entries) => Entries = entries;
+
+    public IReadOnlyDictionary<string, RootfsEntry> Entries { get; }
+
+    public static RootfsSnapshot Read(string rootfs)
+    {
+        var root = System.IO.Path.GetFullPath(rootfs);
+        var entries = new SortedDictionary<string, RootfsEntry>(StringComparer.Ordinal);
+        var inodes = new Dictionary<ulong, List<string>>();
+        var selfOwner = (Libc.GetEffectiveUserId(), Libc.GetEffectiveGroupId());
+        var rootless = Libc.GetEffectiveUserId() != 0;
+        foreach (var host in Walk(root))
+        {
+            var path = "/" + System.IO.Path.GetRelativePath(root, host).Replace('\\', '/');
+            var status = Libc.LinkStatus(host) ?? throw new IOException($"{host} vanished while being read");
+            var type = FileKind.Of(status) switch
+            {
+                FileKind.Directory => "dir",
+                FileKind.Regular => "file",
+                FileKind.Symlink => "symlink",
+                FileKind.CharDevice => "char",
+                FileKind.BlockDevice => "block",
+                FileKind.Fifo => "fifo",
+                _ => "other",
+            };
+            var (uid, gid) = Owner(host, type, status, rootless, selfOwner);
+            string? hash = null;
+            if (type == "file")
+            {
+                using var stream = File.OpenRead(host);
+                hash = Convert.ToHexStringLower(SHA256.HashData(stream));
+                if (status.LinkCount > 1)
+                {
+                    if (!inodes.TryGetValue(status.Inode, out var names)) inodes[status.Inode] = names = [];
+                    names.Add(path);
+                }
+            }
+            entries[path] = new RootfsEntry(path, type, status.Mode & 0xFFF, uid, gid, type == "file" ? (long)status.Size : 0, hash,
+                type == "symlink" ? new FileInfo(host).LinkTarget : null, null);
+        }
+        // Hardlinks are compared by structure: each name records the first name of its inode within this tree.
+        foreach (var names in inodes.Values.Where(n => n.Count > 1))
+        {
+            var first = names.Min(StringComparer.Ordinal)!;
+            foreach (var name in names) entries[name] = entries[name] with { HardlinkGroup = first };
+        }
+        return new RootfsSnapshot(entries);
+    }
+
+    private static (long Uid, long Gid) Owner(string host, string type, Libc.Statx status, bool rootless, (uint, uint) self)
+    {
+        if (type != "symlink" && Libc.GetXattr(host, RootlessOwnerXattr) is { } record) return DecodeRootlessRecord(record);
+        if (rootless && (status.Uid, status.Gid) == self) return (0, 0);
+        return (status.Uid, status.Gid);
+    }
+
+    /// <summary>Decodes the two varint fields of the rootlesscontainers.io protobuf message.</summary>
+    private static (long Uid, long Gid) DecodeRootlessRecord(byte[] record)
+    {
+        long uid = 0, gid = 0;
+        var i = 0;
+        while (i < record.Length)
+        {
+            var key = ReadVarint(record, ref i);
+            var value = ReadVarint(record, ref i);
+            if (key >> 3 == 1) uid = value;
+            else if (key >> 3 == 2) gid = value;
+        }
+        return (uid, gid);
+    }
+
+    private static long ReadVarint(byte[] bytes, ref int index)
+    {
+        long value = 0;
+        for (var shift = 0; index < bytes.Length; shift += 7)
+        {
+            var b = bytes[index++];
+            value |= (long)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) break;
+        }
+        return value;
+    }
+
+    private static IEnumerable<string> Walk(string folder)
+    {
+        foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
+        {
+            yield return entry.FullName;
+            if (entry is DirectoryInfo && entry.LinkTarget is null)
+                foreach (var child in Walk(entry.FullName)) yield return child;
+        }
+    }
+}
