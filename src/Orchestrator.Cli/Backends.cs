@@ -19,6 +19,7 @@ internal static class Backends
         {
             BuildArgs = settings.BuildArgs,
             CacheDirectory = settings.NoCache ? null : CacheDirectory(settings),
+            BaseImageEnvironment = BaseImages(settings).Lookup,
         };
         var evaluation = await new ScriptHost().EvaluateAsync(scriptPath, options, cancellationToken).ConfigureAwait(false);
         return evaluation.Globals;
@@ -31,8 +32,7 @@ internal static class Backends
         if (!OperatingSystem.IsLinux())
             throw new OrchestratorException("the local builder needs Linux (user namespaces and overlayfs); use --plan, or build on a Linux machine");
         var timestamps = TimestampPolicy.Resolve(settings.Reproducible, Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH"));
-        var registry = RegistryClientOptions.FromEnvironment() with { InsecureRegistries = settings.InsecureRegistries.ToList() };
-        if (settings.PushRetries is { } retries) registry = registry with { Retry = registry.Retry with { MaxAttempts = retries + 1 } };
+        var registry = RegistryOptions(settings);
         return new LocalStageExecutor(new LocalBuildOptions
         {
             CacheDirectory = CacheDirectory(settings),
@@ -49,6 +49,14 @@ internal static class Backends
                 CompressionLevel = settings.CompressionLevel,
             },
         });
+    }
+
+    public static BaseImageEnvironment BaseImages(BuildSettings settings) => new(RegistryOptions(settings), settings.Platform);
+
+    private static RegistryClientOptions RegistryOptions(BuildSettings settings)
+    {
+        var registry = RegistryClientOptions.FromEnvironment() with { InsecureRegistries = settings.InsecureRegistries.ToList() };
+        return settings.PushRetries is { } retries ? registry with { Retry = registry.Retry with { MaxAttempts = retries + 1 } } : registry;
     }
 
     private static string CacheDirectory(BuildSettings settings) =>

@@ -119,7 +119,7 @@ internal sealed class ExecutorCommand
                         throw new OrchestratorException("no --destination given; pass --destination=REGISTRY/IMAGE:TAG, or --no-push (with --tar-path or --oci-layout-path to keep the image)");
                     var context = ResolveContext(contextArgument, subPath, ref unpacked);
                     var dockerfile = ResolveDockerfile(s.ScriptPath, context);
-                    var book = new RecipeBook(context, s.BuildArgs);
+                    var book = new RecipeBook(context, s.BuildArgs) { BaseImageEnvironment = Backends.BaseImages(s).Lookup };
                     var image = book.Dockerfile(dockerfile, target: target, context: context, name: "image");
                     foreach (var (key, value) in labels) image.Label(key, value);
                     image.Destination([.. destinations]);

@@ -39,7 +39,7 @@ public sealed class ScriptHost
             }
         }
 
-        var globals = new BuildScriptGlobals(fullPath, options.BuildArgs, options.Environment);
+        var globals = new BuildScriptGlobals(fullPath, options.BuildArgs, options.Environment) { BaseImageEnvironment = options.BaseImageEnvironment };
         await ScriptRunner.RunAsync(fullPath, compiled, globals, cancellationToken).ConfigureAwait(false);
         return new ScriptEvaluation(globals, fromCache, compiled.Sources.Select(s => s.Path).ToList(), cacheWriteError);
     }

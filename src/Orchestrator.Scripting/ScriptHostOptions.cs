@@ -15,6 +15,9 @@ public sealed record ScriptHostOptions
     /// </summary>
     public string? CacheDirectory { get; init; }
 
+    /// <summary>ENV lookup of registry base images for imported Dockerfiles (see <see cref="Recipes.RecipeBook.BaseImageEnvironment"/>).</summary>
+    public Func<string, IReadOnlyDictionary<string, string>?>? BaseImageEnvironment { get; init; }
+
     /// <summary>The per-user cache folder shared with the blob and layer stores: <c>$XDG_CACHE_HOME/orchestrator</c>, else <c>~/.cache/orchestrator</c>.</summary>
     public static string DefaultCacheDirectory => Oci.Storage.LocalBlobStore.DefaultRoot;
 }

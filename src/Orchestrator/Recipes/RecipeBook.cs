@@ -27,6 +27,12 @@ public class RecipeBook
 
     public string BaseDirectory { get; }
 
+    /// <summary>
+    /// Looks up the ENV of a registry image by reference, so an imported Dockerfile's <c>ENV PATH=/x:$PATH</c>
+    /// sees the base image's PATH like Docker does. Null: such variables are unknown (they expand to nothing).
+    /// </summary>
+    public Func<string, IReadOnlyDictionary<string, string>?>? BaseImageEnvironment { get; set; }
+
     /// <summary>An image: a final stage that is built by default and has destinations.</summary>
     public RecipeBuilder Image(string name, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         Register(new RecipeBuilder(name, isImage: true, CallSite.At(file, line, nameof(Image)), this));
@@ -50,7 +56,7 @@ public class RecipeBook
             throw new RecipeException([new RecipeError(location, $"Dockerfile '{path}' not found (looked at {fullPath}); give a path relative to {BaseDirectory}")]);
         var contextPath = context is null ? Path.GetDirectoryName(fullPath)! : Path.GetFullPath(context, BaseDirectory);
         var imageName = name ?? Path.GetFileName(Path.GetDirectoryName(fullPath)!).ToLowerInvariant();
-        var document = DockerfileParser.Parse(File.ReadAllText(fullPath), fullPath, _buildArgs);
+        var document = DockerfileParser.Parse(File.ReadAllText(fullPath), fullPath, new DockerfileParserOptions { BuildArgs = _buildArgs, BaseImageEnvironment = BaseImageEnvironment });
         return DockerfileImport.Register(this, document, imageName, target, contextPath, location);
     }
 

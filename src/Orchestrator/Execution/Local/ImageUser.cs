@@ -6,6 +6,9 @@ namespace Orchestrator.Execution.Local;
 /// <summary>The numeric identity a step runs as, resolved like Docker does from <c>USER</c>.</summary>
 public sealed record ImageUser(int Uid, int Gid, string Home)
 {
+    /// <summary>Supplementary groups like Docker and buildah set them: the primary gid, then the /etc/group entries that list the user by name.</summary>
+    public IReadOnlyList<int> SupplementaryGroups { get; init; } = [];
+
     public static ImageUser Root { get; } = new(0, 0, "/root");
 
     /// <summary>
@@ -49,7 +52,17 @@ public sealed record ImageUser(int Uid, int Gid, string Home)
                 gid = int.Parse(group[2], CultureInfo.InvariantCulture);
             }
         }
-        return new ImageUser(uid, gid ?? 0, uid == 0 ? "/root" : home);
+        var userName = account?[0];
+        var supplementary = userName is null
+            ? []
+            : ReadTable(image, "etc/group")
+                .Where(f => f.Length >= 4 && f[3].Split(',', StringSplitOptions.RemoveEmptyEntries).Contains(userName))
+                .Select(f => int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out var g) ? g : -1)
+                .Where(g => g >= 0)
+                .Prepend(gid ?? 0)
+                .Distinct()
+                .ToList();
+        return new ImageUser(uid, gid ?? 0, uid == 0 ? "/root" : home) { SupplementaryGroups = supplementary };
     }
 
     private static List<string[]> ReadTable(LayerStackView image, string path)

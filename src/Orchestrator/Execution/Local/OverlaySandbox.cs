@@ -99,13 +99,25 @@ public sealed class OverlaySandbox : ISandbox
         environment.TryAdd("HOME", user.Home);
         var exec = new StringBuilder("exec env -i");
         foreach (var (key, value) in environment.OrderBy(e => e.Key, StringComparer.Ordinal)) exec.Append(' ').Append(Q(key + "=" + value));
-        exec.Append(" unshare --root=root --wd=").Append(Q(workdir));
-        if (_privileged) exec.Append($" --setuid={user.Uid} --setgid={user.Gid}");
+        // Host tools by absolute path: env -i gives them the image's PATH, which need not include /usr/bin.
+        if (_privileged)
+        {
+            // setpriv sets the gid and the supplementary groups while still root; unshare then enters the
+            // root folder and drops to the uid (its own --setgid would clear the supplementary groups).
+            var groups = user.SupplementaryGroups.Count == 0 ? "--clear-groups" : "--groups=" + string.Join(',', user.SupplementaryGroups);
+            exec.Append(' ').Append(Q(HostTool("setpriv"))).Append($" --regid={user.Gid} {groups} --");
+        }
+        exec.Append(' ').Append(Q(HostTool("unshare"))).Append(" --root=root --wd=").Append(Q(workdir));
+        if (_privileged) exec.Append($" --setuid={user.Uid}");
         exec.Append(" --");
         foreach (var arg in request.Command) exec.Append(' ').Append(Q(arg));
         s.AppendLine(exec.ToString());
         return s.ToString();
     }
+
+    private static string HostTool(string name) =>
+        new[] { "/usr/bin", "/bin", "/usr/sbin", "/sbin" }.Select(folder => Path.Combine(folder, name)).FirstOrDefault(File.Exists)
+            ?? throw new OrchestratorException($"'{name}' (util-linux) was not found on this machine; install util-linux.");
 
     private async Task<int> RunProcessAsync(string script, bool network, Action<SandboxOutputLine> onOutput, CancellationToken cancellationToken)
     {

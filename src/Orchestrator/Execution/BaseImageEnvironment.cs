@@ -1,0 +1,49 @@
+using Orchestrator.Oci;
+using Orchestrator.Oci.Documents;
+using Orchestrator.Oci.Images;
+using Orchestrator.Oci.Registry;
+
+namespace Orchestrator.Execution;
+
+/// <summary>
+/// Reads the ENV of registry base images (manifest and config only, no layers) for the Dockerfile
+/// front end. An image that cannot be reached yields null: planning still works offline, and the
+/// build itself reports the registry error when it pulls.
+/// </summary>
+public sealed class BaseImageEnvironment(RegistryClientOptions registry, string? platform)
+{
+    private readonly Dictionary<string, IReadOnlyDictionary<string, string>?> _resolved = new(StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, string>? Lookup(string reference)
+    {
+        lock (_resolved)
+        {
+            if (!_resolved.TryGetValue(reference, out var env))
+                _resolved[reference] = env = ResolveAsync(reference).GetAwaiter().GetResult();
+            return env;
+        }
+    }
+
+    private async Task<IReadOnlyDictionary<string, string>?> ResolveAsync(string reference)
+    {
+        if (!ImageReference.TryParse(reference, out var parsed, out _)) return null;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            using var registries = new RegistryClientPool(registry with { Retry = RetryOptions.Fast });
+            var (manifest, _) = await new ImagePuller(registries).ResolveAsync(parsed, platform is null ? null : Platform.Parse(platform), timeout.Token).ConfigureAwait(false);
+            await using var stream = await registries.For(parsed).OpenBlobAsync(parsed.Repository, manifest.AsManifest().Config, timeout.Token).ConfigureAwait(false);
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, timeout.Token).ConfigureAwait(false);
+            var config = CanonicalJson.Deserialize<ImageConfig>(buffer.ToArray(), $"{parsed}: image config");
+            return (config.Config?.Env ?? [])
+                .Select(e => e.Split('=', 2))
+                .GroupBy(p => p[0], StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Last().Length > 1 ? g.Last()[1] : "", StringComparer.Ordinal);
+        }
+        catch (Exception error) when (error is OrchestratorException or HttpRequestException or OperationCanceledException or IOException)
+        {
+            return null;
+        }
+    }
+}
