@@ -88,8 +88,9 @@ public class RegistryFixture : IAsyncLifetime, IDisposable
                 using var response = await http.GetAsync($"http://{Address}/v2/");
                 if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized) return true;
             }
-            catch (HttpRequestException)
+            catch (Exception error) when (error is HttpRequestException or TaskCanceledException)
             {
+                // Not listening yet, or too slow to answer on a busy machine: ask again until the deadline.
             }
             await Task.Delay(50);
         }

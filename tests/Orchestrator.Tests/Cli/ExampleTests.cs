@@ -226,4 +226,50 @@ public sealed class ExampleTests : IDisposable
         Assert.Empty(Directory.Exists(temporary) ? Directory.GetFileSystemEntries(temporary) : []);
         Assert.False(Directory.Exists(Path.Combine(_folder, "out", "slow")));
     }
+
+    [Fact]
+    public async Task Reproducible_builds_in_separate_caches_give_the_same_digest()
+    {
+        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+        await File.WriteAllTextAsync(Path.Combine(_folder, "app.txt"), "same input\n");
+        var script = Path.Combine(_folder, "build.csx");
+        await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\nImage(\"r\").From(BusyboxBase()).Context(\".\").Copy(\"app.txt\", \"/app/\").Run(\"mkdir -p /data && echo made > /data/out\").Env(\"MODE\", \"prod\").Output(\"out/r\");\n");
+
+        async Task<string> BuildAsync(string cache)
+        {
+            _out.GetStringBuilder().Clear();
+            Assert.True(await CliApp.RunAsync([script, "--cache-dir", cache, "--progress", "plain", "--reproducible"], _out, _err) == ExitCodes.Ok, Output);
+            return System.Text.RegularExpressions.Regex.Match(_out.ToString(), @"r → .*@(sha256:[0-9a-f]{64})").Groups[1].Value;
+        }
+
+        var first = await BuildAsync(Path.Combine(_folder, "cache-a"));
+        File.SetLastWriteTimeUtc(Path.Combine(_folder, "app.txt"), DateTime.UtcNow.AddDays(-3));
+        Directory.Delete(Path.Combine(_folder, "out"), recursive: true);
+        var second = await BuildAsync(Path.Combine(_folder, "cache-b"));
+        Assert.StartsWith("sha256:", first);
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public async Task Copy_with_an_unknown_chown_user_names_the_user_and_the_fix()
+    {
+        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+        await File.WriteAllTextAsync(Path.Combine(_folder, "app.txt"), "x");
+        var script = Path.Combine(_folder, "build.csx");
+        await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\nImage(\"c\").From(BusyboxBase()).Context(\".\").Copy(\"app.txt\", \"/app/\", chown: \"ghost\").Output(\"out/c\");\n");
+        Assert.Equal(ExitCodes.BuildFailed, await Orchestrate(script));
+        Assert.Contains("build.csx(2,", _err.ToString());
+        Assert.Contains("no user 'ghost' in the image's /etc/passwd", _err.ToString());
+    }
+
+    [Fact]
+    public async Task A_missing_copy_source_names_it_and_the_context()
+    {
+        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+        var script = Path.Combine(_folder, "build.csx");
+        await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\nImage(\"c\").From(BusyboxBase()).Context(\".\").Copy(\"src2/\", \"/app/\").Output(\"out/c\");\n");
+        Assert.Equal(ExitCodes.BuildFailed, await Orchestrate(script));
+        Assert.Contains("build.csx(2,", _err.ToString());
+        Assert.Contains("COPY source 'src2/' not found in " + _folder, _err.ToString());
+    }
 }

@@ -101,4 +101,15 @@ public sealed class ExecutorCommandTests(RegistryFixture registry) : IClassFixtu
         Assert.Equal(ExitCodes.UsageError, await Orchestrate("executor", "-c", context, "--no-push"));
         Assert.Contains("--dockerfile 'Dockerfile' not found", _err.ToString());
     }
+
+    [Fact]
+    public async Task A_base_that_is_not_in_the_registry_fails_naming_the_image()
+    {
+        var context = Directory.CreateDirectory(Path.Combine(_folder, "missing-base")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), $"FROM {registry.Address}/library/nope:1\nRUN true\n");
+        var code = await Orchestrate("executor", "-c", context, "--no-push", "--cache-dir", Cache);
+        Assert.Equal(ExitCodes.BuildFailed, code);
+        Assert.Contains("library/nope", _err.ToString());
+        Assert.Contains(registry.Address, _err.ToString());
+    }
 }
