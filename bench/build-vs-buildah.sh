@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cold builds, ours vs buildah, in the same run on the same machine:
 #   (a) Debian bookworm minbase + `apt-get install jq` + COPY   (bench/tools/apt)
-#   (b) the shape of examples/multistage as a Dockerfile         (bench/tools/multistage)
+#   (b) examples/multistage as a Dockerfile                    (examples/multistage/Dockerfile)
 # Each build starts from an empty cache (ours: a fresh --cache-dir; buildah: a fresh vfs --root),
 # so both pull the base from the same local registry and extract it. Ours writes an OCI layout;
 # buildah runs `bud` (vfs, chroot isolation) and then pushes to an OCI layout, so both end with the
@@ -32,6 +32,7 @@ theirs() { # context, run id
 
 for case in apt multistage; do
   context="$BENCH_ROOT/bench/tools/$case"
+  [ "$case" = multistage ] && context="$BENCH_ROOT/examples/multistage"
   ours_times=() their_times=()
   for i in $(seq "$runs"); do
     # Alternate who goes first so a warm mirror or page cache favours neither side.
