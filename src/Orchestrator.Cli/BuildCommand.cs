@@ -97,7 +97,7 @@ internal sealed class BuildCommand
             Targets = positional,
             PlanOnly = result.GetValue(_plan),
             PlanFormat = Enum.Parse<PlanFormat>(result.GetValue(_planFormat)!, ignoreCase: true),
-            BuildArgs = ParseBuildArgs(result.GetValue(_buildArgs) ?? []),
+            BuildArgs = KeyValueArguments.Parse(result.GetValue(_buildArgs) ?? []),
             Jobs = result.GetValue(_jobs),
             Backend = result.GetValue(_backend)!,
             NoPush = result.GetValue(_noPush),
@@ -116,15 +116,4 @@ internal sealed class BuildCommand
 
     private static bool LooksLikeScript(string value) =>
         value.EndsWith(".csx", StringComparison.OrdinalIgnoreCase) || File.Exists(value) || value.Contains('/');
-
-    private static Dictionary<string, string> ParseBuildArgs(IEnumerable<string> values)
-    {
-        var args = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var value in values)
-        {
-            var equals = value.IndexOf('=');
-            args[value[..equals]] = value[(equals + 1)..];
-        }
-        return args;
-    }
 }

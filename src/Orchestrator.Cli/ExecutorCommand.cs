@@ -91,7 +91,7 @@ internal sealed class ExecutorCommand
                 NoCache = !result.GetValue(_cache),
                 CacheRepo = result.GetValue(_cacheRepo),
                 CacheDirectory = result.GetValue(_cacheDir),
-                BuildArgs = ParseBuildArgs(result.GetValue(_buildArg) ?? []),
+                BuildArgs = KeyValueArguments.Parse(result.GetValue(_buildArg) ?? [], FromEnvironment),
                 InsecureRegistries = InsecureRegistries(result, destinations),
                 Reproducible = result.GetValue(_reproducible),
                 Compression = result.GetValue(_compression)!,
@@ -109,7 +109,7 @@ internal sealed class ExecutorCommand
             var contextArgument = result.GetValue(_context)!;
             var subPath = result.GetValue(_contextSubPath);
             var target = result.GetValue(_target);
-            var labels = ParseBuildArgs(result.GetValue(_label) ?? []);
+            var labels = KeyValueArguments.Parse(result.GetValue(_label) ?? [], FromEnvironment);
             var unpacked = (string?)null;
             try
             {
@@ -185,15 +185,5 @@ internal sealed class ExecutorCommand
         return registries.Distinct().ToList();
     }
 
-    private static Dictionary<string, string> ParseBuildArgs(IEnumerable<string> values)
-    {
-        var args = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var value in values)
-        {
-            var equals = value.IndexOf('=');
-            if (equals < 0) args[value] = Environment.GetEnvironmentVariable(value) ?? "";
-            else args[value[..equals]] = value[(equals + 1)..];
-        }
-        return args;
-    }
+    private static string FromEnvironment(string name) => Environment.GetEnvironmentVariable(name) ?? "";
 }

@@ -36,10 +36,7 @@ public sealed class BaseImageEnvironment(RegistryClientOptions registry, string?
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, timeout.Token).ConfigureAwait(false);
             var config = CanonicalJson.Deserialize<ImageConfig>(buffer.ToArray(), $"{parsed}: image config");
-            return (config.Config?.Env ?? [])
-                .Select(e => e.Split('=', 2))
-                .GroupBy(p => p[0], StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => g.Last().Length > 1 ? g.Last()[1] : "", StringComparer.Ordinal);
+            return ConfigInstructions.ToDictionary(config.Config?.Env ?? []);
         }
         catch (Exception error) when (error is OrchestratorException or HttpRequestException or OperationCanceledException or IOException)
         {

@@ -70,6 +70,12 @@ public static class ConfigInstructions
         return result;
     }
 
+    /// <summary>An image Env list (<c>NAME=value</c> entries) as a dictionary; a later duplicate wins, like Docker.</summary>
+    public static Dictionary<string, string> ToDictionary(IEnumerable<string> env) =>
+        env.Select(e => e.Split('=', 2))
+            .GroupBy(p => p[0], StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Last().Length > 1 ? g.Last()[1] : "", StringComparer.Ordinal);
+
     public static string ResolveWorkdir(string current, string path)
     {
         var combined = path.StartsWith('/') ? path : current.TrimEnd('/') + "/" + path;

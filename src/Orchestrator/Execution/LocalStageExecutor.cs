@@ -192,7 +192,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             var tail = new Queue<string>();
             var request = new SandboxRequest(_layers.Select(l => l.Folder).ToList(), upper, argv.ToList())
             {
-                Environment = ToDictionary(ConfigInstructions.RunEnvironment(_state, _args)),
+                Environment = ConfigInstructions.ToDictionary(ConfigInstructions.RunEnvironment(_state, _args)),
                 WorkingDirectory = _state.WorkingDir,
                 User = _state.Container.User,
                 Network = run.Options.Network,
@@ -216,7 +216,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 lock (tail) lastLines = string.Join(Environment.NewLine, tail.Select(l => "  | " + l));
                 throw new OrchestratorException($"RUN {run.Command} exited with code {exitCode}" + (lastLines.Length > 0 ? $"; last lines of output:{Environment.NewLine}{lastLines}" : ""));
             }
-            await CommitFolderAsync(run, upper, isOverlayUpper: true, cancellationToken).ConfigureAwait(false);
+            await CommitRunLayerAsync(run, upper, cancellationToken).ConfigureAwait(false);
         }
 
         private IReadOnlyList<SandboxBind> ResolveSecrets(RunOptions options)
@@ -455,15 +455,14 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             return new FileTreeWalker().Describe(relative, host, status);
         }
 
-        private async Task CommitFolderAsync(Instruction instruction, string upper, bool isOverlayUpper, CancellationToken cancellationToken)
+        private async Task CommitRunLayerAsync(Instruction instruction, string upper, CancellationToken cancellationToken)
         {
             if (!Directory.EnumerateFileSystemEntries(upper).Any())
             {
                 AddHistory(instruction, emptyLayer: true);
                 return;
             }
-            var entries = isOverlayUpper ? OverlayDiff.Enumerate(upper) : FolderSnapshot.Enumerate(upper, "/");
-            var blob = await executor._writer.WriteAsync(entries.Where(e => !IsIgnored(e.Path)), Path.Combine(work, "blobs"), cancellationToken).ConfigureAwait(false);
+            var blob = await executor._writer.WriteAsync(OverlayDiff.Enumerate(upper).Where(e => !IsIgnored(e.Path)), Path.Combine(work, "blobs"), cancellationToken).ConfigureAwait(false);
             _layers.Add(await executor.AddLayerAsync(blob, _layers, cancellationToken).ConfigureAwait(false));
             AddHistory(instruction, emptyLayer: false);
         }
@@ -482,8 +481,5 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 Comment = null,
                 EmptyLayer = emptyLayer ? true : null,
             });
-
-        private static Dictionary<string, string> ToDictionary(IEnumerable<string> env) =>
-            env.Select(e => e.Split('=', 2)).GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.Last().Length > 1 ? g.Last()[1] : "", StringComparer.Ordinal);
     }
 }

@@ -26,6 +26,10 @@ public sealed class ExampleTests : IDisposable
 
     private string Output => $"stdout:\n{_out}\nstderr:\n{_err}";
 
+    /// <summary>Puts the busybox base recipe beside the test's build.csx, for <c>#load "busybox.csx"</c>.</summary>
+    private void CopyBusyboxRecipe() =>
+        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+
     private async Task<(string Rootfs, JsonElement Config)> Unpack(string layout)
     {
         var bundle = Path.Combine(_folder, "bundle-" + Guid.NewGuid().ToString("N"));
@@ -134,7 +138,7 @@ public sealed class ExampleTests : IDisposable
     public async Task A_failing_run_exits_1_with_the_command_the_code_and_its_output()
     {
         var script = Path.Combine(_folder, "build.csx");
-        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+        CopyBusyboxRecipe();
         await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\nImage(\"x\").From(BusyboxBase()).Run(\"echo about to fail; exit 3\").Output(\"out/x\");\n");
         Assert.Equal(ExitCodes.BuildFailed, await Orchestrate(script));
         var error = _err.ToString();
@@ -151,7 +155,7 @@ public sealed class ExampleTests : IDisposable
         const string secretValue = "s3cret-token-7f1c";
         var secretFile = Path.Combine(_folder, "token.txt");
         await File.WriteAllTextAsync(secretFile, secretValue);
-        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+        CopyBusyboxRecipe();
         var script = Path.Combine(_folder, "build.csx");
         var hash = Orchestrator.Oci.Digest.Sha256(System.Text.Encoding.UTF8.GetBytes(secretValue)).Hex;
         await File.WriteAllTextAsync(script, $$"""
@@ -185,7 +189,7 @@ public sealed class ExampleTests : IDisposable
     [Fact]
     public async Task A_required_secret_that_was_not_given_fails_the_step_with_the_flag_to_pass()
     {
-        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+        CopyBusyboxRecipe();
         var script = Path.Combine(_folder, "build.csx");
         await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\nImage(\"s\").From(BusyboxBase()).Run(\"true\", o => o.Secret(\"npmrc\", required: true)).Output(\"out/s\");\n");
         Assert.Equal(ExitCodes.BuildFailed, await Orchestrate(script));
@@ -202,7 +206,7 @@ public sealed class ExampleTests : IDisposable
     [Fact]
     public async Task Interrupting_a_run_step_leaves_no_process_mount_or_temporary_folder()
     {
-        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+        CopyBusyboxRecipe();
         var script = Path.Combine(_folder, "build.csx");
         var marker = "orchestrator-interrupt-" + Guid.NewGuid().ToString("N")[..8];
         await File.WriteAllTextAsync(script, $"#load \"busybox.csx\"\nImage(\"slow\").From(BusyboxBase()).Run(\"echo sleeping-now; exec sleep 300 # {marker}\").Output(\"out/slow\");\n");
@@ -230,7 +234,7 @@ public sealed class ExampleTests : IDisposable
     [Fact]
     public async Task Reproducible_builds_in_separate_caches_give_the_same_digest()
     {
-        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+        CopyBusyboxRecipe();
         await File.WriteAllTextAsync(Path.Combine(_folder, "app.txt"), "same input\n");
         var script = Path.Combine(_folder, "build.csx");
         await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\nImage(\"r\").From(BusyboxBase()).Context(\".\").Copy(\"app.txt\", \"/app/\").Run(\"mkdir -p /data && echo made > /data/out\").Env(\"MODE\", \"prod\").Output(\"out/r\");\n");
@@ -253,7 +257,7 @@ public sealed class ExampleTests : IDisposable
     [Fact]
     public async Task Copy_with_an_unknown_chown_user_names_the_user_and_the_fix()
     {
-        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+        CopyBusyboxRecipe();
         await File.WriteAllTextAsync(Path.Combine(_folder, "app.txt"), "x");
         var script = Path.Combine(_folder, "build.csx");
         await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\nImage(\"c\").From(BusyboxBase()).Context(\".\").Copy(\"app.txt\", \"/app/\", chown: \"ghost\").Output(\"out/c\");\n");
@@ -265,7 +269,7 @@ public sealed class ExampleTests : IDisposable
     [Fact]
     public async Task A_missing_copy_source_names_it_and_the_context()
     {
-        File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
+        CopyBusyboxRecipe();
         var script = Path.Combine(_folder, "build.csx");
         await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\nImage(\"c\").From(BusyboxBase()).Context(\".\").Copy(\"src2/\", \"/app/\").Output(\"out/c\");\n");
         Assert.Equal(ExitCodes.BuildFailed, await Orchestrate(script));
