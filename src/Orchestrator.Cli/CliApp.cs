@@ -22,6 +22,7 @@ public static class CliApp
         root.SetAction((result, token) => runner.RunAsync(rootBuild.Read(result), loader, token));
         build.SetAction((result, token) => runner.RunAsync(buildOptions.Read(result), loader, token));
         root.Subcommands.Add(new ExecutorCommand().Create(runner.RunAsync));
+        root.Subcommands.Add(new UnshareCommand().Create());
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -8,7 +8,7 @@ public static class TestCache
         get
         {
             var root = Environment.GetEnvironmentVariable("ORCHESTRATOR_TEST_CACHE")
-                ?? Path.Combine(Path.GetTempPath(), "orchestrator-test-cache");
+                ?? Path.Combine(Path.GetTempPath(), HostUser.IsMachineRoot ? "orchestrator-test-cache" : $"orchestrator-test-cache-{HostUser.Id}");
             System.IO.Directory.CreateDirectory(root);
             return root;
         }

@@ -5,9 +5,9 @@ namespace Orchestrator.Layers;
 /// <summary>
 /// Walks a folder depth-first with children in ordinal name order (a parent always precedes its
 /// children; the order never depends on the filesystem) and describes each entry as a
-/// <see cref="LayerEntry"/>. Owner: taken from disk when the process is root, otherwise from the
-/// <see cref="LayerMarkers.OwnerXattr"/> record, else root (an unprivileged build maps its own
-/// user to root inside the sandbox).
+/// <see cref="LayerEntry"/>. Owner: taken from disk when the process is root; a root owner (or any
+/// owner of an unprivileged process) gives way to a <see cref="LayerMarkers.OwnerXattr"/> record, else
+/// root (an unprivileged build maps its own user to root inside the sandbox).
 /// </summary>
 internal sealed class FileTreeWalker
 {
@@ -63,13 +63,15 @@ internal sealed class FileTreeWalker
     private (int Uid, int Gid) OwnerOf(string hostPath, in Libc.Statx status, LayerEntryKind kind)
     {
         if (OwnerOverride is { } forced) return forced;
-        if (_ownersFromDisk) return ((int)status.Uid, (int)status.Gid);
-        if (kind is LayerEntryKind.File or LayerEntryKind.Directory &&
+        // Root owners on disk may stand for a recorded owner: the process could not chown (unprivileged), or the
+        // owner lies outside the id range of the user namespace it runs in.
+        var onDisk = _ownersFromDisk ? ((int)status.Uid, (int)status.Gid) : (0, 0);
+        if (onDisk == (0, 0) && kind is LayerEntryKind.File or LayerEntryKind.Directory &&
             Libc.GetXattr(hostPath, LayerMarkers.OwnerXattr) is { } record &&
             Encoding.ASCII.GetString(record).Split(':') is [var u, var g] &&
             int.TryParse(u, out var uid) && int.TryParse(g, out var gid))
             return (uid, gid);
-        return (0, 0);
+        return onDisk;
     }
 
     private static Dictionary<string, string> ContentXattrs(string hostPath)

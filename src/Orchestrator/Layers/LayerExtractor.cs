@@ -122,14 +122,13 @@ public sealed class LayerExtractor
                 case TarEntryType.CharacterDevice or TarEntryType.BlockDevice:
                     var kind = entry.EntryType == TarEntryType.CharacterDevice ? FileKind.CharDevice : FileKind.BlockDevice;
                     var (major, minor) = DeviceNumbers(entry);
-                    if (!_canChown)
+                    // Unprivileged, or root of a user namespace (EPERM): real devices are reserved to the initial namespace.
+                    if (!_canChown || !TryMakeDevice(path, hostPath, kind, major, minor, entry.Name))
                     {
                         Skipped++;
-                        options.OnNote?.Invoke($"layer {options.Label}: device node '{path}' ({major}:{minor}) skipped: creating device nodes needs privilege; the image will not contain it when built here.");
+                        options.OnNote?.Invoke($"layer {options.Label}: device node '{path}' ({major}:{minor}) skipped: creating device nodes needs privilege outside a user namespace; the image will not contain it when built here.");
                         return;
                     }
-                    ReplaceWith(path, hostPath);
-                    MakeNode(hostPath, kind, major, minor, entry.Name);
                     FinishEntry(hostPath, entry);
                     break;
                 default:
@@ -222,10 +221,11 @@ public sealed class LayerExtractor
             {
                 var errno = Libc.TryLchown(hostPath, uid, gid);
                 if (errno == 0) return;
-                if (errno != Libc.EPERM) throw Libc.Failure("lchown", hostPath, errno);
-                _canChown = false;
+                // EINVAL: root of a user namespace whose id range does not hold this owner; record it for this entry only.
+                if (errno == Libc.EPERM) _canChown = false;
+                else if (errno != Libc.EINVAL) throw Libc.Failure("lchown", hostPath, errno);
             }
-            // Unprivileged: files we create belong to us, which the sandbox maps to root; only other owners need a record.
+            // Files we create belong to us, which the sandbox maps to root; only other owners need a record.
             if (isSymlink || (uid == 0 && gid == 0)) return;
             var errnoX = Libc.TrySetXattr(hostPath, LayerMarkers.OwnerXattr, Encoding.ASCII.GetBytes($"{uid}:{gid}"));
             if (errnoX != 0)
@@ -267,6 +267,16 @@ public sealed class LayerExtractor
                 throw new OrchestratorException($"layer {options.Label}: hardlink '{entry.Name}' points at '{entry.LinkName}', which is neither in this layer nor in the layers below it. The layer is malformed, or its base layers are missing.");
             File.Copy(lower, hostPath);
             FinishEntry(hostPath, entry);
+        }
+
+        private bool TryMakeDevice(string path, string hostPath, uint kind, uint major, uint minor, string entryName)
+        {
+            ReplaceWith(path, hostPath);
+            var errno = Libc.TryMknod(hostPath, kind | 0600, major, minor);
+            if (errno == Libc.EPERM) return false;
+            if (errno != 0)
+                throw new OrchestratorException($"layer {options.Label}: could not create special file '{entryName}': {Libc.Failure("mknod", hostPath, errno).Message}.");
+            return true;
         }
 
         private void MakeNode(string hostPath, uint kind, uint major, uint minor, string entryName)

@@ -11,6 +11,7 @@ internal static class Libc
 {
     public const int ENOENT = 2;
     public const int EPERM = 1;
+    public const int EINVAL = 22;
     public const int EACCES = 13;
     public const int ENODATA = 61;
     public const int ENOTSUP = 95;

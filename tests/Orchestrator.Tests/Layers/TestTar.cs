@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using Orchestrator.Layers;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Tests.Layers;
 
@@ -59,7 +60,7 @@ internal sealed class TempFolder : IDisposable
     public TempFolder()
     {
         // Per user, so root and unprivileged runs of the suite do not trip over each other's folders.
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"orchestrator-tests-{Libc.GetEffectiveUserId()}", Guid.NewGuid().ToString("N"));
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"orchestrator-tests-{HostUser.Id}", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 

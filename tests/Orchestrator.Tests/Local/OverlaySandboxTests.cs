@@ -3,6 +3,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using Orchestrator.Execution.Local;
 using Orchestrator.Layers;
+using Orchestrator.Testing;
 using Orchestrator.Tests.Layers;
 
 namespace Orchestrator.Tests.Local;
@@ -120,10 +121,14 @@ public sealed class OverlaySandboxTests(BusyboxStoreFixture busybox) : IClassFix
     {
         var outcome = await Run("cat /proc/self/uid_map");
 
-        var map = outcome.Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        // Root callers map every id to itself; unprivileged callers map only themselves, to root.
-        var expected = Stat.IsRoot ? new[] { "0", "0", "4294967295" } : ["0", Libc.GetEffectiveUserId().ToString(), "1"];
+        var map = outcome.Stdout.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        // Root callers map every id they have to itself (the machine's root: all 2^32; root of a user namespace:
+        // its own ranges); unprivileged callers map only themselves, to root.
+        var expected = Stat.IsRoot
+            ? UserNamespace.IdentityMap(UserNamespace.UidRanges()).Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)
+            : ["0", Libc.GetEffectiveUserId().ToString(), "1"];
         Assert.Equal(expected, map);
+        if (HostUser.IsMachineRoot) Assert.Equal(["0", "0", "4294967295"], map);
     }
 
     [Fact]

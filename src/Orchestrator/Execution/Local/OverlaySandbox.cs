@@ -7,8 +7,9 @@ namespace Orchestrator.Execution.Local;
 /// <summary>
 /// Runs a step on stacked layer folders with overlayfs, using util-linux <c>unshare</c> (no
 /// daemon, no setuid helper) in user+mount+pid namespaces. Unprivileged callers are mapped to
-/// root (Linux ≥ 5.11 allows overlay mounts there). A root caller gets an identity mapping of the
-/// whole uid/gid range, written by this process once the namespace exists, so image uids stay
+/// root (Linux ≥ 5.11 allows overlay mounts there). A root caller — the machine's root, or root of the
+/// user namespace <c>dotnet orchestrate</c> enters for a user with subordinate ids — gets an identity
+/// mapping of every id it has, written by this process once the namespace exists, so image uids stay
 /// real while the step's capabilities stay confined to its namespaces. The overlay is mounted
 /// with <c>userxattr</c> in both cases, matching how the layer store writes opaque markers.
 /// Mount points the step needs (/proc, /dev, /etc/resolv.conf, /etc/hosts, secrets, cache mounts)
@@ -41,7 +42,7 @@ public sealed class OverlaySandbox : ISandbox
         var image = new LayerStackView(Enumerable.Reverse(layers).ToList());
         var user = ImageUser.Resolve(request.User, image);
         if (!_privileged && (user.Uid != 0 || user.Gid != 0))
-            throw new OrchestratorException($"USER '{request.User}' ({user.Uid}:{user.Gid}): running a step as a non-root user needs the build to run as root; an unprivileged build maps only its own user (to root) inside the sandbox. Run the step as root, or run the builder as root.");
+            throw new OrchestratorException($"USER '{request.User}' ({user.Uid}:{user.Gid}): running a step as a non-root user needs a range of user ids, and this unprivileged process maps only its own user (to root). Give the building user a subordinate id range (`usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER`, package uidmap) and build with `dotnet orchestrate`, which then enters a user namespace with that range; a program that uses the builder as a library starts under `dotnet orchestrate unshare -- PROGRAM`.");
 
         // The run folder sits next to the upper folder: overlay needs its work folder on the same filesystem.
         var run = Path.Combine(Path.GetDirectoryName(upper)!, $".sandbox-{Guid.NewGuid():N}");
@@ -175,7 +176,7 @@ public sealed class OverlaySandbox : ISandbox
     }
 
     /// <summary>
-    /// Maps every uid and gid to itself in the namespace <c>unshare</c> created. The forked child
+    /// Maps every uid and gid this process has to itself in the namespace <c>unshare</c> created. The forked child
     /// announces itself once the namespace exists (unshare(2) happens before the fork), so the map
     /// is written into the right namespace.
     /// </summary>
@@ -187,9 +188,10 @@ public sealed class OverlaySandbox : ISandbox
             var stderr = await process.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
             throw new OrchestratorException($"the step sandbox could not create its user namespace: {stderr.Trim()} (is unshare from util-linux 2.36+ installed, and are user namespaces enabled?).");
         }
-        const string identity = "0 0 4294967295\n";
-        await File.WriteAllTextAsync($"/proc/{process.Id}/uid_map", identity, cancellationToken).ConfigureAwait(false);
-        await File.WriteAllTextAsync($"/proc/{process.Id}/gid_map", identity, cancellationToken).ConfigureAwait(false);
+        // Only the ids of the namespace this process runs in can be mapped: all of them for the machine's root,
+        // the caller's own id plus its subordinate range inside the namespace `dotnet orchestrate` enters.
+        await File.WriteAllTextAsync($"/proc/{process.Id}/uid_map", UserNamespace.IdentityMap(UserNamespace.UidRanges()), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync($"/proc/{process.Id}/gid_map", UserNamespace.IdentityMap(UserNamespace.GidRanges()), cancellationToken).ConfigureAwait(false);
         await process.StandardInput.WriteLineAsync("go").ConfigureAwait(false);
         await process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
