@@ -4,6 +4,7 @@ using Orchestrator.Layers;
 using Orchestrator.Oci;
 using Orchestrator.Oci.Documents;
 using Orchestrator.Oci.Images;
+using Orchestrator.Oci.Layout;
 using Orchestrator.Oci.Registry;
 using Orchestrator.Oci.Storage;
 using Orchestrator.Planning;
@@ -89,6 +90,17 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 throw new OrchestratorException($"stage '{s.Name}' has no local result; it must be built by the local builder first");
             case ImageSource.Registry r:
                 return await PullAsync(ImageReference.Parse(r.Reference), platform, job, cancellationToken).ConfigureAwait(false);
+            case ImageSource.Layout l:
+                try
+                {
+                    return await ReadLayoutAsync(l, platform, job, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OrchestratorException error) when ((job.Node.Stage.BaseLocation ?? job.Node.Stage.Location).IsKnown)
+                {
+                    // A layout is a path on this machine: point at the recipe line that named it.
+                    var stage = job.Node.Stage;
+                    throw new OrchestratorException($"{stage.BaseLocation ?? stage.Location}: {stage.Kind} '{stage.Name}': base {l}: {error.Message}", error);
+                }
             default:
                 throw new InvalidOperationException("unknown image source " + source);
         }
@@ -98,8 +110,26 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     {
         job.Log($"pulling {reference}");
         var pulled = await new ImagePuller(_registries).PullAsync(reference, _blobs, platform is null ? null : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
-        var descriptors = pulled.ImageManifest.Layers;
-        var diffIds = pulled.Config.RootFs.DiffIds;
+        return await MaterialiseAsync(pulled.ImageManifest, pulled.Config, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An image in an OCI layout: its blobs are copied (verified) into the same blob store a registry pull
+    /// fills, so its layers go through the same layer store and an image built on it can be pushed or
+    /// written out like any other.
+    /// </summary>
+    private async Task<LocalImage> ReadLayoutAsync(ImageSource.Layout source, string? platform, StageJob job, CancellationToken cancellationToken)
+    {
+        job.Log($"reading {source}");
+        var image = await LayoutImageReader.CopyAsync(source.Path, source.Tag, _blobs, platform is null ? null : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
+        return await MaterialiseAsync(image.ImageManifest, image.Config, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Extracts each layer of an image already in the blob store once (keyed by diffID) and stacks the folders.</summary>
+    private async Task<LocalImage> MaterialiseAsync(ImageManifest manifest, ImageConfig config, CancellationToken cancellationToken)
+    {
+        var descriptors = manifest.Layers;
+        var diffIds = config.RootFs.DiffIds;
         var layers = new List<LocalLayer>();
         for (var i = 0; i < descriptors.Count; i++)
         {
@@ -107,7 +137,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             var folder = await _layers.GetOrExtractAsync(diffIds[i], ct => _blobs.OpenReadAsync(blob, ct), diffIds.Take(i).ToList(), cancellationToken).ConfigureAwait(false);
             layers.Add(new LocalLayer(blob, diffIds[i], folder));
         }
-        return new LocalImage(pulled.Config with { History = pulled.Config.History ?? [] }, layers);
+        return new LocalImage(config with { History = config.History ?? [] }, layers);
     }
 
     /// <summary>Stores a written layer blob and its extracted folder; returns it as a layer of the image.</summary>
@@ -276,6 +306,9 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                     break;
                 case ImageSource.Registry r:
                     sourceRoot = ExportSources(await executor.PullAsync(ImageReference.Parse(r.Reference), Stage.Platform ?? Options.Platform, job, cancellationToken).ConfigureAwait(false), copy.Sources);
+                    break;
+                case ImageSource.Layout l:
+                    sourceRoot = ExportSources(await executor.ReadLayoutAsync(l, Stage.Platform ?? Options.Platform, job, cancellationToken).ConfigureAwait(false), copy.Sources);
                     break;
                 default:
                     throw new OrchestratorException($"COPY --from={copy.From} has no local result to read");
