@@ -30,6 +30,7 @@ public sealed class AddUrlTests(ConformanceEnvironment environment) : IClassFixt
         _server.Serve("/dl/tool%201.2.sh", Tool, Published);
         _server.Serve("/dl/notes.txt", Notes, Published.AddDays(1));
         _server.Serve("/dl/no-date.txt", Notes);
+        _server.Serve("/", Tool);
         return Task.CompletedTask;
     }
 
@@ -78,6 +79,7 @@ public sealed class AddUrlTests(ConformanceEnvironment environment) : IClassFixt
                 .Add("{Url("/dl/notes.txt?version=3#top")}", "/opt/renamed.txt")
                 .Add("{Url("/dl/notes.txt")}", "/tmp")
                 .Add("{Url("/dl/no-date.txt")}", "/exec/", chmod: "0755")
+                .Add("{Url("/")}", "/unnamed/")
             """);
         Assert.True(code == ExitCodes.Ok, Output);
 
@@ -95,6 +97,7 @@ public sealed class AddUrlTests(ConformanceEnvironment environment) : IClassFixt
         // /tmp exists in the base, so the file goes into it under its URL name, as with Docker.
         Assert.Equal(Notes, await File.ReadAllBytesAsync(Path.Combine(rootfs, "tmp", "notes.txt")));
         Assert.Equal((UnixFileMode)0x1ED, File.GetUnixFileMode(Path.Combine(rootfs, "exec", "no-date.txt")));
+        Assert.Equal(Tool, await File.ReadAllBytesAsync(Path.Combine(rootfs, "unnamed", "__unnamed__")));
     }
 
     [Fact]

@@ -126,6 +126,19 @@ public sealed class LayoutBaseTests(RegistryFixture registry) : IClassFixture<Re
     }
 
     [Fact]
+    public async Task One_script_can_write_a_layout_and_build_on_it_when_the_reader_depends_on_the_writer()
+    {
+        var script = await ScriptAsync("same", """
+            #load "busybox.csx"
+            var tools = Image("tools").From(BusyboxBase()).Run("echo v1 > /version").Output("out/tools");
+            Image("app").From("oci:out/tools:latest").DependsOn(tools).Run("cp /version /app-version").Output("out/app");
+            """);
+        Assert.True(await Orchestrate(script, Path.Combine(_folder, "cache")) == ExitCodes.Ok, Output);
+        var (rootfs, _) = await UnpackAsync(Path.Combine(_folder, "same", "out", "app"));
+        Assert.Equal("v1\n", await File.ReadAllTextAsync(Path.Combine(rootfs, "app-version")));
+    }
+
+    [Fact]
     public async Task A_layout_skopeo_copied_from_a_registry_is_a_base()
     {
         var work = Directory.CreateDirectory(Path.Combine(_folder, "publish")).FullName;
