@@ -95,6 +95,7 @@ public sealed class LayoutImageReaderTests : IDisposable
 
         var error = await Assert.ThrowsAsync<OrchestratorException>(() => LayoutImageReader.CopyAsync(layout.Root, "v1", store));
         Assert.Contains($"OCI layout '{layout.Root}' has no blob {layer.Digest}", error.Message);
+        Assert.Contains("the layout is incomplete. Repair the layout", error.Message);
         Assert.Contains($"skopeo copy docker://IMAGE oci:{layout.Root}:v1", error.Message);
         Assert.False(await store.ContainsAsync(image.Digest, default), "the manifest is stored only once every blob is");
     }
@@ -114,7 +115,7 @@ public sealed class LayoutImageReaderTests : IDisposable
         Assert.Contains($"OCI layout '{layout.Root}'", error.Message);
         Assert.Contains(Digest.Sha256(bytes).ToString(), error.Message);
         Assert.Contains(layer.Digest.ToString(), error.Message);
-        Assert.Contains("Write the image into the layout again", error.Message);
+        Assert.Contains("Repair the layout by writing the image into it again", error.Message);
         Assert.False(await store.ContainsAsync(layer.Digest, default));
     }
 

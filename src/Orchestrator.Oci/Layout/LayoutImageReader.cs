@@ -77,7 +77,7 @@ public static class LayoutImageReader
         }
         catch (OrchestratorException error) when (error.Message.StartsWith($"OCI layout '{layout.Root}'", StringComparison.Ordinal))
         {
-            throw new OrchestratorException($"{error.Message}. Write the image into the layout again, e.g. `skopeo copy docker://IMAGE oci:{layout.Root}:{tag ?? "TAG"}`", error);
+            throw new OrchestratorException($"{error.Message}. Repair the layout by writing the image into it again, e.g. `skopeo copy docker://IMAGE oci:{layout.Root}:{tag ?? "TAG"}`", error);
         }
     }
 }

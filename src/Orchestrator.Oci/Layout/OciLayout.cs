@@ -136,7 +136,7 @@ public sealed class OciLayout : IBlobStore
     {
         var path = BlobPath(blob.Digest);
         if (!File.Exists(path))
-            throw new OrchestratorException($"OCI layout '{Root}' has no blob {blob.Digest} ({blob.MediaType}); the layout is incomplete: write the image into it again");
+            throw new OrchestratorException($"OCI layout '{Root}' has no blob {blob.Digest} ({blob.MediaType}); the layout is incomplete");
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, ReadBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
         return Task.FromResult<Stream>(new VerifyingReadStream(file, blob.Digest, blob.Size, $"OCI layout '{Root}'"));
     }
