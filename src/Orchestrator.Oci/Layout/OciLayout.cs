@@ -1,5 +1,6 @@
 using System.Text;
 using Orchestrator.Oci.Documents;
+using Orchestrator.Oci.Registry;
 using Orchestrator.Oci.Storage;
 
 namespace Orchestrator.Oci.Layout;
@@ -15,13 +16,16 @@ public sealed class OciLayout : IBlobStore
     private const string IndexFile = "index.json";
     private static readonly byte[] LayoutContent = Encoding.UTF8.GetBytes("{\"imageLayoutVersion\":\"1.0.0\"}");
 
-    private readonly ContentAddressedDirectory _blobs;
+    private const int ReadBufferSize = 1024 * 1024;
+
+    // Made on the first write only: reading a layout (a build's base) must not add folders to it.
+    private readonly Lazy<ContentAddressedDirectory> _blobs;
     private readonly SemaphoreSlim _indexLock = new(1, 1);
 
     private OciLayout(string root)
     {
         Root = root;
-        _blobs = new ContentAddressedDirectory(Path.Combine(root, "blobs"), Path.Combine(root, ".tmp"));
+        _blobs = new Lazy<ContentAddressedDirectory>(() => new ContentAddressedDirectory(Path.Combine(root, "blobs"), Path.Combine(root, ".tmp")));
     }
 
     public string Root { get; }
@@ -36,6 +40,7 @@ public sealed class OciLayout : IBlobStore
         {
             if (Directory.EnumerateFileSystemEntries(root).Any())
                 throw new OrchestratorException($"'{root}' is not empty and has no oci-layout file; choose an empty or new folder for the OCI layout");
+            Directory.CreateDirectory(Path.Combine(root, "blobs", "sha256"));
             File.WriteAllBytes(layoutPath, LayoutContent);
             File.WriteAllBytes(Path.Combine(root, IndexFile), CanonicalJson.Serialize(new ImageIndex(MediaTypes.OciIndex, [])));
         }
@@ -47,15 +52,17 @@ public sealed class OciLayout : IBlobStore
     {
         var root = Path.GetFullPath(path);
         var layoutPath = Path.Combine(root, LayoutFile);
+        if (!Directory.Exists(root))
+            throw new OrchestratorException($"OCI layout '{root}' does not exist; write the image there first (e.g. `skopeo copy docker://IMAGE oci:{root}:TAG`, or an image's .Output(\"{root}\"))");
         if (!File.Exists(layoutPath))
-            throw new OrchestratorException($"'{root}' is not an OCI image layout (no oci-layout file)");
+            throw new OrchestratorException($"'{root}' is not an OCI image layout (no oci-layout file); point at the folder that holds oci-layout and index.json");
         var version = CanonicalJson.Deserialize<Dictionary<string, string>>(File.ReadAllBytes(layoutPath), $"{layoutPath}");
         if (!version.TryGetValue("imageLayoutVersion", out var v) || !v.StartsWith("1.", StringComparison.Ordinal))
             throw new OrchestratorException($"'{layoutPath}' has imageLayoutVersion '{v}'; only 1.x layouts are supported");
         return new OciLayout(root);
     }
 
-    public string BlobPath(Digest digest) => _blobs.PathOf(digest);
+    public string BlobPath(Digest digest) => Path.Combine(Root, "blobs", digest.Algorithm, digest.Hex);
 
     public async Task<ImageIndex> ReadIndexAsync(CancellationToken cancellationToken = default)
     {
@@ -74,12 +81,15 @@ public sealed class OciLayout : IBlobStore
     {
         var index = await ReadIndexAsync(cancellationToken).ConfigureAwait(false);
         if (refName is null && index.Manifests.Count == 1) return index.Manifests[0];
-        var match = index.Manifests.LastOrDefault(m => m.Annotation(AnnotationKeys.RefName) == refName);
+        var match = refName is null ? null : index.Manifests.LastOrDefault(m => m.Annotation(AnnotationKeys.RefName) == refName);
         if (match is not null) return match;
-        var names = index.Manifests.Select(m => m.Annotation(AnnotationKeys.RefName)).OfType<string>().ToList();
+        var names = index.Manifests.Select(m => m.Annotation(AnnotationKeys.RefName)).OfType<string>().Distinct().ToList();
+        var offered = names.Count == 0 ? "none" : string.Join(", ", names);
+        if (index.Manifests.Count == 0)
+            throw new OrchestratorException($"OCI layout '{Root}' holds no image (index.json lists no manifest); write one into it first");
         throw new OrchestratorException(refName is null
-            ? $"OCI layout '{Root}' holds {index.Manifests.Count} manifests; name one of: {string.Join(", ", names)}"
-            : $"OCI layout '{Root}' has no image named '{refName}'; it has: {(names.Count == 0 ? "none" : string.Join(", ", names))}");
+            ? $"OCI layout '{Root}' holds {index.Manifests.Count} manifests, so it needs a tag; its tags are: {offered} (name one, e.g. oci:{Root}:{names.FirstOrDefault() ?? "TAG"})"
+            : $"OCI layout '{Root}' has no image named '{refName}'; its tags are: {offered}");
     }
 
     public async Task<ManifestDocument> ReadManifestAsync(Descriptor descriptor, CancellationToken cancellationToken = default)
@@ -119,14 +129,21 @@ public sealed class OciLayout : IBlobStore
         return entry;
     }
 
-    public Task<bool> ContainsAsync(Digest digest, CancellationToken cancellationToken) => Task.FromResult(_blobs.Contains(digest));
+    public Task<bool> ContainsAsync(Digest digest, CancellationToken cancellationToken) => Task.FromResult(File.Exists(BlobPath(digest)));
 
-    public Task<Stream> OpenReadAsync(Descriptor blob, CancellationToken cancellationToken) =>
-        Task.FromResult(_blobs.OpenRead(blob, $"OCI layout '{Root}'"));
+    /// <summary>Opens a blob; the stream checks size and digest as it ends. A missing blob throws naming the layout.</summary>
+    public Task<Stream> OpenReadAsync(Descriptor blob, CancellationToken cancellationToken)
+    {
+        var path = BlobPath(blob.Digest);
+        if (!File.Exists(path))
+            throw new OrchestratorException($"OCI layout '{Root}' has no blob {blob.Digest} ({blob.MediaType}); the layout is incomplete");
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, ReadBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return Task.FromResult<Stream>(new VerifyingReadStream(file, blob.Digest, blob.Size, $"OCI layout '{Root}'"));
+    }
 
     public Task PutAsync(Descriptor blob, Stream content, CancellationToken cancellationToken) =>
-        _blobs.WriteAsync(content, blob, $"OCI layout '{Root}'", cancellationToken);
+        _blobs.Value.WriteAsync(content, blob, $"OCI layout '{Root}'", cancellationToken);
 
     public Task<(Digest Digest, long Size)> AddAsync(Stream content, CancellationToken cancellationToken) =>
-        _blobs.WriteAsync(content, null, $"OCI layout '{Root}'", cancellationToken);
+        _blobs.Value.WriteAsync(content, null, $"OCI layout '{Root}'", cancellationToken);
 }

@@ -101,6 +101,7 @@ public static class DockerfileRenderer
         {
             ImageSource.Scratch => "scratch",
             ImageSource.Registry r => Word(r.Reference),
+            ImageSource.Layout l => throw Fail($"{what} is the OCI layout '{l.Path}', which a Dockerfile cannot name; push it to a registry (skopeo copy {l} docker://REGISTRY/REPO:TAG) and use that reference"),
             ImageSource.Stage s when replacement(s.Name) is { } reference => Word(reference),
             ImageSource.Stage s when names.Contains(s.Name) => names[s.Name],
             ImageSource.Stage s => throw Fail($"{what} reads stage '{s.Name}', which is not among the stages rendered; render it too or give its image reference"),

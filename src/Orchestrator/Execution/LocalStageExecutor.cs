@@ -4,6 +4,7 @@ using Orchestrator.Layers;
 using Orchestrator.Oci;
 using Orchestrator.Oci.Documents;
 using Orchestrator.Oci.Images;
+using Orchestrator.Oci.Layout;
 using Orchestrator.Oci.Registry;
 using Orchestrator.Oci.Storage;
 using Orchestrator.Planning;
@@ -89,6 +90,17 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 throw new OrchestratorException($"stage '{s.Name}' has no local result; it must be built by the local builder first");
             case ImageSource.Registry r:
                 return await PullAsync(ImageReference.Parse(r.Reference), platform, job, cancellationToken).ConfigureAwait(false);
+            case ImageSource.Layout l:
+                try
+                {
+                    return await ReadLayoutAsync(l, platform, job, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OrchestratorException error) when ((job.Node.Stage.BaseLocation ?? job.Node.Stage.Location).IsKnown)
+                {
+                    // A layout is a path on this machine: point at the recipe line that named it.
+                    var stage = job.Node.Stage;
+                    throw new OrchestratorException($"{stage.BaseLocation ?? stage.Location}: {stage.Kind} '{stage.Name}': base {l}: {error.Message}", error);
+                }
             default:
                 throw new InvalidOperationException("unknown image source " + source);
         }
@@ -98,8 +110,26 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     {
         job.Log($"pulling {reference}");
         var pulled = await new ImagePuller(_registries).PullAsync(reference, _blobs, platform is null ? null : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
-        var descriptors = pulled.ImageManifest.Layers;
-        var diffIds = pulled.Config.RootFs.DiffIds;
+        return await MaterialiseAsync(pulled.ImageManifest, pulled.Config, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An image in an OCI layout: its blobs are copied (verified) into the same blob store a registry pull
+    /// fills, so its layers go through the same layer store and an image built on it can be pushed or
+    /// written out like any other.
+    /// </summary>
+    private async Task<LocalImage> ReadLayoutAsync(ImageSource.Layout source, string? platform, StageJob job, CancellationToken cancellationToken)
+    {
+        job.Log($"reading {source}");
+        var image = await LayoutImageReader.CopyAsync(source.Path, source.Tag, _blobs, platform is null ? null : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
+        return await MaterialiseAsync(image.ImageManifest, image.Config, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Extracts each layer of an image already in the blob store once (keyed by diffID) and stacks the folders.</summary>
+    private async Task<LocalImage> MaterialiseAsync(ImageManifest manifest, ImageConfig config, CancellationToken cancellationToken)
+    {
+        var descriptors = manifest.Layers;
+        var diffIds = config.RootFs.DiffIds;
         var layers = new List<LocalLayer>();
         for (var i = 0; i < descriptors.Count; i++)
         {
@@ -107,7 +137,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             var folder = await _layers.GetOrExtractAsync(diffIds[i], ct => _blobs.OpenReadAsync(blob, ct), diffIds.Take(i).ToList(), cancellationToken).ConfigureAwait(false);
             layers.Add(new LocalLayer(blob, diffIds[i], folder));
         }
-        return new LocalImage(pulled.Config with { History = pulled.Config.History ?? [] }, layers);
+        return new LocalImage(config with { History = config.History ?? [] }, layers);
     }
 
     /// <summary>Stores a written layer blob and its extracted folder; returns it as a layer of the image.</summary>
@@ -277,6 +307,9 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 case ImageSource.Registry r:
                     sourceRoot = ExportSources(await executor.PullAsync(ImageReference.Parse(r.Reference), Stage.Platform ?? Options.Platform, job, cancellationToken).ConfigureAwait(false), copy.Sources);
                     break;
+                case ImageSource.Layout l:
+                    sourceRoot = ExportSources(await executor.ReadLayoutAsync(l, Stage.Platform ?? Options.Platform, job, cancellationToken).ConfigureAwait(false), copy.Sources);
+                    break;
                 default:
                     throw new OrchestratorException($"COPY --from={copy.From} has no local result to read");
             }
@@ -300,9 +333,9 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
 
             foreach (var url in urls)
             {
-                var name = Path.GetFileName(new Uri(url).AbsolutePath);
-                var target = intoFolder || string.IsNullOrEmpty(name) ? Path.Combine(destination, name) : destination;
-                await AddUrlAsync(url, add.Checksum, Path.Combine(staging, target.TrimStart('/')), cancellationToken).ConfigureAwait(false);
+                // Like Docker: into a folder (dest ending in '/', several sources, or an existing folder) under the URL's file name.
+                var target = intoFolder || IsDirectoryInImage(destination) ? Path.Combine(destination, UrlFileName(url)) : destination;
+                await AddUrlAsync(url, add.Checksum, add.Chmod, Path.Combine(staging, target.TrimStart('/')), cancellationToken).ConfigureAwait(false);
                 placed.Add(target.TrimStart('/'));
             }
 
@@ -331,24 +364,62 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             await CommitStagingAsync(add, staging, new StagedOwnership(owner, placed, extracted), cancellationToken).ConfigureAwait(false);
         }
 
-        private static async Task AddUrlAsync(string url, string? checksum, string target, CancellationToken cancellationToken)
+        /// <summary>The last segment of the URL's path, decoded (query and fragment never count); BuildKit's name when there is none.</summary>
+        private static string UrlFileName(string url)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            using var http = new HttpClient();
-            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-                throw new OrchestratorException($"ADD {url}: the server answered {(int)response.StatusCode} {response.ReasonPhrase}");
-            await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false))
-            await using (var file = File.Create(target))
-            using (var digesting = new DigestingStream(file, leaveOpen: true))
+            var name = Uri.UnescapeDataString(new Uri(url).AbsolutePath.TrimEnd('/').Split('/')[^1]);
+            return name.Length == 0 || name == "." || name == ".." ? "__unnamed__" : name;
+        }
+
+        /// <summary>
+        /// Downloads <paramref name="url"/> beside the staging folder, checks the checksum, and only then moves
+        /// the file to <paramref name="target"/>: a failed download or a wrong checksum leaves nothing staged.
+        /// The file gets mode 0600 (or --chmod) and the server's Last-Modified as its time, as Docker and buildah do.
+        /// </summary>
+        private async Task AddUrlAsync(string url, string? checksum, string? chmod, string target, CancellationToken cancellationToken)
+        {
+            var shown = ShowUrl(url);
+            var download = Path.Combine(work, $"download-{_step}-{Guid.NewGuid():N}");
+            try
             {
-                await body.CopyToAsync(digesting, cancellationToken).ConfigureAwait(false);
-                var actual = digesting.GetDigest();
+                DateTimeOffset? lastModified;
+                Digest actual;
+                try
+                {
+                    using var http = new HttpClient();
+                    using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    if (!response.IsSuccessStatusCode)
+                        throw new OrchestratorException($"ADD {shown}: the server answered {(int)response.StatusCode} {response.ReasonPhrase}; check the URL (and that the server is reachable from this machine)");
+                    lastModified = response.Content.Headers.LastModified;
+                    await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                    await using var file = File.Create(download);
+                    await using var digesting = new DigestingStream(file, leaveOpen: true);
+                    await body.CopyToAsync(digesting, cancellationToken).ConfigureAwait(false);
+                    actual = digesting.GetDigest();
+                }
+                catch (Exception error) when (error is HttpRequestException || (error is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+                {
+                    throw new OrchestratorException($"ADD {shown}: the download failed: {error.Message}; check the URL and the network (proxy variables are honoured)", error);
+                }
                 if (checksum is not null && actual.ToString() != checksum)
-                    throw new OrchestratorException($"ADD {url}: checksum mismatch: expected {checksum}, got {actual}");
+                    throw new OrchestratorException($"ADD {shown}: checksum mismatch: expected {checksum}, got {actual}; nothing was added. Fix the checksum if the file changed on purpose");
+
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Move(download, target, overwrite: true);
+                File.SetUnixFileMode(target, chmod is null ? UnixFileMode.UserRead | UnixFileMode.UserWrite : (UnixFileMode)Convert.ToInt32(chmod, 8));
+                if (lastModified is { } modified) File.SetLastWriteTimeUtc(target, modified.UtcDateTime);
             }
-            // Docker gives downloaded files mode 0600.
-            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            finally
+            {
+                File.Delete(download);
+            }
+        }
+
+        /// <summary>The URL as messages may show it: credentials in it (user:token@) are never printed.</summary>
+        private static string ShowUrl(string url)
+        {
+            var uri = new Uri(url);
+            return uri.UserInfo.Length == 0 ? url : new UriBuilder(uri) { UserName = "***", Password = "" }.Uri.ToString();
         }
 
         private string ExportSources(LocalImage image, IEnumerable<string> sources)

@@ -40,7 +40,7 @@ public static class PlanRenderer
             if (node.Dependencies.Count > 0) text.Append(" · needs ").Append(string.Join(", ", node.Dependencies));
             text.AppendLine();
 
-            text.Append("        ● FROM ").AppendLine(stage.Base.ToString());
+            text.Append("        ● FROM ").AppendLine(BaseText(stage.Base));
             foreach (var instruction in stage.Instructions)
             {
                 var line = "        ● " + Shorten(InstructionText.OneLine(instruction), 72);
@@ -85,8 +85,13 @@ public static class PlanRenderer
         json.WriteString("kind", stage.Kind);
         json.WriteBoolean("requested", node.IsRequested);
         json.WriteStartObject("base");
-        json.WriteString("type", stage.Base switch { ImageSource.Registry => "image", ImageSource.Stage => "stage", _ => "scratch" });
+        json.WriteString("type", stage.Base switch { ImageSource.Registry => "image", ImageSource.Layout => "layout", ImageSource.Stage => "stage", _ => "scratch" });
         if (stage.Base is not ImageSource.Scratch) json.WriteString("name", stage.Base.ToString());
+        if (stage.Base is ImageSource.Layout layout)
+        {
+            json.WriteString("path", layout.Path);
+            WriteOptional(json, "tag", layout.Tag);
+        }
         json.WriteEndObject();
         WriteOptional(json, "platform", stage.Platform);
         WriteOptional(json, "context", stage.Context);
@@ -152,6 +157,17 @@ public static class PlanRenderer
 
     private static string Where(SourceLocation location) =>
         location.IsKnown ? $"{location.DisplayFile}:{location.Line}" : "";
+
+    // A layout base is shown like an output: relative to where the user runs the command when it is below it.
+    private static string BaseText(ImageSource source) => source is ImageSource.Layout layout
+        ? ImageSource.Layout.Prefix + Relative(layout.Path) + (layout.Tag is null ? "" : ":" + layout.Tag)
+        : source.ToString();
+
+    private static string Relative(string path)
+    {
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
+        return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;
+    }
 
     private static string DisplayPath(string path)
     {

@@ -37,10 +37,14 @@ public sealed class RecipeBuilder
 
     internal SourceLocation? BaseLocation { get; private set; }
 
+    /// <summary>
+    /// The base image: a registry reference (<c>debian:bookworm-slim</c>), <c>scratch</c>, or an OCI image
+    /// layout as <c>oci:PATH[:TAG]</c> with PATH relative to the root script's folder (like Context and Output).
+    /// </summary>
     public RecipeBuilder From(string reference, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
     {
         BaseLocation = At(file, line, nameof(From));
-        _base = string.Equals(reference, "scratch", StringComparison.OrdinalIgnoreCase) ? ImageSource.Scratch.Instance : new ImageSource.Registry(reference);
+        _base = string.Equals(reference, "scratch", StringComparison.OrdinalIgnoreCase) ? ImageSource.Scratch.Instance : ImageOrLayout(reference);
         return this;
     }
 
@@ -87,9 +91,12 @@ public sealed class RecipeBuilder
     public RecipeBuilder CopyFrom(RecipeBuilder stage, string source, string destination, string? chown = null, string? chmod = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         Add(new CopyInstruction([source], destination) { From = new ImageSource.Stage(stage.Name), Chown = chown, Chmod = chmod }, file, line, nameof(CopyFrom));
 
-    /// <summary>Copies <paramref name="source"/> out of an image, e.g. <c>CopyFrom("busybox:1.36", "/bin/busybox", "/bin/")</c>.</summary>
+    /// <summary>
+    /// Copies <paramref name="source"/> out of an image, e.g. <c>CopyFrom("busybox:1.36", "/bin/busybox", "/bin/")</c>;
+    /// <c>oci:PATH[:TAG]</c> reads an OCI image layout instead.
+    /// </summary>
     public RecipeBuilder CopyFrom(string image, string source, string destination, string? chown = null, string? chmod = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
-        Add(new CopyInstruction([source], destination) { From = new ImageSource.Registry(image), Chown = chown, Chmod = chmod }, file, line, nameof(CopyFrom));
+        Add(new CopyInstruction([source], destination) { From = ImageOrLayout(image), Chown = chown, Chmod = chmod }, file, line, nameof(CopyFrom));
 
     /// <summary>Like Copy, but local tar archives are extracted and URLs downloaded (verified against <paramref name="checksum"/> when given).</summary>
     public RecipeBuilder Add(string source, string destination, string? chown = null, string? chmod = null, string? checksum = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
@@ -193,6 +200,7 @@ public sealed class RecipeBuilder
         new(Name, IsImage, _base ?? ImageSource.Scratch.Instance, _instructions.ToEquatableArray(), Location)
         {
             Context = _context,
+            BaseLocation = BaseLocation,
             Platform = _platform,
             CacheRepo = _cacheRepo,
             Destinations = _destinations.ToEquatableArray(),
@@ -219,4 +227,7 @@ public sealed class RecipeBuilder
     }
 
     private string ResolvePath(string path) => Path.GetFullPath(path, _book.BaseDirectory);
+
+    private ImageSource ImageOrLayout(string reference) =>
+        ImageSource.Layout.IsLayoutText(reference) ? ImageSource.Layout.Parse(reference, _book.BaseDirectory) : new ImageSource.Registry(reference);
 }

@@ -45,6 +45,9 @@ public static partial class RecipeValidator
             case ImageSource.Registry r:
                 CheckReference(r.Reference, stage.Location, $"{what}: base image", errors);
                 break;
+            case ImageSource.Layout l:
+                CheckLayout(l, stage.BaseLocation ?? stage.Location, $"{what}: base image", errors);
+                break;
             case ImageSource.Stage s when set.Find(s.Name) is null:
                 errors.Add(new(stage.Location, $"{what}: base stage '{s.Name}' is unknown; declare it with Stage(\"{s.Name}\")"));
                 break;
@@ -89,6 +92,7 @@ public static partial class RecipeValidator
                 break;
             case AddInstruction add:
                 CheckCopy(set, stage, what, at, add.Sources, add.Destination, null, isAdd: true, errors);
+                CheckChecksum(add, what, at, errors);
                 break;
             case WorkdirInstruction { Path: var path } when string.IsNullOrWhiteSpace(path):
                 errors.Add(new(at, $"{what}: WORKDIR needs a path"));
@@ -124,6 +128,9 @@ public static partial class RecipeValidator
                 return;
             case ImageSource.Registry r:
                 CheckReference(r.Reference, at, $"{what}: COPY --from image", errors);
+                return;
+            case ImageSource.Layout l:
+                CheckLayout(l, at, $"{what}: COPY --from image", errors);
                 return;
             case not null:
                 return;
@@ -167,6 +174,28 @@ public static partial class RecipeValidator
     {
         if (!ImageReference.TryParse(reference, out _, out var error))
             errors.Add(new(at, $"{what}: {error}"));
+    }
+
+    /// <summary>
+    /// Only the written form is checked here: the folder may be produced by an earlier image of the same
+    /// build (its <c>.Output</c>), so whether it exists is the builder's question when the stage starts.
+    /// </summary>
+    private static void CheckLayout(ImageSource.Layout layout, SourceLocation at, string what, List<RecipeError> errors)
+    {
+        if (layout.Path.Length == 0)
+            errors.Add(new(at, $"{what}: '{layout}' names no folder; write oci:PATH[:TAG], e.g. oci:out/base:latest"));
+        if (layout.Tag is { } tag && !LayoutRefName().IsMatch(tag))
+            errors.Add(new(at, $"{what}: '{tag}' is not a valid OCI layout tag (org.opencontainers.image.ref.name): use letters, digits and '-', '.', '_', ':', '@', '+', '/' between them, e.g. oci:{layout.Path}:latest"));
+    }
+
+    // Docker's --checksum takes a digest; this builder verifies SHA-256 (the digest Docker documents).
+    private static void CheckChecksum(AddInstruction add, string what, SourceLocation at, List<RecipeError> errors)
+    {
+        if (add.Checksum is not { } checksum) return;
+        if (!Sha256Digest().IsMatch(checksum))
+            errors.Add(new(at, $"{what}: ADD checksum '{checksum}' is not a SHA-256 digest; write it as sha256:<64 lowercase hex digits>"));
+        if (add.Sources.Any(s => !IsUrl(s)))
+            errors.Add(new(at, $"{what}: ADD --checksum applies to URL sources only; drop it or download the file with a http(s):// source"));
     }
 
     private static void CheckTargets(RecipeSet set, List<RecipeError> errors)
@@ -236,4 +265,11 @@ public static partial class RecipeValidator
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._/-]*$")]
     private static partial Regex StageName();
+
+    // The ref.name grammar of the OCI image layout spec: components of alphanumerics joined by separators.
+    [GeneratedRegex("^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$")]
+    private static partial Regex LayoutRefName();
+
+    [GeneratedRegex("^sha256:[0-9a-f]{64}$")]
+    private static partial Regex Sha256Digest();
 }

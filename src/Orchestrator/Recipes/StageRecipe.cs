@@ -22,6 +22,9 @@ public sealed record StageRecipe(string Name, bool IsImage, ImageSource Base, Eq
     /// <summary>Stages that must be built first without being read (ordering only).</summary>
     public EquatableArray<string> DependsOn { get; init; } = [];
 
+    /// <summary>Where the base was named (the <c>From</c> call or the FROM line); null when not recorded.</summary>
+    public SourceLocation? BaseLocation { get; init; }
+
     /// <summary>Where each destination was declared, for error messages; parallel to <see cref="Destinations"/>.</summary>
     public EquatableArray<SourceLocation> DestinationLocations { get; init; } = [];
 
