@@ -30,20 +30,7 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
     public FaultInjectingProxy(string upstreamAddress)
     {
         _upstreamAddress = upstreamAddress;
-        for (var attempt = 0; ; attempt++)
-        {
-            Port = FreePort.Next();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-            try
-            {
-                _listener.Start();
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 3)
-            {
-            }
-        }
+        Port = FreePort.StartOnLoopback(_listener);
         _loop = Task.Run(AcceptLoopAsync);
     }
 

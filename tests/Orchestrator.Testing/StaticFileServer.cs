@@ -17,25 +17,11 @@ public sealed class StaticFileServer : IAsyncDisposable
 
     public StaticFileServer()
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            Port = FreePort.Next();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-            try
-            {
-                _listener.Start();
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-                // Someone took the port between probing and binding; try another.
-            }
-        }
+        Port = FreePort.StartOnLoopback(_listener);
         _serving = Task.Run(ServeAsync);
     }
 
-    public int Port { get; private set; }
+    public int Port { get; }
 
     /// <summary>The server's root URL, ending in '/'.</summary>
     public string BaseUrl => $"http://127.0.0.1:{Port}/";

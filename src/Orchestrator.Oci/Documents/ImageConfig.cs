@@ -44,6 +44,18 @@ public sealed record ImageConfig
     [JsonIgnore]
     public Platform Platform => new(Os, Architecture) { Variant = Variant, OsVersion = OsVersion };
 
+    /// <summary>Reads the config blob of <paramref name="manifest"/> and checks that it lists one diffID per layer.</summary>
+    /// <param name="source">The image as messages name it (a reference, an <c>oci:</c> layout).</param>
+    public static async Task<ImageConfig> ReadAsync(Stream blob, ImageManifest manifest, string source, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await blob.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var config = CanonicalJson.Deserialize<ImageConfig>(buffer.ToArray(), $"{source}: image config {manifest.Config.Digest}");
+        if (config.RootFs.DiffIds.Count != manifest.Layers.Count)
+            throw new OrchestratorException($"{source}: the config lists {config.RootFs.DiffIds.Count} diff_ids but the manifest has {manifest.Layers.Count} layers; the image is broken");
+        return config;
+    }
+
     /// <summary>A copy with one more layer: its diffID appended to rootfs and a history line for it.</summary>
     public ImageConfig WithLayer(Digest diffId, HistoryEntry history) => this with
     {

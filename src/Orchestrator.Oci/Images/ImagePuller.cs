@@ -35,13 +35,7 @@ public sealed class ImagePuller(RegistryClientPool registries)
 
         ImageConfig config;
         await using (var stream = await store.OpenReadAsync(image.Config, cancellationToken).ConfigureAwait(false))
-        using (var buffer = new MemoryStream())
-        {
-            await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            config = CanonicalJson.Deserialize<ImageConfig>(buffer.ToArray(), $"{reference}: image config {image.Config.Digest}");
-        }
-        if (config.RootFs.DiffIds.Count != image.Layers.Count)
-            throw new OrchestratorException($"{reference}: the config lists {config.RootFs.DiffIds.Count} diff_ids but the manifest has {image.Layers.Count} layers; the image is broken");
+            config = await ImageConfig.ReadAsync(stream, image, reference.ToString(), cancellationToken).ConfigureAwait(false);
         return new PulledImage(reference, manifest, config, index);
     }
 

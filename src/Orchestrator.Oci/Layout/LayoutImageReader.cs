@@ -37,13 +37,7 @@ public static class LayoutImageReader
             var manifest = document.AsManifest();
             ImageConfig config;
             await using (var stream = await layout.OpenReadAsync(manifest.Config, cancellationToken).ConfigureAwait(false))
-            using (var buffer = new MemoryStream())
-            {
-                await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-                config = CanonicalJson.Deserialize<ImageConfig>(buffer.ToArray(), $"{source}: image config {manifest.Config.Digest}");
-            }
-            if (config.RootFs.DiffIds.Count != manifest.Layers.Count)
-                throw new OrchestratorException($"{source}: the config lists {config.RootFs.DiffIds.Count} diff_ids but the manifest has {manifest.Layers.Count} layers; the image is broken");
+                config = await ImageConfig.ReadAsync(stream, manifest, source, cancellationToken).ConfigureAwait(false);
             return new LayoutImage(layout.Root, tag, document, config, index);
         }).ConfigureAwait(false);
     }

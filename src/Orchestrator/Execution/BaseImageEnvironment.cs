@@ -33,9 +33,7 @@ public sealed class BaseImageEnvironment(RegistryClientOptions registry, string?
             using var registries = new RegistryClientPool(registry with { Retry = RetryOptions.Fast });
             var (manifest, _) = await new ImagePuller(registries).ResolveAsync(parsed, platform is null ? null : Platform.Parse(platform), timeout.Token).ConfigureAwait(false);
             await using var stream = await registries.For(parsed).OpenBlobAsync(parsed.Repository, manifest.AsManifest().Config, timeout.Token).ConfigureAwait(false);
-            using var buffer = new MemoryStream();
-            await stream.CopyToAsync(buffer, timeout.Token).ConfigureAwait(false);
-            var config = CanonicalJson.Deserialize<ImageConfig>(buffer.ToArray(), $"{parsed}: image config");
+            var config = await ImageConfig.ReadAsync(stream, manifest.AsManifest(), parsed.ToString(), timeout.Token).ConfigureAwait(false);
             return ConfigInstructions.ToDictionary(config.Config?.Env ?? []);
         }
         catch (Exception error) when (error is OrchestratorException or HttpRequestException or OperationCanceledException or IOException)
