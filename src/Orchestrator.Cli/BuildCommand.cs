@@ -64,7 +64,7 @@ internal sealed class BuildCommand
         _planFormat.AcceptOnlyFromAmong("text", "json", "dot", "mermaid");
         _backend.AcceptOnlyFromAmong("local", "kubernetes");
         _progress.AcceptOnlyFromAmong("auto", "plain", "json");
-        _sandbox.AcceptOnlyFromAmong("auto", "overlay", "chroot");
+        _sandbox.Validators.Add(result => OneOf(result, "--sandbox", "auto", "overlay", "chroot"));
         _buildArgs.Validators.Add(result =>
         {
             foreach (var token in result.Tokens.Where(t => !t.Value.Contains('=')))
@@ -120,6 +120,14 @@ internal sealed class BuildCommand
             Platform = result.GetValue(_platform),
             Sandbox = result.GetValue(_sandbox)!,
         };
+    }
+
+    /// <summary>Like AcceptOnlyFromAmong, but the message names the option, so a long command line points at its mistake.</summary>
+    internal static void OneOf(OptionResult result, string option, params string[] allowed)
+    {
+        var value = result.GetValueOrDefault<string>();
+        if (!allowed.Contains(value, StringComparer.Ordinal))
+            result.AddError($"{option} '{value}' is not one of: {string.Join(", ", allowed)}");
     }
 
     private static bool LooksLikeScript(string value) =>

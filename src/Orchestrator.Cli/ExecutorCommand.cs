@@ -79,8 +79,8 @@ internal sealed class ExecutorCommand
         _logFormat.AcceptOnlyFromAmong("text", "color", "json");
         _verbosity.AcceptOnlyFromAmong("panic", "fatal", "error", "warn", "info", "debug", "trace");
         // Kaniko refuses other snapshot modes too; the value itself chooses nothing here (see docs/kaniko-compat.md).
-        _snapshotMode.AcceptOnlyFromAmong("full", "redo", "time");
-        _sandbox.AcceptOnlyFromAmong("auto", "overlay", "chroot");
+        _snapshotMode.Validators.Add(result => BuildCommand.OneOf(result, "--snapshot-mode", "full", "redo", "time"));
+        _sandbox.Validators.Add(result => BuildCommand.OneOf(result, "--sandbox", "auto", "overlay", "chroot"));
 
         command.SetAction(async (result, token) =>
         {
