@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using System.Text.Json;
 using Orchestrator.Cli;
 using Orchestrator.Layers;
+using Orchestrator.Testing;
 using Orchestrator.Tests.Conformance;
 using Orchestrator.Tests.Layers;
 
@@ -53,6 +54,43 @@ public sealed class SandboxParityTests(ConformanceEnvironment environment) : ICl
         Assert.Equal(overlayManifest, chrootManifest);
         AssertNoTemporaryFolders(overlay.Cache);
         AssertNoTemporaryFolders(chroot.Cache);
+    }
+
+    /// <summary>
+    /// apt-get on the Debian base: apt's logs and caches hold times, so no two apt runs give the same
+    /// bytes, whatever the sandbox. The root filesystems are compared file by file instead (volatile files
+    /// left out, as in the conformance suite), and the images must have as many layers.
+    /// </summary>
+    [Fact]
+    public async Task Apt_on_debian_gives_the_same_root_filesystem_in_both_sandboxes()
+    {
+        var context = Path.Combine(_temp.Path, "context");
+        ConformanceFolders.Copy(Path.Combine(ConformanceCaseRunner.CasesDirectory, "apt-install"), context);
+        var debian = await environment.DebianAsync();
+        if (!Stat.IsRoot)
+        {
+            var refused = await BuildAsync(context, "chroot", extraFlag: "--build-arg", extraValue: $"DEBIAN={debian}");
+            Assert.Contains("requires root", refused.Output);
+            return;
+        }
+
+        var overlay = await BuildAsync(context, "overlay", extraFlag: "--build-arg", extraValue: $"DEBIAN={debian}");
+        var chroot = await BuildAsync(context, "chroot", extraFlag: "--build-arg", extraValue: $"DEBIAN={debian}");
+
+        Assert.True(overlay.Code == ExitCodes.Ok, overlay.Output);
+        Assert.True(chroot.Code == ExitCodes.Ok, chroot.Output);
+        Assert.Equal(ReadImage(overlay.Layout).DiffIds.Count, ReadImage(chroot.Layout).DiffIds.Count);
+        var volatileFiles = new[] { "/var/cache/apt/pkgcache.bin", "/var/cache/apt/srcpkgcache.bin", "/var/log/**", "/var/cache/ldconfig/aux-cache" };
+        var differences = new RootfsComparer(volatileFiles).Compare(await UnpackAsync(overlay.Layout), await UnpackAsync(chroot.Layout), "overlay", "chroot");
+        Assert.True(differences.Count == 0, RootfsComparer.Report(differences));
+        AssertNoTemporaryFolders(chroot.Cache);
+    }
+
+    private static async Task<RootfsSnapshot> UnpackAsync(string layout)
+    {
+        var bundle = layout + "-bundle";
+        (await ExternalTool.RunAsync("umoci", ["unpack", "--rootless", "--image", $"{layout}:latest", bundle], TimeSpan.FromMinutes(5))).EnsureSuccess();
+        return RootfsSnapshot.Read(Path.Combine(bundle, "rootfs"));
     }
 
     [Theory]
