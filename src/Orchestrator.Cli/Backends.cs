@@ -1,4 +1,5 @@
 using Orchestrator.Execution;
+using Orchestrator.Execution.Local;
 using Orchestrator.Layers;
 using Orchestrator.Oci.Registry;
 using Orchestrator.Planning;
@@ -41,6 +42,7 @@ internal static class Backends
             Secrets = settings.Secrets,
             IgnorePaths = settings.IgnorePaths,
             Platform = settings.Platform,
+            Sandbox = Enum.Parse<SandboxChoice>(settings.Sandbox, ignoreCase: true),
             CreatedAt = timestamps.IsFixed ? timestamps.Epoch!.Value : DateTimeOffset.UtcNow,
             Layers = new LayerWriterOptions
             {

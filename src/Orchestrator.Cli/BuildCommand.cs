@@ -53,11 +53,18 @@ internal sealed class BuildCommand
 
     private readonly Option<string?> _platform = new("--platform") { Description = "Platform of the bases (os/arch[/variant]) for recipes that do not name one." };
 
+    private readonly Option<string> _sandbox = new("--sandbox")
+    {
+        Description = "RUN sandbox: auto (overlayfs in a user namespace where allowed, else chroot), overlay, or chroot (one flattened root per stage, needs root).",
+        DefaultValueFactory = _ => "auto",
+    };
+
     public BuildCommand()
     {
         _planFormat.AcceptOnlyFromAmong("text", "json", "dot", "mermaid");
         _backend.AcceptOnlyFromAmong("local", "kubernetes");
         _progress.AcceptOnlyFromAmong("auto", "plain", "json");
+        _sandbox.Validators.Add(result => OneOf(result, "--sandbox", "auto", "overlay", "chroot"));
         _buildArgs.Validators.Add(result =>
         {
             foreach (var token in result.Tokens.Where(t => !t.Value.Contains('=')))
@@ -77,7 +84,7 @@ internal sealed class BuildCommand
     public void AddTo(Command command)
     {
         command.Arguments.Add(_arguments);
-        foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _noCache, _cacheDir, _insecure, _progress, _verbose, _secrets, _reproducible, _platform })
+        foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _noCache, _cacheDir, _insecure, _progress, _verbose, _secrets, _reproducible, _platform, _sandbox })
             command.Options.Add(option);
     }
 
@@ -111,7 +118,16 @@ internal sealed class BuildCommand
             Secrets = (result.GetValue(_secrets) ?? []).Select(s => { SecretSpec.TryParse(s, out var spec, out _); return spec; }).ToDictionary(s => s.Id, s => s.Source),
             Reproducible = result.GetValue(_reproducible),
             Platform = result.GetValue(_platform),
+            Sandbox = result.GetValue(_sandbox)!,
         };
+    }
+
+    /// <summary>Like AcceptOnlyFromAmong, but the message names the option, so a long command line points at its mistake.</summary>
+    internal static void OneOf(OptionResult result, string option, params string[] allowed)
+    {
+        var value = result.GetValueOrDefault<string>();
+        if (!allowed.Contains(value, StringComparer.Ordinal))
+            result.AddError($"{option} '{value}' is not one of: {string.Join(", ", allowed)}");
     }
 
     private static bool LooksLikeScript(string value) =>

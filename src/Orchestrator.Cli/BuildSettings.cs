@@ -60,4 +60,7 @@ public sealed record BuildSettings
     public string? ImageNameWithDigestFile { get; init; }
 
     public string? ImageNameTagWithDigestFile { get; init; }
+
+    /// <summary>RUN sandbox of the local builder: <c>auto</c> (overlay where allowed, else chroot), <c>overlay</c> or <c>chroot</c>.</summary>
+    public string Sandbox { get; init; } = "auto";
 }

@@ -47,8 +47,9 @@ internal sealed class ExecutorCommand
     private readonly Option<string> _logFormat = new("--log-format") { Description = "Log format: text, color or json.", DefaultValueFactory = _ => "color" };
     private readonly Option<bool> _logTimestamp = new("--log-timestamp") { Description = "Accepted; lines carry no timestamps." };
     private readonly Option<int> _pushRetry = new("--push-retry") { Description = "Retries per registry operation." };
-    private readonly Option<string> _snapshotMode = new("--snapshot-mode", "--snapshotMode") { Description = "Accepted (full, redo, time): snapshots are exact overlay diffs here.", DefaultValueFactory = _ => "full" };
-    private readonly Option<bool> _useNewRun = new("--use-new-run") { Description = "Accepted: RUN always records changes without rescanning the filesystem." };
+    private readonly Option<string> _snapshotMode = new("--snapshot-mode", "--snapshotMode") { Description = "full, redo or time. Overlay diffs are exact whatever the mode; --sandbox chroot walks metadata (redo's checks plus ctime).", DefaultValueFactory = _ => "full" };
+    private readonly Option<bool> _useNewRun = new("--use-new-run") { Description = "Accepted: RUN always records changes without rescanning the filesystem where overlay is allowed." };
+    private readonly Option<string> _sandbox = new("--sandbox") { Description = "RUN sandbox (not a Kaniko flag): auto, overlay, or chroot (one flattened root per stage; what a root pod without mount rights gets with auto).", DefaultValueFactory = _ => "auto" };
     private readonly Option<bool> _singleSnapshot = new("--single-snapshot") { Description = "Accepted; each step still makes its own layer." };
     private readonly Option<bool> _skipUnusedStages = new("--skip-unused-stages") { Description = "Accepted: unused stages are always skipped." };
     private readonly Option<bool> _cacheCopyLayers = new("--cache-copy-layers") { Description = "Accepted." };
@@ -71,12 +72,15 @@ internal sealed class ExecutorCommand
             _insecureRegistry, _skipTlsVerify, _skipTlsVerifyPull, _skipTlsVerifyRegistry, _platform, _compression, _compressionLevel,
             _ignorePath, _cleanup, _verbosity, _logFormat, _logTimestamp, _pushRetry, _snapshotMode, _useNewRun, _singleSnapshot,
             _skipUnusedStages, _cacheCopyLayers, _cacheRunLayers, _compressedCaching, _noPushCache, _ignoreVarRun, _kanikoDir, _force,
-            _extractRetry, _forceBuildMetadata,
+            _extractRetry, _forceBuildMetadata, _sandbox,
         })
             command.Options.Add(option);
         _compression.AcceptOnlyFromAmong("gzip", "zstd");
         _logFormat.AcceptOnlyFromAmong("text", "color", "json");
         _verbosity.AcceptOnlyFromAmong("panic", "fatal", "error", "warn", "info", "debug", "trace");
+        // Kaniko refuses other snapshot modes too; the value itself chooses nothing here (see docs/kaniko-compat.md).
+        _snapshotMode.Validators.Add(result => BuildCommand.OneOf(result, "--snapshot-mode", "full", "redo", "time"));
+        _sandbox.Validators.Add(result => BuildCommand.OneOf(result, "--sandbox", "auto", "overlay", "chroot"));
 
         command.SetAction(async (result, token) =>
         {
@@ -105,6 +109,7 @@ internal sealed class ExecutorCommand
                 Progress = result.GetValue(_logFormat) == "json" ? "json" : "plain",
                 Verbose = result.GetValue(_verbosity) is "debug" or "trace",
                 Jobs = Environment.ProcessorCount,
+                Sandbox = result.GetValue(_sandbox)!,
             };
             var contextArgument = result.GetValue(_context)!;
             var subPath = result.GetValue(_contextSubPath);

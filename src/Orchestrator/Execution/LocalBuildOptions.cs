@@ -1,3 +1,4 @@
+using Orchestrator.Execution.Local;
 using Orchestrator.Layers;
 using Orchestrator.Oci.Registry;
 
@@ -21,6 +22,12 @@ public sealed record LocalBuildOptions
 
     /// <summary>Image paths left out of every RUN layer (Kaniko's <c>--ignore-path</c>), e.g. <c>/var/cache</c>.</summary>
     public IReadOnlyList<string> IgnorePaths { get; init; } = [];
+
+    /// <summary>
+    /// The RUN sandbox. <see cref="SandboxChoice.Auto"/> probes once whether overlayfs can be mounted in a
+    /// user namespace here and falls back to the chroot sandbox (flattened root per stage) when it cannot.
+    /// </summary>
+    public SandboxChoice Sandbox { get; init; } = SandboxChoice.Auto;
 
     /// <summary>Platform for stages that do not name one; null means the host's.</summary>
     public string? Platform { get; init; }

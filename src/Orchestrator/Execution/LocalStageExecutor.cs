@@ -17,8 +17,10 @@ namespace Orchestrator.Execution;
 /// <summary>
 /// Builds a stage on this machine with no daemon: the base comes from a registry, an earlier stage
 /// or scratch; its layers are extracted once into the layer store; RUN steps execute in the sandbox
-/// on the stacked layer folders and the overlay upper folder becomes the step's layer; COPY/ADD
-/// stage files into a folder that becomes a layer; metadata steps only change the config.
+/// on the stacked layer folders and the overlay upper folder becomes the step's layer (and, moved
+/// into the layer store, the folder later steps stack); COPY/ADD stage files into a folder that
+/// becomes a layer; metadata steps only change the config. Where overlay is not allowed, RUN steps
+/// use the chroot fallback on one flattened root folder per stage instead (<see cref="SandboxChoice"/>).
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class LocalStageExecutor : IStageExecutor, IDisposable
@@ -26,7 +28,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     private const int FailureTailLines = 20;
 
     private readonly LocalBuildOptions _options;
-    private readonly ISandbox _sandbox;
+    private readonly Lazy<Task<ISandbox>> _sandbox;
     private readonly LayerStore _layers;
     private readonly LocalBlobStore _blobs;
     private readonly RegistryClientPool _registries;
@@ -35,7 +37,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     public LocalStageExecutor(LocalBuildOptions options, ISandbox? sandbox = null)
     {
         _options = options;
-        _sandbox = sandbox ?? new OverlaySandbox();
+        _sandbox = new Lazy<Task<ISandbox>>(() => sandbox is not null ? Task.FromResult(sandbox) : ChooseSandboxAsync(options));
         _layers = new LayerStore(options.CacheDirectory);
         _blobs = new LocalBlobStore(options.CacheDirectory);
         _registries = new RegistryClientPool(options.Registry);
@@ -43,6 +45,22 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     }
 
     public void Dispose() => _registries.Dispose();
+
+    /// <summary>The sandbox of this build; <see cref="SandboxChoice.Auto"/> probes the host once, on the first RUN.</summary>
+    private static async Task<ISandbox> ChooseSandboxAsync(LocalBuildOptions options)
+    {
+        switch (options.Sandbox)
+        {
+            case SandboxChoice.Overlay:
+                return new OverlaySandbox();
+            case SandboxChoice.Chroot:
+                return new ChrootSandbox();
+            default:
+                Directory.CreateDirectory(options.TemporaryDirectory);
+                // Not cancellable on purpose: the answer is shared by every stage of the build.
+                return await SandboxSelector.SelectAsync(options.TemporaryDirectory, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
 
     public async Task<StageResult> ExecuteAsync(StageJob job, CancellationToken cancellationToken)
     {
@@ -151,6 +169,20 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         return new LocalLayer(descriptor, blob.DiffId, folder);
     }
 
+    /// <summary>
+    /// Stores a RUN layer's blob and moves the upper folder it was written from into the layer store as
+    /// that layer's folder: the upper folder already holds exactly the layer's content in the store's form,
+    /// so extracting the blob again would only repeat work.
+    /// </summary>
+    private async Task<LocalLayer> AdoptLayerAsync(LayerBlob blob, string upper, CancellationToken cancellationToken)
+    {
+        var descriptor = new Descriptor(blob.MediaType, blob.Digest, blob.Size);
+        await using (var content = File.OpenRead(blob.Path))
+            await _blobs.PutAsync(descriptor, content, cancellationToken).ConfigureAwait(false);
+        File.Delete(blob.Path);
+        return new LocalLayer(descriptor, blob.DiffId, _layers.Adopt(blob.DiffId, upper));
+    }
+
     /// <summary>The state of one stage while its steps run.</summary>
     private sealed class StageBuild(LocalStageExecutor executor, StageJob job, string work, LocalImage baseImage)
     {
@@ -159,6 +191,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         private readonly List<HistoryEntry> _history = [.. baseImage.Config.History ?? []];
         private ConfigInstructions.StageState _state = new(baseImage.Config with { Config = baseImage.Config.Config ?? new ContainerConfig() });
         private int _step;
+        private FlattenedRootfs? _rootfs;
 
         public LocalImage Image => new(_state.Config with { History = _history, RootFs = new RootFs("layers", _layers.Select(l => l.DiffId).ToList()) }, _layers);
 
@@ -216,11 +249,15 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
 
         private async Task RunAsync(RunInstruction run, CancellationToken cancellationToken)
         {
+            var sandbox = await executor._sandbox.Value.ConfigureAwait(false);
+            IReadOnlyList<string> root = sandbox.StacksLayers
+                ? _layers.Select(l => l.Folder).ToList()
+                : [(await FlattenedRootAsync(cancellationToken).ConfigureAwait(false)).Folder];
             var upper = Path.Combine(work, $"upper-{_step}");
             Directory.CreateDirectory(upper);
             var argv = run.Command.ToArgv(_state.Shell);
             var tail = new Queue<string>();
-            var request = new SandboxRequest(_layers.Select(l => l.Folder).ToList(), upper, argv.ToList())
+            var request = new SandboxRequest(root, upper, argv.ToList())
             {
                 Environment = ConfigInstructions.ToDictionary(ConfigInstructions.RunEnvironment(_state, _args)),
                 WorkingDirectory = _state.WorkingDir,
@@ -230,7 +267,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 CacheMounts = run.Options.CacheMounts.Select(m => new SandboxBind(CacheMountFolder(m), ConfigInstructions.ResolveWorkdir(_state.WorkingDir, m.Target))).ToList(),
             };
 
-            var exitCode = await executor._sandbox.RunAsync(request, line =>
+            var exitCode = await sandbox.RunAsync(request, line =>
             {
                 lock (tail)
                 {
@@ -247,6 +284,23 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 throw new OrchestratorException($"RUN {run.Command} exited with code {exitCode}" + (lastLines.Length > 0 ? $"; last lines of output:{Environment.NewLine}{lastLines}" : ""));
             }
             await CommitRunLayerAsync(run, upper, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>The chroot fallback's root folder: every layer so far, flattened the first time a RUN needs it.</summary>
+        private async Task<FlattenedRootfs> FlattenedRootAsync(CancellationToken cancellationToken)
+        {
+            if (_rootfs is not null) return _rootfs;
+            if (executor._options.Sandbox == SandboxChoice.Auto) job.Log("overlayfs is not available in a user namespace here: RUN steps use the chroot fallback (one flattened root folder, changes found by a metadata walk)");
+            var rootfs = new FlattenedRootfs(Path.Combine(work, "rootfs"));
+            foreach (var layer in _layers) await ApplyToRootAsync(rootfs, layer, cancellationToken).ConfigureAwait(false);
+            return _rootfs = rootfs;
+        }
+
+        private async Task ApplyToRootAsync(FlattenedRootfs rootfs, LocalLayer layer, CancellationToken cancellationToken)
+        {
+            var blob = await executor._blobs.OpenReadAsync(layer.Blob, cancellationToken).ConfigureAwait(false);
+            await using (blob.ConfigureAwait(false))
+                await rootfs.ApplyAsync(blob, layer.DiffId.ToString(), cancellationToken).ConfigureAwait(false);
         }
 
         private IReadOnlyList<SandboxBind> ResolveSecrets(RunOptions options)
@@ -505,7 +559,10 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         {
             var entries = FolderSnapshot.Enumerate(staging, "/").Select(entry => Owned(entry, ownership));
             var blob = await executor._writer.WriteAsync(entries, Path.Combine(work, "blobs"), cancellationToken).ConfigureAwait(false);
-            _layers.Add(await executor.AddLayerAsync(blob, _layers, cancellationToken).ConfigureAwait(false));
+            var layer = await executor.AddLayerAsync(blob, _layers, cancellationToken).ConfigureAwait(false);
+            _layers.Add(layer);
+            // The next RUN in the chroot fallback must see these files as well.
+            if (_rootfs is not null) await ApplyToRootAsync(_rootfs, layer, cancellationToken).ConfigureAwait(false);
             AddHistory(instruction, emptyLayer: false);
         }
 
@@ -534,7 +591,9 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 return;
             }
             var blob = await executor._writer.WriteAsync(OverlayDiff.Enumerate(upper).Where(e => !IsIgnored(e.Path)), Path.Combine(work, "blobs"), cancellationToken).ConfigureAwait(false);
-            _layers.Add(await executor.AddLayerAsync(blob, _layers, cancellationToken).ConfigureAwait(false));
+            // The store folder must hold what the blob holds, nothing the layer left out.
+            RemoveIgnoredPaths(upper);
+            _layers.Add(await executor.AdoptLayerAsync(blob, upper, cancellationToken).ConfigureAwait(false));
             AddHistory(instruction, emptyLayer: false);
         }
 
@@ -542,6 +601,37 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         {
             var path = "/" + layerPath.TrimStart('/');
             return Options.IgnorePaths.Any(ignored => path == ignored.TrimEnd('/') || path.StartsWith(ignored.TrimEnd('/') + "/", StringComparison.Ordinal));
+        }
+
+        /// <summary>
+        /// Deletes the ignored paths from an upper folder, never through a symlink (a link in the upper
+        /// folder points into the image, which the host would resolve against its own root). The parent's
+        /// time is kept, as the folder then reads exactly like the extracted layer would.
+        /// </summary>
+        private void RemoveIgnoredPaths(string upper)
+        {
+            foreach (var ignored in Options.IgnorePaths)
+            {
+                var relative = LayerPath.Normalize(ignored.TrimStart('/'), "--ignore-path " + ignored);
+                if (relative.Length == 0)
+                {
+                    foreach (var child in Directory.EnumerateFileSystemEntries(upper)) FolderDeleter.Delete(child);
+                    continue;
+                }
+                var parent = upper;
+                var parts = relative.Split('/');
+                var reachable = true;
+                foreach (var part in parts[..^1])
+                {
+                    parent = Path.Combine(parent, part);
+                    if (Libc.LinkStatus(parent) is not { } status || !FileKind.IsDirectory(status)) { reachable = false; break; }
+                }
+                var target = Path.Combine(parent, parts[^1]);
+                if (!reachable || Libc.LinkStatus(target) is null) continue;
+                var parentStatus = Libc.LinkStatus(parent)!.Value;
+                FolderDeleter.Delete(target);
+                Libc.SetTimes(parent, DateTimeOffset.FromUnixTimeSeconds(parentStatus.ModificationTime.Seconds).AddTicks(parentStatus.ModificationTime.Nanoseconds / 100));
+            }
         }
 
         private void AddHistory(Instruction instruction, bool emptyLayer) =>

@@ -99,12 +99,16 @@ public sealed class LayerStore
     }
 
     /// <summary>
-    /// Moves a step's overlay upper folder into the store as the folder of the layer written from
-    /// it, so the next step stacks it without extracting the blob again. The upper folder already
-    /// has the store's form (0/0 whiteouts, <c>user.overlay.opaque</c>); overlay's bookkeeping
-    /// xattrs (origin, impure, uuid) are removed first because they describe the finished mount.
-    /// The folder must be on the cache's filesystem (rename); when the layer is already stored,
-    /// the upper folder is deleted instead.
+    /// Moves a step's upper folder (overlay's, or the one the chroot fallback's metadata walk
+    /// wrote) into the store as the folder of the layer written from it, so the next step stacks
+    /// it without extracting the blob again. The upper folder already has the store's form (0/0
+    /// whiteouts, <c>user.overlay.opaque</c>, owner records where the process could not chown);
+    /// overlay's bookkeeping xattrs (origin, impure, uuid) are removed first because they describe
+    /// the finished mount, and the markers a privileged or newer overlay may write instead
+    /// (<c>trusted.overlay.opaque</c>, xattr whiteouts) are turned into the store's, which every
+    /// reader of the store understands. The caller must have left out of the folder whatever the
+    /// layer blob leaves out. The folder must be on the cache's filesystem (rename); when the
+    /// layer is already stored, the upper folder is deleted instead.
     /// </summary>
     public string Adopt(Digest diffId, string upperFolder)
     {
@@ -113,7 +117,11 @@ public sealed class LayerStore
         if (!Directory.Exists(final))
         {
             ForgetMountState(upperFolder);
-            foreach (var (_, hostPath, _) in new FileTreeWalker().Walk(upperFolder)) ForgetMountState(hostPath);
+            foreach (var (_, hostPath, status) in new FileTreeWalker().Walk(upperFolder))
+            {
+                ToStoreMarkers(hostPath, status);
+                ForgetMountState(hostPath);
+            }
             CreatePrivateRoot();
             Directory.CreateDirectory(LayersDirectory);
             try
@@ -140,6 +148,22 @@ public sealed class LayerStore
         if (Directory.Exists(root)) return;
         Directory.CreateDirectory(root);
         Libc.Chmod(root, 0x1C0); // 0700
+    }
+
+    private static void ToStoreMarkers(string path, in Libc.Statx status)
+    {
+        if (FileKind.Of(status) == FileKind.Regular &&
+            (Libc.GetXattr(path, LayerMarkers.UserWhiteoutXattr) is not null || Libc.GetXattr(path, LayerMarkers.TrustedWhiteoutXattr) is not null))
+        {
+            File.Delete(path);
+            var errno = Libc.TryMknod(path, FileKind.CharDevice, 0, 0);
+            if (errno != 0) throw new OrchestratorException($"could not store the whiteout '{path}' as an overlay whiteout (0/0 character device): {Libc.Failure("mknod", path, errno).Message}. Linux 5.8 or later is needed.");
+        }
+        else if (FileKind.IsDirectory(status) && LayerStackView.IsOpaque(path) && Libc.GetXattr(path, LayerMarkers.UserOpaqueXattr) is null)
+        {
+            var errno = Libc.TrySetXattr(path, LayerMarkers.UserOpaqueXattr, "y"u8.ToArray());
+            if (errno != 0) throw new OrchestratorException($"could not mark '{path}' opaque (xattr {LayerMarkers.UserOpaqueXattr}): {Libc.Failure("setxattr", path, errno).Message}. Put the cache folder on a filesystem with user xattrs.");
+        }
     }
 
     private static void ForgetMountState(string path)

@@ -21,6 +21,9 @@ internal static class Libc
     private const int AtSymlinkNoFollow = 0x100;
     private const uint StatxBasicStats = 0x7ff;
 
+    /// <summary>STATX_BTIME: the birth time, where the filesystem keeps one (tells a re-created inode from a reused number).</summary>
+    public const uint StatxBirthTime = 0x800;
+
     [StructLayout(LayoutKind.Sequential)]
     public struct StatxTimestamp
     {
@@ -104,7 +107,7 @@ internal static class Libc
     /// <summary>lstat: metadata of the path itself (a symlink is not followed). Null when it does not exist.</summary>
     public static Statx? LinkStatus(string path)
     {
-        if (StatxNative(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, out var buffer) == 0) return buffer;
+        if (StatxNative(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats | StatxBirthTime, out var buffer) == 0) return buffer;
         var errno = Marshal.GetLastPInvokeError();
         if (errno == ENOENT || errno == 20 /* ENOTDIR */) return null;
         throw Failure("statx", path, errno);

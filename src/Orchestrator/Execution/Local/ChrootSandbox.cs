@@ -12,7 +12,9 @@ namespace Orchestrator.Execution.Local;
 /// form, so layer writing is identical to the overlay path. Needs the chroot capability (root in
 /// the pod); without namespaces there is no private /proc, /dev, network switch or cache mount,
 /// and those requests are refused rather than silently ignored. Secrets are copied in for the
-/// step and removed before the snapshot.
+/// step and removed before the snapshot, with any folder made only to hold them. Paths inside the
+/// root (working directory, secret targets) are resolved the way the chrooted process sees them:
+/// symlinks are followed relative to the root folder, never to the host's root.
 /// </summary>
 public sealed class ChrootSandbox : ISandbox
 {
@@ -35,28 +37,27 @@ public sealed class ChrootSandbox : ISandbox
         var user = ImageUser.Resolve(request.User, new LayerStackView([rootfs]));
         var workdir = "/" + LayerPath.Normalize(request.WorkingDirectory.TrimStart('/'), "WORKDIR " + request.WorkingDirectory);
         var snapshot = MetadataSnapshot.Capture(rootfs);
-        var injected = new HashSet<string>(StringComparer.Ordinal);
+        var injected = new List<string>();
+        var madeForSecrets = new List<(string Folder, Libc.Statx ParentBefore)>();
         try
         {
             foreach (var secret in request.Secrets)
-            {
-                var relative = LayerPath.Normalize(secret.Target.TrimStart('/'), "secret target");
-                var target = Path.Combine(rootfs, relative);
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Copy(secret.HostPath, target, overwrite: true);
-                Libc.Chmod(target, 0x100); // 0400
-                injected.Add(relative);
-            }
-            Directory.CreateDirectory(Path.Combine(rootfs, workdir.TrimStart('/')));
+                injected.Add(InjectSecret(rootfs, secret, madeForSecrets));
+            // Part of the step's changes, as in Docker: a missing working directory appears in the layer.
+            EnsureDirectoryInRoot(rootfs, workdir, []);
 
-            var start = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+            // setpriv sets the gid and the supplementary groups while still root (as the overlay sandbox does);
+            // unshare then enters the root folder and drops to the uid. Both by absolute path: the step's
+            // PATH is the image's and need not reach the host's tools.
+            var start = new ProcessStartInfo(HostTool("setpriv")) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
             start.Environment.Clear();
             foreach (var (key, value) in request.Environment) start.Environment[key] = value;
             start.Environment.TryAdd("PATH", DefaultPath);
             start.Environment.TryAdd("HOME", user.Home);
-            foreach (var arg in new[] { $"--root={rootfs}", $"--wd={workdir}", $"--setuid={user.Uid}", $"--setgid={user.Gid}", "--" }.Concat(request.Command))
+            var groups = user.SupplementaryGroups.Count == 0 ? "--clear-groups" : "--groups=" + string.Join(',', user.SupplementaryGroups);
+            foreach (var arg in new[] { $"--regid={user.Gid}", groups, "--", HostTool("unshare"), $"--root={rootfs}", $"--wd={workdir}", $"--setuid={user.Uid}", "--" }.Concat(request.Command))
                 start.ArgumentList.Add(arg);
-            using var process = Process.Start(start) ?? throw new OrchestratorException("could not start 'unshare' (util-linux); install util-linux.");
+            using var process = Process.Start(start) ?? throw new OrchestratorException("could not start 'setpriv' (util-linux); install util-linux.");
             process.StandardInput.Close();
             var stdout = Pump(process.StandardOutput, SandboxStream.Stdout, onOutput);
             var stderr = Pump(process.StandardError, SandboxStream.Stderr, onOutput);
@@ -71,16 +72,103 @@ public sealed class ChrootSandbox : ISandbox
                 throw;
             }
             await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
-            foreach (var relative in injected) File.Delete(Path.Combine(rootfs, relative));
-            injected.Clear();
+            RemoveSecrets(injected, madeForSecrets);
             snapshot.WriteChangesAsUpper(Path.GetFullPath(request.UpperFolder));
             return process.ExitCode;
         }
         finally
         {
-            foreach (var relative in injected) File.Delete(Path.Combine(rootfs, relative));
+            RemoveSecrets(injected, madeForSecrets);
         }
     }
+
+    /// <summary>Copies a secret to its target inside the root (0400); returns the host path to delete after the step.</summary>
+    private static string InjectSecret(string rootfs, SandboxBind secret, List<(string Folder, Libc.Statx ParentBefore)> madeFolders)
+    {
+        if (!File.Exists(secret.HostPath))
+            throw new OrchestratorException($"secret for {secret.Target}: file '{secret.HostPath}' does not exist; pass an existing file as the secret source.");
+        var relative = LayerPath.Normalize(secret.Target.TrimStart('/'), "secret target");
+        if (relative.Length == 0)
+            throw new OrchestratorException($"secret target '{secret.Target}' is the image root; choose a file path such as /run/secrets/token.");
+        var created = new List<(string Folder, Libc.Statx ParentBefore)>();
+        var folder = EnsureDirectoryInRoot(rootfs, LayerPath.Parent(relative), created);
+        if (created.Count > 0) madeFolders.Add(created[0]);
+        var target = Path.Combine(folder, LayerPath.Name(relative));
+        if (Libc.LinkStatus(target) is not null)
+            throw new OrchestratorException($"secret target '{secret.Target}' already exists in the image; the chroot fallback cannot hide it for one step without changing the image. Choose a target that does not exist (e.g. /run/secrets/{LayerPath.Name(relative)}).");
+        File.Copy(secret.HostPath, target);
+        Libc.Chmod(target, 0x100); // 0400
+        return target;
+    }
+
+    /// <summary>Deletes the injected secrets and the folders made only for them; the folder above gets its time back.</summary>
+    private static void RemoveSecrets(List<string> injected, List<(string Folder, Libc.Statx ParentBefore)> madeFolders)
+    {
+        foreach (var file in injected) File.Delete(file);
+        injected.Clear();
+        foreach (var (folder, parentBefore) in Enumerable.Reverse(madeFolders))
+        {
+            // The step may have written its own files there: then the folder is the step's, and stays.
+            if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories).Any(File.Exists))
+            {
+                FolderDeleter.Delete(folder);
+                var time = parentBefore.ModificationTime;
+                Libc.SetTimes(Path.GetDirectoryName(folder)!, DateTimeOffset.FromUnixTimeSeconds(time.Seconds).AddTicks(time.Nanoseconds / 100));
+            }
+        }
+        madeFolders.Clear();
+    }
+
+    /// <summary>
+    /// The host folder of a directory path inside the root, as the chrooted process would resolve it
+    /// (symlinks followed relative to the root, <c>..</c> never above it); missing folders are created
+    /// (0755, root) and listed in <paramref name="created"/>, outermost first, each with its parent's
+    /// metadata from before it was made.
+    /// </summary>
+    private static string EnsureDirectoryInRoot(string rootfs, string path, List<(string Folder, Libc.Statx ParentBefore)> created)
+    {
+        var current = rootfs;
+        var pending = new LinkedList<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        var links = 0;
+        while (pending.First is { } first)
+        {
+            var part = first.Value;
+            pending.RemoveFirst();
+            if (part == ".") continue;
+            if (part == "..")
+            {
+                if (current != rootfs) current = Path.GetDirectoryName(current)!;
+                continue;
+            }
+            var next = Path.Combine(current, part);
+            var status = Libc.LinkStatus(next);
+            if (status is null)
+            {
+                var parentBefore = Libc.LinkStatus(current)!.Value;
+                Directory.CreateDirectory(next);
+                Libc.Chmod(next, 0x1ED); // 0755, like mkdir -p as root
+                created.Add((next, parentBefore));
+            }
+            else if (FileKind.IsSymlink(status.Value))
+            {
+                if (++links > 40) throw new OrchestratorException($"'/{path}' in the image goes through too many symlinks (a loop?); fix the links or choose another path.");
+                var target = new FileInfo(next).LinkTarget!;
+                foreach (var segment in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse()) pending.AddFirst(segment);
+                if (target.StartsWith('/')) current = rootfs;
+                continue;
+            }
+            else if (!FileKind.IsDirectory(status.Value))
+            {
+                throw new OrchestratorException($"'/{path}' cannot be used as a folder in the image: '{Path.GetRelativePath(rootfs, next)}' is a file. Choose another path.");
+            }
+            current = next;
+        }
+        return current;
+    }
+
+    private static string HostTool(string name) =>
+        new[] { "/usr/bin", "/bin", "/usr/sbin", "/sbin" }.Select(folder => Path.Combine(folder, name)).FirstOrDefault(File.Exists)
+            ?? throw new OrchestratorException($"'{name}' (util-linux) was not found on this machine; install util-linux.");
 
     private static async Task Pump(StreamReader reader, SandboxStream stream, Action<SandboxOutputLine> onOutput)
     {
