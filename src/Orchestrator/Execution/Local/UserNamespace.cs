@@ -15,21 +15,6 @@ public static class UserNamespace
 
     public static IReadOnlyList<IdRange> GidRanges() => Read("/proc/self/gid_map");
 
-    /// <summary>True in the initial user namespace, where root really is the machine's root.</summary>
-    public static bool IsInitial() => UidRanges() is [{ Inside: 0, Outside: 0, Count: uint.MaxValue }];
-
-    /// <summary>How many ids, counting up from 0, are usable here (uids 0 to n−1 can own files).</summary>
-    public static uint ContiguousUidsFromZero()
-    {
-        uint next = 0;
-        foreach (var range in UidRanges().OrderBy(r => r.Inside))
-        {
-            if (range.Inside != next) break;
-            next += range.Count;
-        }
-        return next;
-    }
-
     /// <summary>A uid_map/gid_map text that maps each of these ranges to itself, for a child namespace.</summary>
     public static string IdentityMap(IReadOnlyList<IdRange> ranges) =>
         string.Concat(ranges.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Inside} {r.Inside} {r.Count}\n")));
