@@ -76,4 +76,26 @@ public sealed class ChrootSandboxRootTests(BusyboxStoreFixture busybox) : IClass
         Assert.Contains("/etc/passwd", error.Message);
         Assert.Contains("root:x:0:0", File.ReadAllText(Path.Combine(rootfs, "etc/passwd")));
     }
+
+    [Fact]
+    public async Task A_root_without_device_nodes_gets_the_hosts_devices_for_the_step_and_none_in_the_layer()
+    {
+        var rootfs = await FlatRootfs(); // busybox from a file: no /dev at all, as a Debian base extracted in a user namespace lacks its nodes
+        Assert.False(Directory.Exists(Path.Combine(rootfs, "dev")));
+        var upper = Path.Combine(busybox.NewStepFolder(), "upper");
+        var lines = new List<string>();
+        var request = new SandboxRequest([rootfs], upper, ["/bin/sh", "-c", "echo gone > /dev/null && test -c /dev/null && test -c /dev/urandom && head -c 3 /dev/zero | wc -c > /zeros"]);
+
+        if (!Stat.IsRoot)
+        {
+            await Assert.ThrowsAsync<OrchestratorException>(() => new ChrootSandbox().RunAsync(request, l => lines.Add(l.Text), CancellationToken.None));
+            return;
+        }
+        var exit = await new ChrootSandbox().RunAsync(request, l => lines.Add(l.Text), CancellationToken.None);
+
+        Assert.True(exit == 0, string.Join('\n', lines));
+        Assert.Equal("3", File.ReadAllText(Path.Combine(rootfs, "zeros")).Trim());
+        Assert.False(Directory.Exists(Path.Combine(rootfs, "dev")));
+        Assert.Equal(["zeros"], UpperPaths(upper));
+    }
 }

@@ -12,7 +12,9 @@ namespace Orchestrator.Execution.Local;
 /// form, so layer writing is identical to the overlay path. Needs the chroot capability (root in
 /// the pod); without namespaces there is no private /proc, /dev, network switch or cache mount,
 /// and those requests are refused rather than silently ignored. Secrets are copied in for the
-/// step and removed before the snapshot, with any folder made only to hold them. Paths inside the
+/// step and removed before the snapshot, with any folder made only to hold them. Where the image
+/// lacks the standard devices (its nodes could not be created, as for root of a user namespace) and
+/// a private mount namespace is allowed, the host's are bound onto placeholders for the step. Paths inside the
 /// root (working directory, secret targets) are resolved the way the chrooted process sees them:
 /// symlinks are followed relative to the root folder, never to the host's root.
 /// </summary>
@@ -38,11 +40,13 @@ public sealed class ChrootSandbox : ISandbox
         var workdir = "/" + LayerPath.Normalize(request.WorkingDirectory.TrimStart('/'), "WORKDIR " + request.WorkingDirectory);
         var snapshot = MetadataSnapshot.Capture(rootfs);
         var injected = new List<string>();
-        var madeForSecrets = new List<(string Folder, Libc.Statx ParentBefore)>();
+        var madeFolders = new List<(string Folder, Libc.Statx ParentBefore)>();
         try
         {
             foreach (var secret in request.Secrets)
-                injected.Add(InjectSecret(rootfs, secret, madeForSecrets));
+                injected.Add(InjectSecret(rootfs, secret, madeFolders));
+            var devices = await BindableDevicesAsync(rootfs, cancellationToken).ConfigureAwait(false);
+            if (devices.Count > 0) injected.AddRange(PlaceDevicePlaceholders(rootfs, devices, madeFolders));
             // Part of the step's changes, as in Docker: a missing working directory appears in the layer.
             EnsureDirectoryInRoot(rootfs, workdir, []);
 
@@ -55,6 +59,13 @@ public sealed class ChrootSandbox : ISandbox
             start.Environment.TryAdd("PATH", DefaultPath);
             start.Environment.TryAdd("HOME", user.Home);
             var groups = user.SupplementaryGroups.Count == 0 ? "--clear-groups" : "--groups=" + string.Join(',', user.SupplementaryGroups);
+            if (devices.Count > 0)
+            {
+                // A private mount namespace binds the host's devices onto the placeholders for this step only.
+                start.FileName = HostTool("unshare");
+                foreach (var arg in new[] { "--mount", "--propagation", "private", "/bin/sh", "-c", BindDevicesThenExec, "sh", HostTool("mount"), rootfs, string.Join(' ', devices), HostTool("setpriv") })
+                    start.ArgumentList.Add(arg);
+            }
             foreach (var arg in new[] { $"--regid={user.Gid}", groups, "--", HostTool("unshare"), $"--root={rootfs}", $"--wd={workdir}", $"--setuid={user.Uid}", "--" }.Concat(request.Command))
                 start.ArgumentList.Add(arg);
             using var process = Process.Start(start) ?? throw new OrchestratorException("could not start 'setpriv' (util-linux); install util-linux.");
@@ -72,14 +83,65 @@ public sealed class ChrootSandbox : ISandbox
                 throw;
             }
             await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
-            RemoveSecrets(injected, madeForSecrets);
+            RemoveInjected(injected, madeFolders);
             snapshot.WriteChangesAsUpper(Path.GetFullPath(request.UpperFolder));
             return process.ExitCode;
         }
         finally
         {
-            RemoveSecrets(injected, madeForSecrets);
+            RemoveInjected(injected, madeFolders);
         }
+    }
+
+    /// <summary>The devices a step gets when the image has none of its own (as the overlay sandbox's /dev has).</summary>
+    private static readonly string[] StandardDevices = ["null", "zero", "full", "random", "urandom", "tty"];
+
+    /// <summary>$1 = mount (host path), $2 = root folder, $3 = device names; then the command to exec. Exit 125 marks a setup failure.</summary>
+    private const string BindDevicesThenExec =
+        "mount=$1; root=$2; devices=$3; shift 3; for d in $devices; do \"$mount\" --bind \"/dev/$d\" \"$root/dev/$d\" || exit 125; done; exec \"$@\"";
+
+    private static readonly Lazy<Task<bool>> MountNamespaceAllowed = new(async () =>
+    {
+        try
+        {
+            using var probe = Process.Start(new ProcessStartInfo(HostTool("unshare"), ["--mount", "true"]) { RedirectStandardError = true, UseShellExecute = false });
+            if (probe is null) return false;
+            await probe.WaitForExitAsync().ConfigureAwait(false);
+            return probe.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    });
+
+    /// <summary>
+    /// Standard devices the image lacks — its device nodes could not be created, e.g. by root of a user
+    /// namespace — that this host lets a private mount namespace bind in. Empty where mounts are not
+    /// allowed (an unprivileged pod): there, extraction as the pod's root has created the image's nodes.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> BindableDevicesAsync(string rootfs, CancellationToken cancellationToken)
+    {
+        var missing = StandardDevices.Where(d => Libc.LinkStatus(Path.Combine(rootfs, "dev", d)) is null && File.Exists("/dev/" + d)).ToList();
+        if (missing.Count == 0) return [];
+        cancellationToken.ThrowIfCancellationRequested();
+        return await MountNamespaceAllowed.Value.ConfigureAwait(false) ? missing : [];
+    }
+
+    /// <summary>Empty files to bind the devices onto; returns their host paths, to delete after the step like secrets.</summary>
+    private static IEnumerable<string> PlaceDevicePlaceholders(string rootfs, IReadOnlyList<string> devices, List<(string Folder, Libc.Statx ParentBefore)> madeFolders)
+    {
+        var created = new List<(string Folder, Libc.Statx ParentBefore)>();
+        var folder = EnsureDirectoryInRoot(rootfs, "dev", created);
+        if (created.Count > 0) madeFolders.Add(created[0]);
+        var placeholders = new List<string>();
+        foreach (var device in devices)
+        {
+            var path = Path.Combine(folder, device);
+            File.WriteAllBytes(path, []);
+            placeholders.Add(path);
+        }
+        return placeholders;
     }
 
     /// <summary>Copies a secret to its target inside the root (0400); returns the host path to delete after the step.</summary>
@@ -101,8 +163,8 @@ public sealed class ChrootSandbox : ISandbox
         return target;
     }
 
-    /// <summary>Deletes the injected secrets and the folders made only for them; the folder above gets its time back.</summary>
-    private static void RemoveSecrets(List<string> injected, List<(string Folder, Libc.Statx ParentBefore)> madeFolders)
+    /// <summary>Deletes the injected secrets and device placeholders and the folders made only for them; the folder above gets its time back.</summary>
+    private static void RemoveInjected(List<string> injected, List<(string Folder, Libc.Statx ParentBefore)> madeFolders)
     {
         foreach (var file in injected) File.Delete(file);
         injected.Clear();
