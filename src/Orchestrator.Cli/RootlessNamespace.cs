@@ -27,7 +27,7 @@ internal static class RootlessNamespace
         if (Environment.GetEnvironmentVariable(Variable) is "entered" or "off") return;
         if (args.Any(NoNamespaceArguments.Contains)) return;
         if (Environment.ProcessPath is not { } self || !File.Exists("/proc/self/cmdline")) return;
-        if (FindUnshare() is not { } unshare || !CanMap(unshare)) return;
+        if (!HasSubordinateRanges() || FindUnshare() is not { } unshare || !CanMap(unshare)) return;
 
         // /proc/self/cmdline holds the exact argv (for `dotnet x.dll` too); the program itself is /proc/self/exe.
         var argv = File.ReadAllText("/proc/self/cmdline").TrimEnd('\0').Split('\0');
@@ -46,7 +46,16 @@ internal static class RootlessNamespace
         // Only reached when execve failed: build as the user itself.
     }
 
-    /// <summary>True when the user has a subordinate range that newuidmap/newgidmap accept.</summary>
+    /// <summary>Cheap first check (no process): /etc/subuid and /etc/subgid name this user, by name or uid.</summary>
+    private static bool HasSubordinateRanges()
+    {
+        var keys = new[] { Environment.UserName + ":", GetEffectiveUserId().ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" };
+        static bool Names(string file, string[] keys) =>
+            File.Exists(file) && File.ReadLines(file).Any(line => keys.Any(key => line.StartsWith(key, StringComparison.Ordinal)));
+        return Names("/etc/subuid", keys) && Names("/etc/subgid", keys);
+    }
+
+    /// <summary>True when the user's subordinate ranges are accepted by newuidmap/newgidmap (probed for real).</summary>
     private static bool CanMap(string unshare)
     {
         try
