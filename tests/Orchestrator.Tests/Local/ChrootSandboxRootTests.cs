@@ -11,21 +11,13 @@ namespace Orchestrator.Tests.Local;
 /// </summary>
 public sealed class ChrootSandboxRootTests(BusyboxStoreFixture busybox) : IClassFixture<BusyboxStoreFixture>
 {
-    private async Task<string> FlatRootfs()
-    {
-        var rootfs = Path.Combine(busybox.NewStepFolder(), "rootfs");
-        await using var blob = File.OpenRead(busybox.BaseBlob);
-        await new LayerExtractor(new() { Whiteouts = WhiteoutMode.Apply }).ExtractAsync(blob, rootfs);
-        return rootfs;
-    }
-
     private static List<string> UpperPaths(string upper) =>
         Directory.EnumerateFileSystemEntries(upper, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(upper, p)).Order(StringComparer.Ordinal).ToList();
 
     [Fact]
     public async Task The_working_directory_is_made_through_image_symlinks_inside_the_root_never_on_the_host()
     {
-        var rootfs = await FlatRootfs();
+        var rootfs = await busybox.FlatRootfsAsync();
         var hostSide = $"/tmp/orchestrator-chroot-escape-{Guid.NewGuid():N}";
         // An absolute link: the host would resolve it against its own root.
         File.CreateSymbolicLink(Path.Combine(rootfs, "data"), hostSide);
@@ -49,7 +41,7 @@ public sealed class ChrootSandboxRootTests(BusyboxStoreFixture busybox) : IClass
     [Fact]
     public async Task Folders_made_only_for_a_secret_are_gone_before_the_snapshot_and_an_existing_target_is_refused()
     {
-        var rootfs = await FlatRootfs();
+        var rootfs = await busybox.FlatRootfsAsync();
         var secret = Path.Combine(busybox.NewStepFolder(), "token");
         await File.WriteAllTextAsync(secret, "s3cr3t");
         var timeBefore = Stat.Of(rootfs).ModificationTime;
@@ -80,7 +72,7 @@ public sealed class ChrootSandboxRootTests(BusyboxStoreFixture busybox) : IClass
     [Fact]
     public async Task A_root_without_device_nodes_gets_the_hosts_devices_for_the_step_and_none_in_the_layer()
     {
-        var rootfs = await FlatRootfs(); // busybox from a file: no /dev at all, as a Debian base extracted in a user namespace lacks its nodes
+        var rootfs = await busybox.FlatRootfsAsync(); // busybox from a file: no /dev at all, as a Debian base extracted in a user namespace lacks its nodes
         Assert.False(Directory.Exists(Path.Combine(rootfs, "dev")));
         var upper = Path.Combine(busybox.NewStepFolder(), "upper");
         var lines = new List<string>();

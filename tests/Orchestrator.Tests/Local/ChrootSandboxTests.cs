@@ -8,18 +8,10 @@ namespace Orchestrator.Tests.Local;
 
 public sealed class ChrootSandboxTests(BusyboxStoreFixture busybox) : IClassFixture<BusyboxStoreFixture>
 {
-    private async Task<string> FlatRootfs()
-    {
-        var rootfs = Path.Combine(busybox.NewStepFolder(), "rootfs");
-        await using var blob = File.OpenRead(busybox.BaseBlob);
-        await new LayerExtractor(new() { Whiteouts = WhiteoutMode.Apply }).ExtractAsync(blob, rootfs);
-        return rootfs;
-    }
-
     [Fact]
     public async Task The_fallback_runs_chrooted_and_snapshots_by_metadata_walk()
     {
-        var rootfs = await FlatRootfs();
+        var rootfs = await busybox.FlatRootfsAsync();
         var upper = Path.Combine(busybox.NewStepFolder(), "upper");
         var secret = Path.Combine(busybox.NewStepFolder(), "token");
         await File.WriteAllTextAsync(secret, "s3cr3t");
@@ -54,7 +46,7 @@ public sealed class ChrootSandboxTests(BusyboxStoreFixture busybox) : IClassFixt
     [Fact]
     public async Task Requests_the_fallback_cannot_honour_are_refused()
     {
-        var rootfs = await FlatRootfs();
+        var rootfs = await busybox.FlatRootfsAsync();
         var request = new SandboxRequest([rootfs], Path.Combine(busybox.NewStepFolder(), "upper"), ["/bin/true"]);
 
         var network = await Assert.ThrowsAsync<OrchestratorException>(() => new ChrootSandbox().RunAsync(request with { Network = false }, _ => { }, CancellationToken.None));

@@ -41,6 +41,15 @@ public sealed class BusyboxStoreFixture : IAsyncLifetime
         return path;
     }
 
+    /// <summary>The base layer extracted on its own into a fresh writable folder: the chroot fallback's root.</summary>
+    public async Task<string> FlatRootfsAsync()
+    {
+        var rootfs = Path.Combine(NewStepFolder(), "rootfs");
+        await using var blob = File.OpenRead(BaseBlob);
+        await new LayerExtractor(new() { Whiteouts = WhiteoutMode.Apply }).ExtractAsync(blob, rootfs);
+        return rootfs;
+    }
+
     public Task DisposeAsync()
     {
         _temp.Dispose();
