@@ -30,6 +30,15 @@ public sealed class ExampleTests : IDisposable
     private void CopyBusyboxRecipe() =>
         File.Copy(Path.Combine(RepositoryFiles.Root, "recipes", "busybox.csx"), Path.Combine(_folder, "busybox.csx"));
 
+    /// <summary>Writes build.csx as <c>#load "busybox.csx"</c> plus <paramref name="recipes"/>, with the recipe beside it; returns its path.</summary>
+    private async Task<string> WriteBusyboxScriptAsync(string recipes)
+    {
+        CopyBusyboxRecipe();
+        var script = Path.Combine(_folder, "build.csx");
+        await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\n" + recipes);
+        return script;
+    }
+
     private async Task<(string Rootfs, JsonElement Config)> Unpack(string layout)
     {
         var bundle = Path.Combine(_folder, "bundle-" + Guid.NewGuid().ToString("N"));
@@ -189,9 +198,7 @@ public sealed class ExampleTests : IDisposable
     [Fact]
     public async Task A_required_secret_that_was_not_given_fails_the_step_with_the_flag_to_pass()
     {
-        CopyBusyboxRecipe();
-        var script = Path.Combine(_folder, "build.csx");
-        await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\nImage(\"s\").From(BusyboxBase()).Run(\"true\", o => o.Secret(\"npmrc\", required: true)).Output(\"out/s\");\n");
+        var script = await WriteBusyboxScriptAsync("Image(\"s\").From(BusyboxBase()).Run(\"true\", o => o.Secret(\"npmrc\", required: true)).Output(\"out/s\");\n");
         Assert.Equal(ExitCodes.BuildFailed, await Orchestrate(script));
         Assert.Contains("--secret id=npmrc,src=PATH", _err.ToString());
     }
@@ -234,10 +241,8 @@ public sealed class ExampleTests : IDisposable
     [Fact]
     public async Task Reproducible_builds_in_separate_caches_give_the_same_digest()
     {
-        CopyBusyboxRecipe();
         await File.WriteAllTextAsync(Path.Combine(_folder, "app.txt"), "same input\n");
-        var script = Path.Combine(_folder, "build.csx");
-        await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\nImage(\"r\").From(BusyboxBase()).Context(\".\").Copy(\"app.txt\", \"/app/\").Run(\"mkdir -p /data && echo made > /data/out\").Env(\"MODE\", \"prod\").Output(\"out/r\");\n");
+        var script = await WriteBusyboxScriptAsync("Image(\"r\").From(BusyboxBase()).Context(\".\").Copy(\"app.txt\", \"/app/\").Run(\"mkdir -p /data && echo made > /data/out\").Env(\"MODE\", \"prod\").Output(\"out/r\");\n");
 
         async Task<string> BuildAsync(string cache)
         {
@@ -257,10 +262,8 @@ public sealed class ExampleTests : IDisposable
     [Fact]
     public async Task Copy_with_an_unknown_chown_user_names_the_user_and_the_fix()
     {
-        CopyBusyboxRecipe();
         await File.WriteAllTextAsync(Path.Combine(_folder, "app.txt"), "x");
-        var script = Path.Combine(_folder, "build.csx");
-        await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\nImage(\"c\").From(BusyboxBase()).Context(\".\").Copy(\"app.txt\", \"/app/\", chown: \"ghost\").Output(\"out/c\");\n");
+        var script = await WriteBusyboxScriptAsync("Image(\"c\").From(BusyboxBase()).Context(\".\").Copy(\"app.txt\", \"/app/\", chown: \"ghost\").Output(\"out/c\");\n");
         Assert.Equal(ExitCodes.BuildFailed, await Orchestrate(script));
         Assert.Contains("build.csx(2,", _err.ToString());
         Assert.Contains("no user 'ghost' in the image's /etc/passwd", _err.ToString());
@@ -269,9 +272,7 @@ public sealed class ExampleTests : IDisposable
     [Fact]
     public async Task A_missing_copy_source_names_it_and_the_context()
     {
-        CopyBusyboxRecipe();
-        var script = Path.Combine(_folder, "build.csx");
-        await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\nImage(\"c\").From(BusyboxBase()).Context(\".\").Copy(\"src2/\", \"/app/\").Output(\"out/c\");\n");
+        var script = await WriteBusyboxScriptAsync("Image(\"c\").From(BusyboxBase()).Context(\".\").Copy(\"src2/\", \"/app/\").Output(\"out/c\");\n");
         Assert.Equal(ExitCodes.BuildFailed, await Orchestrate(script));
         Assert.Contains("build.csx(2,", _err.ToString());
         Assert.Contains("COPY source 'src2/' not found in " + _folder, _err.ToString());
