@@ -3,13 +3,23 @@ using System.Text.RegularExpressions;
 namespace Orchestrator.Execution;
 
 /// <summary>One file-system entry a COPY/ADD places: <see cref="Source"/> on disk → <see cref="Destination"/> in the image.</summary>
-public sealed record CopyEntry(string Source, string Destination, bool IsDirectory);
+public sealed record CopyEntry(string Source, string Destination, bool IsDirectory)
+{
+    /// <summary>
+    /// The entry is a source as named or matched by the instruction, not something found inside a source folder:
+    /// only such a file is unpacked by ADD, and such a folder only receives its contents (it keeps the image's
+    /// metadata, or is made 0755 like every folder the copy creates; the source folder's own mode is not copied).
+    /// </summary>
+    public bool IsSource { get; init; }
+}
 
 /// <summary>
 /// Docker's COPY rules, resolved against a source folder (the build context or another stage's root):
 /// a folder source copies its contents, a file goes into a destination ending in '/' or becomes the
 /// destination, several sources (also through wildcards) need a destination folder ending in '/',
 /// relative destinations build on WORKDIR, top-level symlinks are followed, ignored files are invisible.
+/// The destination is resolved through the image's own symlinks first, as Docker's builder does, so
+/// <c>COPY x /bin/x</c> on a merged-/usr image writes <c>/usr/bin/x</c> and keeps the <c>/bin</c> link.
 /// </summary>
 public sealed class CopyPlanner(string sourceRoot, Func<string, bool>? isIgnored = null)
 {
@@ -19,31 +29,34 @@ public sealed class CopyPlanner(string sourceRoot, Func<string, bool>? isIgnored
     /// <param name="sources">Source paths as written (relative to the root; '/' means the root).</param>
     /// <param name="destination">Destination as written.</param>
     /// <param name="workingDir">The stage's WORKDIR, for relative destinations.</param>
-    /// <param name="isDirectoryInImage">Whether a path already is a folder in the image (a file then goes into it).</param>
-    public IReadOnlyList<CopyEntry> Plan(IReadOnlyList<string> sources, string destination, string workingDir, Func<string, bool>? isDirectoryInImage = null)
+    /// <param name="isDirectoryInImage">Whether a path (links resolved) already is a folder in the image (a file then goes into it).</param>
+    /// <param name="resolveInImage">The image path a path reaches through the image's symlinks (absolute); null: the image has none.</param>
+    public IReadOnlyList<CopyEntry> Plan(IReadOnlyList<string> sources, string destination, string workingDir, Func<string, bool>? isDirectoryInImage = null, Func<string, string>? resolveInImage = null)
     {
         var destinationPath = ConfigInstructions.ResolveWorkdir(workingDir, destination);
+        if (resolveInImage is not null) destinationPath = resolveInImage(destinationPath);
         var destinationIsFolder = destination.EndsWith('/') || destination is "." or ".." || destination.EndsWith("/.");
-        var matches = sources.SelectMany(Expand).ToList();
+        var intoFolder = destinationIsFolder || (isDirectoryInImage?.Invoke(destinationPath) ?? false);
+        var matches = sources.SelectMany(Expand).Select(m => (m.Relative, Full: ResolveTopLevelLink(m.Full, m.Relative))).ToList();
         if (matches.Count == 0)
             throw new OrchestratorException($"COPY: no source files were specified by {string.Join(", ", sources.Select(s => $"'{s}'"))} in {_root}");
-        if ((matches.Count > 1 || sources.Count > 1) && !destinationIsFolder)
-            throw new OrchestratorException($"COPY: when copying several sources ({string.Join(", ", sources)}) the destination '{destination}' must be a folder ending in '/'");
+        // Counted after wildcards and .dockerignore, as one match is one source. Folders merge their contents into
+        // the destination, so only files need a folder to go into (else each would overwrite the one before).
+        if (matches.Count > 1 && !intoFolder && matches.Any(m => !Directory.Exists(m.Full)))
+            throw new OrchestratorException($"COPY: {string.Join(", ", sources)} names {matches.Count} sources ({string.Join(", ", matches.Take(5).Select(m => m.Relative))}{(matches.Count > 5 ? ", …" : "")}), so the destination '{destination}' must be a folder: end it with '/'");
 
         var entries = new List<CopyEntry>();
-        foreach (var (relative, full) in matches)
+        foreach (var (relative, resolved) in matches)
         {
-            var resolved = ResolveTopLevelLink(full, relative);
             if (Directory.Exists(resolved))
             {
-                entries.Add(new CopyEntry(resolved, destinationPath, IsDirectory: true));
+                entries.Add(new CopyEntry(resolved, destinationPath, IsDirectory: true) { IsSource = true });
                 AddTree(resolved, relative, destinationPath, entries);
             }
             else
             {
-                var intoFolder = destinationIsFolder || (isDirectoryInImage?.Invoke(destinationPath) ?? false);
                 var target = intoFolder ? Join(destinationPath, Path.GetFileName(relative.TrimEnd('/'))) : destinationPath;
-                entries.Add(new CopyEntry(resolved, target, IsDirectory: false));
+                entries.Add(new CopyEntry(resolved, target, IsDirectory: false) { IsSource = true });
             }
         }
         return entries;
@@ -65,6 +78,9 @@ public sealed class CopyPlanner(string sourceRoot, Func<string, bool>? isIgnored
         }
         return Glob(relative);
     }
+
+    /// <summary>The paths (relative to the root) a source with wildcards matches, in order; ignored paths left out.</summary>
+    public IReadOnlyList<string> MatchWildcards(string source) => Glob(Normalise(source)).Select(m => m.Item1).ToList();
 
     private IEnumerable<(string, string)> Glob(string pattern)
     {
@@ -116,7 +132,7 @@ public sealed class CopyPlanner(string sourceRoot, Func<string, bool>? isIgnored
 
     private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
 
-    private static bool HasWildcard(string path) => path.IndexOfAny(['*', '?', '[']) >= 0;
+    internal static bool HasWildcard(string path) => path.IndexOfAny(['*', '?', '[']) >= 0;
 
     private static string Normalise(string source)
     {

@@ -260,11 +260,11 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             var request = new SandboxRequest(root, upper, argv.ToList())
             {
                 Environment = ConfigInstructions.ToDictionary(ConfigInstructions.RunEnvironment(_state, _args)),
-                WorkingDirectory = _state.WorkingDir,
+                WorkingDirectory = InImage(_state.WorkingDir),
                 User = _state.Container.User,
                 Network = run.Options.Network,
                 Secrets = ResolveSecrets(run.Options),
-                CacheMounts = run.Options.CacheMounts.Select(m => new SandboxBind(CacheMountFolder(m), ConfigInstructions.ResolveWorkdir(_state.WorkingDir, m.Target))).ToList(),
+                CacheMounts = run.Options.CacheMounts.Select(m => new SandboxBind(CacheMountFolder(m), InImage(ConfigInstructions.ResolveWorkdir(_state.WorkingDir, m.Target)))).ToList(),
             };
 
             var exitCode = await sandbox.RunAsync(request, line =>
@@ -309,7 +309,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             foreach (var secret in options.Secrets)
             {
                 if (Options.Secrets.TryGetValue(secret.Id, out var file) && File.Exists(file))
-                    binds.Add(new SandboxBind(file, ConfigInstructions.ResolveWorkdir(_state.WorkingDir, secret.EffectiveTarget)));
+                    binds.Add(new SandboxBind(file, InImage(ConfigInstructions.ResolveWorkdir(_state.WorkingDir, secret.EffectiveTarget))));
                 else if (secret.Required)
                     throw new OrchestratorException($"secret '{secret.Id}' is required but was not given; pass --secret id={secret.Id},src=PATH");
             }
@@ -324,7 +324,8 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
 
         private async Task EnsureWorkdirAsync(Instruction instruction, CancellationToken cancellationToken)
         {
-            var path = _state.WorkingDir;
+            // The folder a process reaches at WORKDIR: `WORKDIR /linked/sub` with /linked -> /real makes /real/sub.
+            var path = InImage(_state.WorkingDir);
             if (path == "/" || View.Resolve(path.TrimStart('/')) is not null)
             {
                 AddHistory(instruction, emptyLayer: true);
@@ -368,7 +369,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                     throw new OrchestratorException($"COPY --from={copy.From} has no local result to read");
             }
 
-            var entries = new CopyPlanner(sourceRoot, ignored).Plan(copy.Sources.Select(s => copy.From is null ? s : s.TrimStart('/')).ToList(), copy.Destination, _state.WorkingDir, IsDirectoryInImage);
+            var entries = new CopyPlanner(sourceRoot, ignored).Plan(copy.Sources.Select(s => copy.From is null ? s : s.TrimStart('/')).ToList(), copy.Destination, _state.WorkingDir, IsDirectoryInImage, InImage);
             var placed = PlaceEntries(entries, staging, copy.Chmod);
             var owner = copy.Chown is null ? (0, 0) : ResolveOwner(copy.Chown)!.Value;
             await CommitStagingAsync(copy, staging, new StagedOwnership(owner, placed, new HashSet<string>(StringComparer.Ordinal)), cancellationToken).ConfigureAwait(false);
@@ -380,7 +381,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             var context = Stage.Context;
             var local = add.Sources.Where(s => !RecipeValidator.IsUrl(s)).ToList();
             var urls = add.Sources.Where(RecipeValidator.IsUrl).ToList();
-            var destination = ConfigInstructions.ResolveWorkdir(_state.WorkingDir, add.Destination);
+            var destination = InImage(ConfigInstructions.ResolveWorkdir(_state.WorkingDir, add.Destination));
             var intoFolder = add.Destination.EndsWith('/') || add.Sources.Count > 1;
             var placed = new HashSet<string>(StringComparer.Ordinal);
             var extracted = new HashSet<string>(StringComparer.Ordinal);
@@ -397,8 +398,9 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             {
                 if (context is null) throw new OrchestratorException("ADD needs a build context");
                 var ignored = Dockerfiles.DockerignoreMatcher.Load(context).IsExcluded;
-                var entries = new CopyPlanner(context, ignored).Plan(local, add.Destination, _state.WorkingDir, IsDirectoryInImage);
-                var archives = entries.Where(e => !e.IsDirectory && ArchiveDetector.IsArchive(e.Source)).ToList();
+                var entries = new CopyPlanner(context, ignored).Plan(local, add.Destination, _state.WorkingDir, IsDirectoryInImage, InImage);
+                // Like Docker: only a source that is itself a local archive is unpacked; archives inside a source folder are copied as they are.
+                var archives = entries.Where(e => e.IsSource && !e.IsDirectory && ArchiveDetector.IsArchive(e.Source)).ToList();
                 placed.UnionWith(PlaceEntries(entries.Except(archives).ToList(), staging, add.Chmod));
                 foreach (var archive in archives)
                 {
@@ -476,29 +478,63 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             return uri.UserInfo.Length == 0 ? url : new UriBuilder(uri) { UserName = "***", Password = "" }.Uri.ToString();
         }
 
+        /// <summary>
+        /// Copies what <c>COPY --from</c> reads out of another image into a plain folder, at each source's own path.
+        /// A source is read the way that image's processes see it, as Docker's builder does: symlinks on the way and a
+        /// symlink named as the source are followed inside that image's root (a link to <c>../usr/lib/os-release</c>
+        /// gives the file's content under the link's name); links inside a copied folder stay links. A wildcard
+        /// source exports the folder its literal part reaches, and every match that is a symlink is then followed too.
+        /// </summary>
         private string ExportSources(LocalImage image, IEnumerable<string> sources)
         {
             var root = Directory.CreateDirectory(Path.Combine(work, $"from-{_step}")).FullName;
+            var view = new LayerStackView(image.FoldersTopFirst);
             foreach (var source in sources)
             {
-                var path = "/" + source.Trim('/');
-                var literal = path.Split('/').TakeWhile(p => p.IndexOfAny(['*', '?', '[']) < 0).ToArray();
-                var prefix = string.Join('/', literal);
-                var target = Path.Combine(root, prefix.TrimStart('/'));
-                Directory.CreateDirectory(Path.GetDirectoryName(target.TrimEnd('/'))!);
-                if (prefix.Length <= 1)
+                var parts = source.Split('/', StringSplitOptions.RemoveEmptyEntries);
+                var literal = string.Join('/', parts.TakeWhile(p => !CopyPlanner.HasWildcard(p)));
+                ExportFollowed(image, view, literal, root, source);
+                if (literal.Length == string.Join('/', parts).Length) continue;
+                foreach (var match in new CopyPlanner(root).MatchWildcards(source))
                 {
-                    StageTreeExporter.Export(image, "/", root);
-                }
-                else if (!Directory.Exists(target) && !File.Exists(target) && !StageTreeExporter.Export(image, prefix, target))
-                {
-                    throw new OrchestratorException($"COPY --from: '{source}' does not exist in the source image");
+                    if (ImagePathResolver.ReadLink(Path.Combine(root, match)) is null) continue;
+                    File.Delete(Path.Combine(root, match));
+                    ExportFollowed(image, view, match, root, source);
                 }
             }
             return root;
         }
 
-        private bool IsDirectoryInImage(string path) => View.Resolve(path.TrimStart('/')) is { } host && Directory.Exists(host);
+        private static void ExportFollowed(LocalImage image, LayerStackView view, string relative, string root, string source)
+        {
+            if (relative.Length == 0)
+            {
+                StageTreeExporter.Export(image, "/", root);
+                return;
+            }
+            var target = Path.Combine(root, relative);
+            // Each parent was exported as a real folder or not at all: a symlink there would lead out of the export folder.
+            var parent = root;
+            foreach (var part in LayerPath.Parent(relative).Split('/', StringSplitOptions.RemoveEmptyEntries))
+            {
+                parent = Path.Combine(parent, part);
+                if (ImagePathResolver.ReadLink(parent) is not null)
+                    throw new OrchestratorException($"COPY --from: '{source}' goes through a symlink that an earlier source of the same COPY copied as a link; copy it in a COPY instruction of its own");
+            }
+            if (Libc.LinkStatus(target) is { } existing)
+            {
+                if (!FileKind.IsSymlink(existing)) return; // an earlier source exported it already
+                File.Delete(target);
+            }
+            Directory.CreateDirectory(parent);
+            if (!StageTreeExporter.Export(image, "/" + view.ResolveLinks(relative), target))
+                throw new OrchestratorException($"COPY --from: '{source}' does not exist in the source image");
+        }
+
+        private bool IsDirectoryInImage(string path) => View.Follow(path) is { } host && Directory.Exists(host);
+
+        /// <summary>The absolute image path a process in this stage reaches at <paramref name="path"/>: the image's symlinks followed inside its root.</summary>
+        private string InImage(string path) => "/" + View.ResolveLinks(path);
 
         /// <summary>Places planned entries into the staging folder at their image paths; returns those paths (relative).</summary>
         private static HashSet<string> PlaceEntries(IReadOnlyList<CopyEntry> entries, string staging, string? chmod)
@@ -509,6 +545,13 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             {
                 placed.Add(entry.Destination.Trim('/'));
                 var target = Path.Combine(staging, entry.Destination.TrimStart('/'));
+                if (entry.IsDirectory && entry.IsSource)
+                {
+                    // A source folder only receives its contents: the folder itself keeps the image's metadata, or is new (0755).
+                    placed.Remove(entry.Destination.Trim('/'));
+                    Directory.CreateDirectory(target);
+                    continue;
+                }
                 if (entry.IsDirectory)
                 {
                     Directory.CreateDirectory(target);

@@ -35,6 +35,16 @@ public sealed class LayerStackView
         return null;
     }
 
+    /// <summary>
+    /// <paramref name="path"/> (absolute or relative) with every symlink of the image followed inside the image root,
+    /// as a relative path (empty for the root); see <see cref="ImagePathResolver"/>.
+    /// </summary>
+    public string ResolveLinks(string path, bool followFinal = true) =>
+        ImagePathResolver.Resolve(path, relative => Resolve(relative) is { } host ? ImagePathResolver.ReadLink(host) : null, followFinal);
+
+    /// <summary>Host path of the entry a process in the image reaches at <paramref name="path"/> (symlinks followed), or null.</summary>
+    public string? Follow(string path) => Resolve(ResolveLinks(path));
+
     internal static bool IsOpaque(string directory)
     {
         var value = Libc.GetXattr(directory, LayerMarkers.UserOpaqueXattr) ?? Libc.GetXattr(directory, LayerMarkers.TrustedOpaqueXattr);

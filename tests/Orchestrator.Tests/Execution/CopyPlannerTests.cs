@@ -76,7 +76,7 @@ public sealed class CopyPlannerTests : IDisposable
     public void Several_sources_need_a_folder_destination()
     {
         var error = Assert.Throws<OrchestratorException>(() => Plan(["app.js", "package.json"], "/app"));
-        Assert.Contains("must be a folder ending in '/'", error.Message);
+        Assert.Contains("must be a folder: end it with '/'", error.Message);
         Assert.Throws<OrchestratorException>(() => Plan(["*.js"], "/app"));
         Assert.Equal(2, Plan(["app.js", "package.json"], "/app/").Count);
     }
@@ -119,5 +119,37 @@ public sealed class CopyPlannerTests : IDisposable
     public void Climbing_out_of_the_context_is_refused()
     {
         Assert.Contains("outside the context", Assert.Throws<OrchestratorException>(() => Plan(["../x"], "/x")).Message);
+    }
+
+    [Fact]
+    public void The_several_sources_rule_counts_matches_after_wildcards_and_dockerignore()
+    {
+        // One match is one source: a wildcard that matches one file may name a file destination.
+        Assert.Equal(["/app/pkg.json"], Targets(Plan(["packag*.json"], "/app/pkg.json")));
+        // .dockerignore removes matches before they are counted.
+        Assert.Equal(["/app/main.js"], Targets(Plan(["*.js"], "/app/main.js", ignored: p => p == "latest.js")));
+        // Folders merge their contents into the destination, as Docker's builder does.
+        Assert.Equal(["/dst", "/dst/index.ts", "/dst/lib", "/dst/lib/util.test.ts", "/dst/lib/util.ts", "/dst", "/dst/readme.md"], Targets(Plan(["src", "docs"], "/dst")));
+        // An existing image folder takes several files without a trailing '/'.
+        Assert.Equal(["/usr/bin/app.js", "/usr/bin/package.json"], Targets(Plan(["app.js", "package.json"], "/usr/bin", isDir: p => p == "/usr/bin")));
+        var error = Assert.Throws<OrchestratorException>(() => Plan(["*.js"], "/app"));
+        Assert.Contains("2 sources (app.js, latest.js)", error.Message);
+    }
+
+    [Fact]
+    public void The_destination_is_resolved_through_the_images_links()
+    {
+        static string Links(string p) => p.StartsWith("/bin/", StringComparison.Ordinal) || p == "/bin" ? "/usr" + p : p;
+        Assert.Equal(["/usr/bin/tool"], Targets(new CopyPlanner(_context).Plan(["app.js"], "/bin/tool", "/", isDirectoryInImage: _ => false, resolveInImage: Links)));
+        Assert.Equal(["/usr/bin/app.js"], Targets(new CopyPlanner(_context).Plan(["app.js"], "/bin", "/", isDirectoryInImage: p => p == "/usr/bin", resolveInImage: Links)));
+        Assert.Equal(["/usr/bin", "/usr/bin/index.ts", "/usr/bin/lib", "/usr/bin/lib/util.test.ts", "/usr/bin/lib/util.ts"],
+            Targets(new CopyPlanner(_context).Plan(["src"], "/bin/", "/", resolveInImage: Links)));
+    }
+
+    [Fact]
+    public void Only_named_or_matched_sources_are_marked_as_sources()
+    {
+        var entries = Plan(["src", "app.js"], "/dst/");
+        Assert.Equal(["/dst", "/dst/app.js"], entries.Where(e => e.IsSource).Select(e => e.Destination));
     }
 }
