@@ -177,6 +177,39 @@ public sealed class SymlinkedPathTests(ConformanceEnvironment environment) : ICl
         Assert.Equal("b1", Read(rootfs, "/one-match"));             // one wildcard match is one source
     }
 
+    /// <summary>The recipe DSL writes through the same executor: the same merged-/usr and made-link cases from a build.csx.</summary>
+    [Fact]
+    public async Task A_recipe_copies_through_links_like_a_dockerfile()
+    {
+        var context = Context("", ("tool.sh", "#!/bin/sh\necho tool ran\n"), ("payload/p.txt", "p"));
+        var layout = Path.Combine(_temp.Path, "recipe-layout");
+        var script = Path.Combine(context, "build.csx");
+        await File.WriteAllTextAsync(script, $$"""
+            Image("linked")
+                .From("{{await environment.DebianAsync()}}")
+                .Context(".")
+                .Copy("tool.sh", "/bin/tool", chmod: "0755")
+                .Run("/bin/tool > /ran.txt && mkdir -p /real/lib && ln -s /real/lib /linked")
+                .Copy("payload/", "/linked/")
+                .Workdir("/linked/wd")
+                .Run("pwd > /pwd.txt")
+                .Output("{{layout}}");
+            """);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        var code = await CliApp.RunAsync([script, "--cache-dir", Path.Combine(_temp.Path, "cache-recipe"), "--progress", "plain"], stdout, stderr);
+
+        Assert.True(code == ExitCodes.Ok, $"stdout:\n{stdout}\nstderr:\n{stderr}");
+        var rootfs = await UnpackAsync(layout);
+        Assert.Equal("usr/bin", Entry(rootfs, "/bin").LinkTarget);
+        Assert.Equal(0x1ED, Entry(rootfs, "/usr/bin/tool").Mode);
+        Assert.Equal("tool ran\n", Read(rootfs, "/ran.txt"));
+        Assert.Equal("/real/lib", Entry(rootfs, "/linked").LinkTarget);
+        Assert.Equal("p", Read(rootfs, "/real/lib/p.txt"));
+        Assert.Equal("/real/lib/wd\n", Read(rootfs, "/pwd.txt"));
+    }
+
     private string Context(string dockerfile, params (string Path, string Content)[] files)
     {
         var context = Path.Combine(_temp.Path, "context");
@@ -225,6 +258,11 @@ public sealed class SymlinkedPathTests(ConformanceEnvironment environment) : ICl
         foreach (var (name, value) in buildArgs) arguments.AddRange(["--build-arg", $"{name}={value}"]);
         var code = await CliApp.RunAsync([.. arguments], stdout, stderr);
         Assert.True(code == ExitCodes.Ok, $"build failed ({code}):\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        return await UnpackAsync(layout);
+    }
+
+    private static async Task<Rootfs> UnpackAsync(string layout)
+    {
         var bundle = layout + "-bundle";
         (await ExternalTool.RunAsync("umoci", ["unpack", "--rootless", "--image", $"{layout}:latest", bundle], TimeSpan.FromMinutes(5))).EnsureSuccess();
         var folder = Path.Combine(bundle, "rootfs");
