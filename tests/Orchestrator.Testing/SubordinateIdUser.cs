@@ -19,6 +19,24 @@ public sealed record SubordinateIdUser(string Name, uint Uid, uint Gid, uint Fir
         return null;
     }
 
+    /// <summary>
+    /// <see cref="Find"/>, else, as the machine's root, a user made for the tests the way an administrator would
+    /// (<c>useradd</c>, then <c>usermod --add-subuids/--add-subgids</c>), so a fresh machine needs no setup beyond
+    /// the README's packages. Null for other callers on a machine without such a user.
+    /// </summary>
+    public static async Task<SubordinateIdUser?> FindOrCreateAsync()
+    {
+        var found = Find();
+        if (found is not null || !HostUser.IsMachineRoot) return found;
+        const string name = "orchestrator-test";
+        if (!File.ReadLines("/etc/passwd").Any(l => l.StartsWith(name + ":", StringComparison.Ordinal)))
+            (await ExternalTool.RunAsync("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", name])).EnsureSuccess();
+        // Debian's useradd gives new users a range already (SUB_UID_COUNT); add one only where it did not.
+        if (Find() is { } made) return made;
+        (await ExternalTool.RunAsync("usermod", ["--add-subuids", "300000-365535", "--add-subgids", "300000-365535", name])).EnsureSuccess();
+        return Find();
+    }
+
     private static List<(string Name, uint Start, uint Count)> Ranges(string path) =>
         !File.Exists(path) ? [] : File.ReadLines(path)
             .Select(l => l.Split(':'))

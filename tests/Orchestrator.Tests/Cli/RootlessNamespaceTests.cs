@@ -59,8 +59,8 @@ public sealed class RootlessNamespaceTests : IDisposable
             Assert.Equal(Normalize(await File.ReadAllTextAsync("/proc/self/uid_map")), Normalize(inside.StandardOutput));
             return;
         }
-        var user = SubordinateIdUser.Find();
-        Assert.True(user is not null, "this test needs a user with ranges in /etc/subuid and /etc/subgid (as .ci/run creates: useradd orchestrator-ci; usermod --add-subuids 200000-265535 --add-subgids 200000-265535 orchestrator-ci)");
+        var user = await SubordinateIdUser.FindOrCreateAsync();
+        Assert.True(user is not null, "no user with ranges in /etc/subuid and /etc/subgid could be found or made (useradd and usermod from the passwd package)");
         var home = Path.Combine(_folder, user.Name);
 
         var map = await RunCliAs(user.Uid, user.Gid, home, "unshare", "--", "cat", "/proc/self/uid_map");
