@@ -303,9 +303,13 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
         return exec is null ? Command.Shell(text) : Command.Exec(exec);
     }
 
-    /// <summary>A JSON array, or whitespace-separated words (COPY, ADD, VOLUME).</summary>
-    private static IReadOnlyList<string> ParseList(string text, SourceLocation at) =>
-        DockerfileWords.TryParseJsonArray(text, out _) ?? DockerfileWords.SplitWhitespace(text);
+    /// <summary>A JSON array, or whitespace-separated words (COPY, ADD, VOLUME; BuildKit's parseMaybeJSONToList).</summary>
+    private static IReadOnlyList<string> ParseList(string text, SourceLocation at)
+    {
+        var json = DockerfileWords.TryParseJsonArray(text, out var error);
+        if (error is not null) throw DockerfileParser.Error(at, $"{at.Member}: {error}");
+        return json ?? DockerfileWords.SplitWhitespace(text);
+    }
 
     /// <summary>ENV and LABEL: <c>k=v k2="v 2"</c>, or the legacy <c>k value with spaces</c>. Values see the scope before this instruction.</summary>
     private List<KeyValuePair<string, string>> ParsePairs(string text, SourceLocation at, ShellWordExpander expander)

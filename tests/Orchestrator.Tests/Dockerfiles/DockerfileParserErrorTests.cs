@@ -70,6 +70,8 @@ public class DockerfileParserErrorTests
     [InlineData("FROM alpine\nENV A=1 B\n", 2, "'B' is not of the form name=value")]
     [InlineData("FROM alpine\nLABEL =x\n", 2, "has an empty name")]
     [InlineData("FROM alpine\nARG 9lives=1\n", 2, "ARG name '9lives' is invalid")]
+    [InlineData("FROM alpine\nCOPY [\"a\", 1] /b\n", 2, "must hold only strings")]
+    [InlineData("FROM alpine\nVOLUME [\"/a\", null] # note\n", 2, "must hold only strings")]
     [InlineData("FROM alpine\nUSER\n", 2, "USER needs a user name or uid")]
     [InlineData("FROM alpine\nRUN true\n\nRUN a \\\n  b\nBOGUS\n", 6, "unknown instruction 'BOGUS'")]
     public void Error_names_the_line_and_the_problem(string text, int line, string message)

@@ -1,0 +1,71 @@
+using System.Runtime.Versioning;
+using System.Text.Json;
+using Orchestrator.Cli;
+using Orchestrator.Testing;
+using Orchestrator.Tests.Conformance;
+
+namespace Orchestrator.Tests.Cli;
+
+/// <summary>
+/// Kaniko integration Dockerfiles that built differently here than with BuildKit v0.11.6, built FROM scratch by
+/// the executor into an OCI layout; skopeo reads the config and umoci unpacks the root filesystem.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class ExecutorBuildKitParityTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("orchestrator-buildkit-parity-").FullName;
+    private readonly StringWriter _out = new();
+    private readonly StringWriter _err = new();
+
+    public void Dispose() => ConformanceFolders.Delete(_folder);
+
+    private string Output => $"stdout:\n{_out}\nstderr:\n{_err}";
+
+    private string Context => Path.Combine(_folder, "context");
+
+    private string Layout => Path.Combine(_folder, "layout");
+
+    private async Task WriteAsync(string path, string content)
+    {
+        var file = Path.Combine(Context, path);
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        await File.WriteAllTextAsync(file, content);
+    }
+
+    /// <summary>Builds the context's Dockerfile with the executor; returns the image config as skopeo reads it.</summary>
+    private async Task<JsonElement> BuildAsync(string dockerfile, params string[] extra)
+    {
+        await WriteAsync("Dockerfile", dockerfile);
+        var code = await CliApp.RunAsync(["executor", "-f", "Dockerfile", "-c", Context, "--no-push", "--oci-layout-path", Layout, "--cache-dir", Path.Combine(_folder, "cache"), .. extra], _out, _err);
+        Assert.True(code == ExitCodes.Ok, Output);
+        var inspect = (await ExternalTool.RunAsync("skopeo", "--insecure-policy", "inspect", "--config", $"oci:{Layout}:latest")).EnsureSuccess();
+        using var json = JsonDocument.Parse(inspect.StandardOutput);
+        return json.RootElement.Clone();
+    }
+
+    private async Task<string> UnpackAsync()
+    {
+        var bundle = Path.Combine(_folder, "bundle-" + Guid.NewGuid().ToString("N"));
+        (await ExternalTool.RunAsync("umoci", ["unpack", "--rootless", "--image", $"{Layout}:latest", bundle])).EnsureSuccess();
+        return Path.Combine(bundle, "rootfs");
+    }
+
+    private static string[] Strings(JsonElement config, string name) =>
+        config.GetProperty("config").TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array
+            ? value.EnumerateArray().Select(e => e.GetString()!).ToArray()
+            : [];
+
+    /// <summary>Kaniko's Dockerfile_test_cmd: the '#' after the JSON array is not a comment, and the exec form still clears the inherited CMD.</summary>
+    [Fact]
+    public async Task Entrypoint_json_followed_by_text_is_exec_form_and_clears_the_inherited_cmd()
+    {
+        var config = await BuildAsync("""
+            FROM scratch AS first
+            CMD ["mycmd"]
+            FROM first
+            ENTRYPOINT ["myentrypoint"] # This should clear out CMD in the config metadata
+            """);
+        Assert.Equal(["myentrypoint"], Strings(config, "Entrypoint"));
+        Assert.Empty(Strings(config, "Cmd"));
+    }
+}
