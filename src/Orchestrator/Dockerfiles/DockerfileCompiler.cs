@@ -150,9 +150,7 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
             case "LABEL":
                 return [Located(new LabelInstruction(ParsePairs(NoFlags(line, at), at, expander).ToEquatableArray()))];
             case "MAINTAINER":
-                // Docker stores MAINTAINER as the config's Author; the model has no Author, so it becomes the
-                // "maintainer" label that Docker's deprecation notice recommends instead.
-                return [Located(new LabelInstruction([new("maintainer", Required(NoFlags(line, at), at, "a name"))]))];
+                return [Located(new MaintainerInstruction(Required(NoFlags(line, at), at, "a name")))];
             case "ARG":
                 return ParseArgs(NoFlags(line, at), at, expander, (name, defaultValue, hasDefault) => DeclareInStage(stage, name, defaultValue, hasDefault)).Select(Located).ToList();
             case "WORKDIR":

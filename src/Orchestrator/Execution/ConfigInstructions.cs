@@ -25,7 +25,7 @@ public static class ConfigInstructions
     /// <summary>True for steps that only change the config (they never add a layer).</summary>
     public static bool IsMetadataOnly(Instruction instruction) => instruction is
         EnvInstruction or ArgInstruction or UserInstruction or LabelInstruction or ExposeInstruction or VolumeInstruction
-        or EntrypointInstruction or CmdInstruction or HealthcheckInstruction or StopSignalInstruction or ShellInstruction or OnbuildInstruction;
+        or EntrypointInstruction or CmdInstruction or HealthcheckInstruction or StopSignalInstruction or ShellInstruction or OnbuildInstruction or MaintainerInstruction;
 
     /// <summary>Applies one metadata step; WORKDIR is applied here too (the folder itself is made by the executor).</summary>
     public static StageState Apply(StageState state, Instruction instruction)
@@ -53,7 +53,7 @@ public static class ConfigInstructions
         };
         return state with
         {
-            Config = state.Config with { Config = config },
+            Config = state.Config with { Config = config, Author = instruction is MaintainerInstruction m ? m.Maintainer : state.Config.Author },
             CmdSetInStage = state.CmdSetInStage || instruction is CmdInstruction,
         };
     }

@@ -68,4 +68,14 @@ public sealed class ExecutorBuildKitParityTests : IDisposable
         Assert.Equal(["myentrypoint"], Strings(config, "Entrypoint"));
         Assert.Empty(Strings(config, "Cmd"));
     }
+
+    /// <summary>Kaniko's Dockerfile_test_maintainer: the config's top-level author, no label.</summary>
+    [Fact]
+    public async Task Maintainer_is_the_config_author()
+    {
+        var config = await BuildAsync("FROM scratch\nMAINTAINER nobody@domain.test\n");
+        Assert.Equal("nobody@domain.test", config.GetProperty("author").GetString());
+        Assert.False(config.GetProperty("config").TryGetProperty("Labels", out var labels) && labels.ValueKind == JsonValueKind.Object && labels.EnumerateObject().Any());
+        Assert.Contains(config.GetProperty("history").EnumerateArray(), h => h.GetProperty("created_by").GetString()!.StartsWith("MAINTAINER nobody@domain.test", StringComparison.Ordinal));
+    }
 }

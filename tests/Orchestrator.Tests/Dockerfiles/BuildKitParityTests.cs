@@ -76,4 +76,19 @@ public sealed class BuildKitParityTests
         Assert.True(run.Command.IsShellForm);
         Assert.Equal("[\"a\"] || true", run.Command.ShellText.TrimEnd('\n'));
     }
+
+    /// <summary>dockerfile2llb/convert.go dispatchMaintainer: <c>d.image.Author = c.Maintainer</c>; the text is not expanded.</summary>
+    [Fact]
+    public void Maintainer_is_the_image_author_kept_as_written_and_rendered_back()
+    {
+        var stage = ParseText("FROM alpine:3.20\nENV WHO=x\nMAINTAINER Jane Doe <jane@example.com> $WHO\n").Stages[0];
+        var maintainer = Single<MaintainerInstruction>(stage);
+        Assert.Equal("Jane Doe <jane@example.com> $WHO", maintainer.Maintainer);
+        Assert.Equal(3, maintainer.Location.Line);
+        Assert.DoesNotContain(stage.Instructions, i => i is LabelInstruction);
+
+        var text = DockerfileRenderer.Render(stage);
+        Assert.Contains("MAINTAINER Jane Doe <jane@example.com> $WHO\n", text);
+        Assert.Equal(WithoutLocations([stage]), WithoutLocations(ParseText(text).Stages));
+    }
 }

@@ -31,6 +31,16 @@ public sealed class ConfigInstructionsTests
     }
 
     [Fact]
+    public void Maintainer_sets_the_top_level_author_and_a_later_one_replaces_it()
+    {
+        var state = ApplyAll(Base(), new MaintainerInstruction("first"), new MaintainerInstruction("Jane Doe <jane@example.com>"));
+        Assert.Equal("Jane Doe <jane@example.com>", state.Config.Author);
+        Assert.Null(state.Container.Labels);
+        Assert.True(IsMetadataOnly(new MaintainerInstruction("x")));
+        Assert.Equal("Jane Doe <jane@example.com>", ApplyAll(state, new EnvInstruction([new("A", "1")])).Config.Author);
+    }
+
+    [Fact]
     public void Shell_form_uses_the_current_shell()
     {
         var state = ApplyAll(Base(), new ShellInstruction(["/bin/bash", "-eo", "pipefail", "-c"]), new CmdInstruction(Command.Shell("echo hi")));
