@@ -119,7 +119,7 @@ public static class DockerfileRenderer
                 + (add.Link ? "--link " : "") + Paths(add.Sources.Append(add.Destination), "ADD"),
             EnvInstruction env => "ENV " + Pairs(env.Variables, "ENV"),
             LabelInstruction label => "LABEL " + Pairs(label.Labels, "LABEL"),
-            ArgInstruction arg => "ARG " + arg.Name + (arg.Value is null ? "" : "=" + Value(arg.Value, "ARG")),
+            ArgInstruction arg => "ARG " + BareWord(arg.Name, "ARG") + (arg.Value is null ? "" : "=" + Value(arg.Value, "ARG")),
             WorkdirInstruction workdir => "WORKDIR " + Value(workdir.Path, "WORKDIR"),
             UserInstruction user => "USER " + Value(user.User, "USER"),
             StopSignalInstruction signal => "STOPSIGNAL " + Value(signal.Signal, "STOPSIGNAL"),

@@ -78,4 +78,34 @@ public sealed class ExecutorBuildKitParityTests : IDisposable
         Assert.False(config.GetProperty("config").TryGetProperty("Labels", out var labels) && labels.ValueKind == JsonValueKind.Object && labels.EnumerateObject().Any());
         Assert.Contains(config.GetProperty("history").EnumerateArray(), h => h.GetProperty("created_by").GetString()!.StartsWith("MAINTAINER nobody@domain.test", StringComparison.Ordinal));
     }
+
+    /// <summary>Kaniko's Dockerfile_test_scratch: <c>ARG ${src}=…</c> declares the ARG named by the ENV before it.</summary>
+    [Fact]
+    public async Task Arg_names_are_expanded_like_kanikos_scratch_test()
+    {
+        await WriteAsync("context/foo", "foo\n");
+        await WriteAsync("context/bar/bat", "bat\n");
+        await WriteAsync("context/bar/baz", "baz\n");
+        await WriteAsync("context/bar/bam/bat", "bam/bat\n");
+        await BuildAsync("""
+            FROM scratch
+            # First, make sure simple arg replacement works
+            ARG file
+            COPY $file /foo
+            # Check that setting a default value works
+            ARG file2=context/bar/bat
+            COPY $file2 /bat
+            # Check that overriding a default value works
+            ENV baz baz
+            ENV src file3
+            ARG ${src}=context/bar/${baz}
+            COPY $file3 /baz
+            # Check that setting an ENV will override the ARG
+            ENV file context/bar/bam/bat
+            COPY $file /env
+            """, "--build-arg", "file=context/foo");
+
+        var rootfs = await UnpackAsync();
+        Assert.Equal(["foo\n", "bat\n", "baz\n", "bam/bat\n"], await Task.WhenAll(new[] { "foo", "bat", "baz", "env" }.Select(f => File.ReadAllTextAsync(Path.Combine(rootfs, f)))));
+    }
 }

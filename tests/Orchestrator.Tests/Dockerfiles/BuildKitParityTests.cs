@@ -91,4 +91,31 @@ public sealed class BuildKitParityTests
         Assert.Contains("MAINTAINER Jane Doe <jane@example.com> $WHO\n", text);
         Assert.Equal(WithoutLocations([stage]), WithoutLocations(ParseText(text).Stages));
     }
+
+    /// <summary>
+    /// instructions/commands.go ArgCommand.Expand expands names and defaults of a stage ARG with the scope before
+    /// the line (Kaniko's Dockerfile_test_scratch: <c>ENV src file3</c> then <c>ARG ${src}=context/bar/${baz}</c>);
+    /// meta ARGs before FROM keep their names as written (convert.go only expands their values).
+    /// </summary>
+    [Fact]
+    public void Arg_names_in_a_stage_are_expanded_with_the_scope_before_the_line()
+    {
+        var document = ParseText("""
+            ARG ${literal}=kept A=1 B=${A}2
+            FROM alpine:3.20
+            ENV baz baz
+            ENV src file3
+            ARG ${src}=context/bar/${baz} second=$file3 9lives
+            ARG after=$file3
+            ENV prefix=X
+            ARG ${prefix}_${src}
+            """, new Dictionary<string, string> { ["X_file3"] = "from --build-arg" });
+
+        Assert.Equal(["${literal}=kept", "A=1", "B=12"], document.GlobalArgs.Select(a => $"{a.Name}={a.Value}"));
+        var args = document.Stages[0].Instructions.OfType<ArgInstruction>().ToList();
+        Assert.Equal(["file3=context/bar/baz", "second=", "9lives=", "after=context/bar/baz", "X_file3=from --build-arg"], args.Select(a => $"{a.Name}={a.Value}"));
+
+        var rendered = ParseText(DockerfileRenderer.Render(document.Stages[0])).Stages[0].Instructions.OfType<ArgInstruction>();
+        Assert.Equal(args.Select(a => (a.Name, a.Value)), rendered.Select(a => (a.Name, a.Value)));
+    }
 }
