@@ -12,6 +12,9 @@ public static class ConfigInstructions
 {
     public static readonly IReadOnlyList<string> DefaultShell = ["/bin/sh", "-c"];
 
+    /// <summary>Docker's PATH for Linux when the image sets none (BuildKit's system.DefaultPathEnv).</summary>
+    public const string DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
     /// <summary>The state that steps of one stage share while it is built.</summary>
     public sealed record StageState(ImageConfig Config, bool CmdSetInStage = false)
     {
@@ -66,7 +69,7 @@ public static class ConfigInstructions
         var result = args.Where(a => !names.Contains(a.Key)).Select(a => a.Key + "=" + a.Value).ToList();
         result.AddRange(env);
         if (!names.Contains("PATH") && !args.ContainsKey("PATH"))
-            result.Add("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+            result.Add(DefaultPath);
         return result;
     }
 

@@ -69,6 +69,23 @@ public sealed class ExecutorBuildKitParityTests : IDisposable
         Assert.Empty(Strings(config, "Cmd"));
     }
 
+    /// <summary>BuildKit's emptyImage: FROM scratch is WorkingDir "/" and Docker's PATH; WORKDIR builds on "/".</summary>
+    [Fact]
+    public async Task From_scratch_works_in_the_root_with_dockers_path()
+    {
+        await WriteAsync("a.txt", "a\n");
+        var dockerfile = "FROM scratch AS plain\nCOPY a.txt /\nFROM scratch\nWORKDIR app\nCOPY a.txt ./\n";
+
+        var plain = await BuildAsync(dockerfile, "--target", "plain");
+        Assert.Equal("/", plain.GetProperty("config").GetProperty("WorkingDir").GetString());
+        Assert.Equal(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Strings(plain, "Env"));
+
+        ConformanceFolders.Delete(Layout);
+        var withWorkdir = await BuildAsync(dockerfile);
+        Assert.Equal("/app", withWorkdir.GetProperty("config").GetProperty("WorkingDir").GetString());
+        Assert.Equal("a\n", await File.ReadAllTextAsync(Path.Combine(await UnpackAsync(), "app", "a.txt")));
+    }
+
     /// <summary>Kaniko's Dockerfile_test_maintainer: the config's top-level author, no label.</summary>
     [Fact]
     public async Task Maintainer_is_the_config_author()

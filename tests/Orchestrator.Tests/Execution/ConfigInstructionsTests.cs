@@ -41,6 +41,17 @@ public sealed class ConfigInstructionsTests
     }
 
     [Fact]
+    public void Scratch_starts_at_the_root_with_dockers_default_path_as_buildkit_empty_image()
+    {
+        var scratch = LocalImage.Scratch(DateTimeOffset.UnixEpoch);
+        Assert.Equal("/", scratch.Config.Config!.WorkingDir);
+        Assert.Equal(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], scratch.Config.Config.Env);
+        Assert.Null(scratch.Config.Author);
+        var state = ApplyAll(new StageState(scratch.Config), new WorkdirInstruction("app"), new WorkdirInstruction("../srv/./x"));
+        Assert.Equal("/srv/x", state.Container.WorkingDir);
+    }
+
+    [Fact]
     public void Shell_form_uses_the_current_shell()
     {
         var state = ApplyAll(Base(), new ShellInstruction(["/bin/bash", "-eo", "pipefail", "-c"]), new CmdInstruction(Command.Shell("echo hi")));
