@@ -125,4 +125,35 @@ public sealed class ExecutorBuildKitParityTests : IDisposable
         var rootfs = await UnpackAsync();
         Assert.Equal(["foo\n", "bat\n", "baz\n", "bam/bat\n"], await Task.WhenAll(new[] { "foo", "bat", "baz", "env" }.Select(f => File.ReadAllTextAsync(Path.Combine(rootfs, f)))));
     }
+
+    /// <summary>
+    /// BuildKit's isArchivePath: plain, gzip, bzip2, xz and zstd tars are unpacked whatever their names; a
+    /// compressed file that holds no tar is copied as it is.
+    /// </summary>
+    [Fact]
+    public async Task Add_unpacks_tars_by_content_in_every_compression_docker_reads()
+    {
+        var sources = Directory.CreateDirectory(Path.Combine(_folder, "sources")).FullName;
+        string[] kinds = ["plain", "gzip", "bzip2", "xz", "zstd"];
+        foreach (var kind in kinds)
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(sources, kind)).FullName;
+            await File.WriteAllTextAsync(Path.Combine(folder, $"from-{kind}.txt"), kind + "\n");
+            string[] option = kind == "plain" ? [] : [$"--{kind}"];
+            Directory.CreateDirectory(Context);
+            (await ExternalTool.RunAsync("tar", [.. option, "-cf", Path.Combine(Context, kind + ".data"), "-C", folder, "."])).EnsureSuccess();
+        }
+        await WriteAsync("notes.txt", "not a tar\n");
+        (await ExternalTool.RunAsync("bzip2", "-k", Path.Combine(Context, "notes.txt"))).EnsureSuccess();
+
+        await BuildAsync("FROM scratch\nADD plain.data gzip.data bzip2.data xz.data zstd.data notes.txt.bz2 /out/\n");
+
+        var rootfs = await UnpackAsync();
+        foreach (var kind in kinds)
+        {
+            Assert.Equal(kind + "\n", await File.ReadAllTextAsync(Path.Combine(rootfs, "out", $"from-{kind}.txt")));
+            Assert.False(File.Exists(Path.Combine(rootfs, "out", kind + ".data")), kind);
+        }
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(Context, "notes.txt.bz2")), await File.ReadAllBytesAsync(Path.Combine(rootfs, "out", "notes.txt.bz2")));
+    }
 }
