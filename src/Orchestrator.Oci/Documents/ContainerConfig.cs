@@ -5,6 +5,9 @@ namespace Orchestrator.Oci.Documents;
 /// <summary>The <c>config</c> section of an image config: how a container of the image runs.</summary>
 public sealed record ContainerConfig
 {
+    /// <summary>Docker's PATH for Linux containers whose image sets none (BuildKit's <c>system.DefaultPathEnv</c>).</summary>
+    public const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
     [JsonPropertyName("User")]
     public string? User { get; init; }
 

@@ -86,12 +86,17 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
         var platform = platformFlag is null ? null : Expand(globalExpander, platformFlag, at);
 
         var baseSource = ResolveSource(image, index, at, "FROM", byIndex: false);
-        var env = baseSource switch
+        var baseEnv = baseSource switch
         {
-            ImageSource.Stage s => new Dictionary<string, string>(_stageEnv[s.Name], StringComparer.Ordinal),
-            ImageSource.Registry r when options.BaseImageEnvironment?.Invoke(r.Reference) is { } imageEnv => new Dictionary<string, string>(imageEnv, StringComparer.Ordinal),
-            _ => new Dictionary<string, string>(StringComparer.Ordinal),
+            ImageSource.Stage s => _stageEnv[s.Name],
+            ImageSource.Registry r => options.BaseImageEnvironment?.Invoke(r.Reference),
+            ImageSource.Scratch => new Dictionary<string, string>(StringComparer.Ordinal),
+            _ => null,
         };
+        var env = new Dictionary<string, string>(baseEnv ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        // Like BuildKit: a stage whose base sets no PATH gets Docker's, so `ENV PATH=/opt/bin:$PATH` keeps it. A base
+        // whose config could not be read stays unknown.
+        if (baseEnv is not null) env.TryAdd("PATH", Oci.Documents.ContainerConfig.DefaultPath);
         _stage = new StageState(name, baseSource, at, string.IsNullOrEmpty(platform) ? null : platform, env);
     }
 

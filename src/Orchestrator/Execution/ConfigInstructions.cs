@@ -12,8 +12,16 @@ public static class ConfigInstructions
 {
     public static readonly IReadOnlyList<string> DefaultShell = ["/bin/sh", "-c"];
 
-    /// <summary>Docker's PATH for Linux when the image sets none (BuildKit's system.DefaultPathEnv).</summary>
-    public const string DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /// <summary>The Env entry of Docker's PATH for Linux when the image sets none.</summary>
+    public const string DefaultPath = "PATH=" + ContainerConfig.DefaultPath;
+
+    /// <summary>A base config as a stage starts from it: BuildKit gives every stage Docker's PATH when its base sets none.</summary>
+    public static ImageConfig WithDefaultPath(ImageConfig config)
+    {
+        var container = config.Config ?? new ContainerConfig();
+        var env = container.Env ?? [];
+        return env.Any(e => e.StartsWith("PATH=", StringComparison.Ordinal)) ? config with { Config = container } : config with { Config = container with { Env = [.. env, DefaultPath] } };
+    }
 
     /// <summary>The state that steps of one stage share while it is built.</summary>
     public sealed record StageState(ImageConfig Config, bool CmdSetInStage = false)

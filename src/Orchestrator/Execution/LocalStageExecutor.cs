@@ -189,7 +189,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         private readonly Dictionary<string, string> _args = new(StringComparer.Ordinal);
         private readonly List<LocalLayer> _layers = [.. baseImage.Layers];
         private readonly List<HistoryEntry> _history = [.. baseImage.Config.History ?? []];
-        private ConfigInstructions.StageState _state = new(baseImage.Config with { Config = baseImage.Config.Config ?? new ContainerConfig() });
+        private ConfigInstructions.StageState _state = new(ConfigInstructions.WithDefaultPath(baseImage.Config));
         private int _step;
         private FlattenedRootfs? _rootfs;
 

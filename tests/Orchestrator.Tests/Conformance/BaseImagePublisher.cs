@@ -12,7 +12,8 @@ namespace Orchestrator.Tests.Conformance;
 /// </summary>
 internal static class BaseImagePublisher
 {
-    public static async Task PublishAsync(string tarball, string reference, IReadOnlyList<string> cmd, string work, CancellationToken cancellationToken = default)
+    /// <param name="env">The config's Env; null: Docker's default PATH, as base images set it.</param>
+    public static async Task PublishAsync(string tarball, string reference, IReadOnlyList<string> cmd, string work, CancellationToken cancellationToken = default, IReadOnlyList<string>? env = null)
     {
         var layoutPath = Path.Combine(work, "layout-" + Guid.NewGuid().ToString("N"));
         var layout = OciLayout.OpenOrCreate(layoutPath);
@@ -31,7 +32,7 @@ internal static class BaseImagePublisher
                 Created = DateTimeOffset.UnixEpoch,
                 Config = new ContainerConfig
                 {
-                    Env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+                    Env = env ?? ["PATH=" + ContainerConfig.DefaultPath],
                     Cmd = cmd,
                 },
             }.WithLayer(diffId, new HistoryEntry { Created = DateTimeOffset.UnixEpoch, CreatedBy = "root filesystem from " + Path.GetFileName(tarball) });

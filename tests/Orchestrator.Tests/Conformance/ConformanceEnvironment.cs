@@ -22,6 +22,9 @@ public sealed class ConformanceEnvironment : IAsyncLifetime
 
     public string Busybox => $"{_registry.Address}/conformance/busybox:1";
 
+    /// <summary>The registry holding the bases, for tests that publish a base of their own next to them.</summary>
+    public string RegistryAddress => _registry.Address;
+
     public string OurCache => Path.Combine(Work, "orchestrator-cache");
 
     public string BuildahRoot => Path.Combine(Work, "buildah-root");
