@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Orchestrator.Layers;
+using Orchestrator.Testing;
 
 using System.Runtime.Versioning;
 
@@ -19,6 +20,14 @@ internal sealed class RootfsSnapshot
     public RootfsSnapshot(IReadOnlyDictionary<string, RootfsEntry> entries) => Entries = entries;
 
     public IReadOnlyDictionary<string, RootfsEntry> Entries { get; }
+
+    /// <summary>Unpacks the image tagged <c>latest</c> of an OCI layout with <c>umoci unpack --rootless</c> (next to the layout) and reads its root filesystem.</summary>
+    public static async Task<RootfsSnapshot> UnpackAsync(string layout)
+    {
+        var bundle = layout + "-bundle";
+        (await ExternalTool.RunAsync("umoci", ["unpack", "--rootless", "--image", $"{layout}:latest", bundle], TimeSpan.FromMinutes(5))).EnsureSuccess();
+        return Read(System.IO.Path.Combine(bundle, "rootfs"));
+    }
 
     public static RootfsSnapshot Read(string rootfs)
     {
@@ -72,9 +81,13 @@ internal sealed class RootfsSnapshot
         return (status.Uid, status.Gid);
     }
 
-    /// <summary>Decodes the two varint fields of the rootlesscontainers.io protobuf message.</summary>
+    /// <summary>
+    /// Decodes the two varint fields of the rootlesscontainers.io protobuf message. umoci writes the other field of a
+    /// record as NoopID (2^32-1, "the owner on disk", which is the image's root) when only one of uid and gid is non-zero.
+    /// </summary>
     private static (long Uid, long Gid) DecodeRootlessRecord(byte[] record)
     {
+        const long noopId = uint.MaxValue;
         long uid = 0, gid = 0;
         var i = 0;
         while (i < record.Length)
@@ -84,7 +97,7 @@ internal sealed class RootfsSnapshot
             if (key >> 3 == 1) uid = value;
             else if (key >> 3 == 2) gid = value;
         }
-        return (uid, gid);
+        return (uid == noopId ? 0 : uid, gid == noopId ? 0 : gid);
     }
 
     private static long ReadVarint(byte[] bytes, ref int index)
