@@ -6,9 +6,9 @@ using Orchestrator.Cli;
 namespace Orchestrator.Tests.Conformance;
 
 /// <summary>
-/// One case of Cases/ made ready to build, in a folder of its own: the context copied from Cases/&lt;name&gt; (with the
-/// host's CA bundle where the case needs it), the build args naming the bases,
-/// and the base its final stage starts from. Every track builds a case from here.
+/// One case of Cases/ made ready to build, in a folder of its own: the context copied from Cases/&lt;name&gt; (without
+/// the committed BuildKit golden, with the host's CA bundle where the case needs it), the build args naming the bases,
+/// and the base its final stage starts from. Every track (buildah, BuildKit goldens) builds a case from here.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed partial class ConformanceCase : IDisposable
@@ -61,6 +61,7 @@ internal sealed partial class ConformanceCase : IDisposable
         var folder = Directory.CreateTempSubdirectory("orchestrator-conformance-case-").FullName;
         var context = Path.Combine(folder, "context");
         ConformanceFolders.Copy(Path.Combine(CasesDirectory, name), context);
+        File.Delete(Path.Combine(context, BuildKitGolden.FileName));
         if (NeedsHostCa.Contains(name)) File.Copy(HostCaBundle, Path.Combine(context, "host-ca.crt"));
         var dockerfile = await File.ReadAllTextAsync(Path.Combine(context, "Dockerfile"));
         var buildArgs = new Dictionary<string, string> { [ConformanceEnvironment.BusyboxArg] = environment.Busybox };

@@ -8,6 +8,7 @@ namespace Orchestrator.Tests.Conformance;
 /// filesystems compared file by file, then their runtime config fields. Every difference is reported.
 /// Dockerfiles name their base through build args: BUSYBOX (busybox-static base) or DEBIAN (bookworm minbase).
 /// Known differences of buildah from Docker are undone on buildah's side only, see <see cref="BuildahQuirks"/>.
+/// The same cases are compared with BuildKit's answers by <see cref="BuildKitGoldenCaseRunner"/> (docs/conformance.md).
 /// <para>
 /// As a non-root user: buildah needs subordinate id ranges for that user in /etc/subuid and /etc/subgid
 /// (e.g. <c>usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER</c>) to unpack and build

@@ -29,6 +29,34 @@ internal sealed class RootfsSnapshot
         return Read(System.IO.Path.Combine(bundle, "rootfs"));
     }
 
+    /// <summary>
+    /// What an image changed in its base's root filesystem: every entry the base lacks or holds differently (a file whose
+    /// bytes are the base's own records <see cref="RootfsEntry.SameContentAsBase"/> instead of size and hash), and a
+    /// <see cref="RootfsEntry.RemovedType"/> entry for every path of the base the image lacks. Entries equal to the base's
+    /// are left out, so the set stays the same on a base of newer package versions as long as the build does the same.
+    /// </summary>
+    public RootfsSnapshot ChangesFrom(RootfsSnapshot baseRootfs)
+    {
+        var changes = new SortedDictionary<string, RootfsEntry>(StringComparer.Ordinal);
+        foreach (var (path, entry) in Entries)
+        {
+            if (!baseRootfs.Entries.TryGetValue(path, out var before)) changes[path] = entry;
+            else if (entry != before)
+                changes[path] = entry.Type == "file" && before.Type == "file" && entry.ContentHash == before.ContentHash
+                    ? entry with { Size = 0, ContentHash = RootfsEntry.SameContentAsBase }
+                    : entry;
+        }
+        foreach (var path in baseRootfs.Entries.Keys.Where(p => !Entries.ContainsKey(p))) changes[path] = RootfsEntry.Removed(path);
+        return new RootfsSnapshot(changes);
+    }
+
+    /// <summary>The entries without what varies with package versions: paths, types, modes and owners only.</summary>
+    public RootfsSnapshot ShapeOnly() =>
+        new(Entries.ToDictionary(e => e.Key, e => e.Value with { Size = 0, ContentHash = null, LinkTarget = null, HardlinkGroup = null }, StringComparer.Ordinal));
+
+    public RootfsSnapshot Where(Func<RootfsEntry, bool> keep) =>
+        new(new SortedDictionary<string, RootfsEntry>(Entries.Where(e => keep(e.Value)).ToDictionary(e => e.Key, e => e.Value), StringComparer.Ordinal));
+
     public static RootfsSnapshot Read(string rootfs)
     {
         var root = System.IO.Path.GetFullPath(rootfs);
