@@ -18,7 +18,7 @@ internal static class BaseImagePublisher
         var layoutPath = Path.Combine(work, "layout-" + Guid.NewGuid().ToString("N"));
         try
         {
-            await WriteLayoutAsync(tarball, layoutPath, cmd, work, cancellationToken);
+            await WriteLayoutAsync(tarball, layoutPath, cmd, work, cancellationToken, env);
             await PushAsync(layoutPath, reference);
         }
         finally
@@ -28,7 +28,7 @@ internal static class BaseImagePublisher
     }
 
     /// <summary>Writes the one-layer image into an OCI layout, tagged <c>latest</c> (kept, e.g. to unpack the base itself).</summary>
-    public static async Task WriteLayoutAsync(string tarball, string layoutPath, IReadOnlyList<string> cmd, string work, CancellationToken cancellationToken = default)
+    public static async Task WriteLayoutAsync(string tarball, string layoutPath, IReadOnlyList<string> cmd, string work, CancellationToken cancellationToken = default, IReadOnlyList<string>? env = null)
     {
         var layout = OciLayout.OpenOrCreate(layoutPath);
         var gzipped = Path.Combine(work, Guid.NewGuid().ToString("N") + ".tar.gz");

@@ -33,12 +33,10 @@ public sealed class ConformanceEnvironment : IAsyncLifetime
 
     public string Work { get; } = Directory.CreateTempSubdirectory("orchestrator-conformance-").FullName;
 
-    private string RegistryAddress => _registry?.Address ?? _registryAddress;
+    /// <summary>The registry holding the bases, for tests that publish a base of their own next to them.</summary>
+    public string RegistryAddress => _registry?.Address ?? _registryAddress;
 
     public string Busybox => $"{RegistryAddress}/conformance/busybox:1";
-
-    /// <summary>The registry holding the bases, for tests that publish a base of their own next to them.</summary>
-    public string RegistryAddress => _registry.Address;
 
     public string OurCache => Path.Combine(Work, "orchestrator-cache");
 

@@ -97,7 +97,7 @@ done
 
 status=0
 BUILDCTL="$BUILDCTL" BUILDKIT_HOST="$address" ORCHESTRATOR_CONFORMANCE_REGISTRY="$registry" ORCHESTRATOR_BUILDKIT_CASES="$*" \
-  dotnet test "$tests_project" --filter "FullyQualifiedName~Orchestrator.Tests.Conformance.BuildKitGoldenWriter" \
+  dotnet test "$tests_project" -p:WriteBuildKitGoldens=true --filter "FullyQualifiedName~Orchestrator.Tests.Conformance.BuildKitGoldenWriter" \
   --logger "console;verbosity=normal" || status=$?
 [ "$status" = 0 ] || { echo "--- buildkitd log (tail)" >&2; tail -n 40 "$work/buildkitd.log" >&2; }
 exit "$status"
