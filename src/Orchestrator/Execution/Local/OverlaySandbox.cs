@@ -38,7 +38,7 @@ public sealed class OverlaySandbox : ISandbox
         if (request.Command.Count == 0) throw new OrchestratorException("RUN has no command to execute.");
         var upper = Path.GetFullPath(request.UpperFolder);
         Directory.CreateDirectory(upper);
-        var layers = request.Layers.Select(Path.GetFullPath).ToList();
+        var layers = TopmostOccurrences(request.Layers.Select(Path.GetFullPath).ToList());
         var image = new LayerStackView(Enumerable.Reverse(layers).ToList());
         var user = ImageUser.Resolve(request.User, image);
         if (!_privileged && (user.Uid != 0 || user.Gid != 0))
@@ -67,6 +67,23 @@ public sealed class OverlaySandbox : ISandbox
         }
     }
 
+    /// <summary>
+    /// The layer folders (bottom first) with each folder kept only at its topmost place. overlayfs refuses a
+    /// lower folder given twice (ELOOP), which happens whenever two layers have the same diffID (the same
+    /// files copied twice) and so share one store folder. Dropping the lower copies leaves the merged view
+    /// unchanged: the topmost copy re-applies the same files, whiteouts and opaque markers over everything
+    /// beneath it, including what the lower copy contributed.
+    /// </summary>
+    internal static List<string> TopmostOccurrences(IReadOnlyList<string> layers)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var kept = new List<string>();
+        for (var i = layers.Count - 1; i >= 0; i--)
+            if (seen.Add(layers[i])) kept.Add(layers[i]);
+        kept.Reverse();
+        return kept;
+    }
+
     private string BuildScript(SandboxRequest request, int layerCount, string upper, string run, ImageUser user, MountPlan mounts)
     {
         static string Q(string s) => ShellQuote.Quote(s);
@@ -77,10 +94,12 @@ public sealed class OverlaySandbox : ISandbox
         // Root caller: wait until the parent has written the id maps, then exec again so the shell
         // gains its capabilities as the namespace's (now mapped) root.
         s.AppendLine($"if [ \"${{1:-}}\" != mapped ]; then echo {AwaitingMapMarker}; read go; exec /bin/sh \"$0\" mapped; fi");
-        s.AppendLine($"fail() {{ echo \"{SetupFailurePrefix}$1\" >&2; exit {SetupFailureExitCode}; }}");
+        s.AppendLine($"fail() {{ printf '%s\\n' \"{SetupFailurePrefix}$1\" >&2; exit {SetupFailureExitCode}; }}");
         s.AppendLine($"cd {Q(run)} || fail 'cannot enter the run folder'");
         // Relative lowerdir names keep the option string short however deep the cache folder is.
-        s.AppendLine($"mount -t overlay overlay -o {Q($"lowerdir={lower},upperdir={upper},workdir=work,userxattr")} root || fail 'mounting the overlay failed (needs Linux 5.11+ for unprivileged overlay)'");
+        var kernel = Environment.OSVersion.Version;
+        var hint = kernel < new Version(5, 11) ? $" (overlay inside a user namespace needs Linux 5.11 or later; this is {kernel})" : "";
+        s.AppendLine($"error=$(mount -t overlay overlay -o {Q($"lowerdir={lower},upperdir={upper},workdir=work,userxattr")} root 2>&1) || fail \"mounting the overlay failed: $(printf '%s\\n' \"$error\" | head -n 1){hint}\"");
         s.AppendLine("mount -t proc proc root/proc || fail 'mounting /proc failed'");
         s.AppendLine("mount -t tmpfs -o mode=755,nosuid,noexec tmpfs root/dev || fail 'mounting /dev failed'");
         s.AppendLine("for d in null zero full random urandom tty; do : > root/dev/$d && mount --bind /dev/$d root/dev/$d || fail \"binding /dev/$d failed\"; done");
@@ -171,7 +190,7 @@ public sealed class OverlaySandbox : ISandbox
         }
         await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
         if (process.ExitCode == SetupFailureExitCode && setupFailure is not null)
-            throw new OrchestratorException($"the step sandbox could not be set up: {setupFailure}.");
+            throw new OrchestratorException($"the step sandbox could not be set up: {setupFailure.TrimEnd('.')}.");
         return process.ExitCode;
     }
 
