@@ -97,8 +97,8 @@ public sealed class OverlaySandboxTests(BusyboxStoreFixture busybox) : IClassFix
         Assert.False(Directory.Exists(first.Upper));
         Assert.Null(Stat.Xattr(adopted, "user.overlay.uuid"));
         var next = await Run("cat /etc/app/conf; ls /etc", layers: [busybox.BaseLayer, adopted]);
-        // group stays deleted; hosts and resolv.conf are the host's files bound for the step
-        var etc = new[] { "app", File.Exists("/etc/hosts") ? "hosts" : null, "passwd", File.Exists("/etc/resolv.conf") ? "resolv.conf" : null }.OfType<string>();
+        // group stays deleted; hosts (BuildKit's) and resolv.conf (the host's) are bound for the step
+        var etc = new[] { "app", "hosts", "passwd", File.Exists("/etc/resolv.conf") ? "resolv.conf" : null }.OfType<string>();
         Assert.Equal("v1\n" + string.Join("\n", etc), next.Stdout);
     }
 
@@ -151,6 +151,7 @@ public sealed class OverlaySandboxTests(BusyboxStoreFixture busybox) : IClassFix
         Assert.Equal("null-ok", lines[1]);
         Assert.Equal("proc-ok", lines[2]);
         Assert.Equal(File.ReadAllLines("/etc/resolv.conf").Length.ToString(), lines[3].Trim());
+        Assert.Equal("2", lines[4].Trim()); // BuildKit's hosts file, not the build machine's
         Assert.Empty(Directory.EnumerateFileSystemEntries(outcome.Upper));
     }
 

@@ -12,9 +12,13 @@ namespace Orchestrator.Execution.Local;
 /// form, so layer writing is identical to the overlay path. Needs the chroot capability (root in
 /// the pod); without namespaces there is no private /proc, /dev, network switch or cache mount,
 /// and those requests are refused rather than silently ignored. Secrets are copied in for the
-/// step and removed before the snapshot, with any folder made only to hold them. Where the image
-/// lacks the standard devices (its nodes could not be created, as for root of a user namespace) and
-/// a private mount namespace is allowed, the host's are bound onto placeholders for the step. Paths inside the
+/// step and removed before the snapshot, with any folder made only to hold them. Every signal starts
+/// at its default disposition (the .NET host ignores SIGPIPE, and an ignored signal survives exec).
+/// Where this host allows mount, UTS, IPC and pid namespaces (machine root, root of a user namespace),
+/// the step gets what the overlay sandbox gives it: its own /proc, a tmpfs /dev with the standard
+/// devices, pts, shm and mqueue, /sys read-only where possible, hostname <c>buildkitsandbox</c>,
+/// BuildKit's /etc/hosts and the host's /etc/resolv.conf; mount points the image lacks are made for
+/// the step and removed before the snapshot, so none of it reaches the layer. Paths inside the
 /// root (working directory, secret targets) are resolved the way the chrooted process sees them:
 /// symlinks are followed relative to the root folder, never to the host's root.
 /// </summary>
@@ -41,37 +45,37 @@ public sealed class ChrootSandbox : ISandbox
         var snapshot = MetadataSnapshot.Capture(rootfs);
         var injected = new List<string>();
         var madeFolders = new List<(string Folder, Libc.Statx ParentBefore)>();
+        var mountPoints = new List<MountPoint>();
+        // The step's hosts file, next to the upper folder: outside the root, gone with the run.
+        var files = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(request.UpperFolder))!, $".sandbox-{Guid.NewGuid():N}");
         try
         {
             foreach (var secret in request.Secrets)
                 injected.Add(InjectSecret(rootfs, secret, madeFolders));
-            var devices = await BindableDevicesAsync(rootfs, cancellationToken).ConfigureAwait(false);
-            if (devices.Count > 0) injected.AddRange(PlaceDevicePlaceholders(rootfs, devices, madeFolders));
+            var namespaces = await NamespacesAllowed.Value.ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            var setup = namespaces ? PrepareMounts(rootfs, files, madeFolders, mountPoints) : "";
             // Part of the step's changes, as in Docker: a missing working directory appears in the layer.
             EnsureDirectoryInRoot(rootfs, workdir, []);
 
-            // setpriv sets the gid and the supplementary groups while still root (as the overlay sandbox does);
-            // unshare then enters the root folder and drops to the uid. Both by absolute path: the step's
-            // PATH is the image's and need not reach the host's tools.
-            var start = new ProcessStartInfo(HostTool("setpriv")) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-            start.Environment.Clear();
-            foreach (var (key, value) in request.Environment) start.Environment[key] = value;
-            start.Environment.TryAdd("PATH", DefaultPath);
-            start.Environment.TryAdd("HOME", user.Home);
-            var groups = user.SupplementaryGroups.Count == 0 ? "--clear-groups" : "--groups=" + string.Join(',', user.SupplementaryGroups);
-            if (devices.Count > 0)
-            {
-                // A private mount namespace binds the host's devices onto the placeholders for this step only.
-                start.FileName = HostTool("unshare");
-                foreach (var arg in new[] { "--mount", "--propagation", "private", "/bin/sh", "-c", BindDevicesThenExec, "sh", HostTool("mount"), rootfs, string.Join(' ', devices), HostTool("setpriv") })
+            var start = new ProcessStartInfo(namespaces ? HostTool("unshare") : "/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+            // Own mount, UTS, IPC and pid namespaces: the mounts and the hostname are the step's alone, and the
+            // whole step dies with its first process.
+            if (namespaces)
+                foreach (var arg in new[] { "--mount", "--propagation", "private", "--uts", "--ipc", "--pid", "--fork", "--kill-child", "/bin/sh" })
                     start.ArgumentList.Add(arg);
-            }
-            foreach (var arg in new[] { $"--regid={user.Gid}", groups, "--", HostTool("unshare"), $"--root={rootfs}", $"--wd={workdir}", $"--setuid={user.Uid}", "--" }.Concat(request.Command))
-                start.ArgumentList.Add(arg);
-            using var process = Process.Start(start) ?? throw new OrchestratorException("could not start 'setpriv' (util-linux); install util-linux.");
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(Script(setup, request, rootfs, workdir, user));
+            using var process = Process.Start(start) ?? throw new OrchestratorException($"could not start '{start.FileName}'.");
             process.StandardInput.Close();
-            var stdout = Pump(process.StandardOutput, SandboxStream.Stdout, onOutput);
-            var stderr = Pump(process.StandardError, SandboxStream.Stderr, onOutput);
+            string? setupFailure = null;
+            void Forward(SandboxOutputLine line)
+            {
+                if (line.Stream == SandboxStream.Stderr && line.Text.StartsWith(OverlaySandbox.SetupFailurePrefix, StringComparison.Ordinal)) setupFailure = line.Text[OverlaySandbox.SetupFailurePrefix.Length..];
+                onOutput(line);
+            }
+            var stdout = Pump(process.StandardOutput, SandboxStream.Stdout, Forward);
+            var stderr = Pump(process.StandardError, SandboxStream.Stderr, Forward);
             try
             {
                 await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
@@ -83,28 +87,117 @@ public sealed class ChrootSandbox : ISandbox
                 throw;
             }
             await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
+            RemoveMountPoints(mountPoints);
             RemoveInjected(injected, madeFolders);
+            if (process.ExitCode == OverlaySandbox.SetupFailureExitCode && setupFailure is not null)
+                throw new OrchestratorException($"the step sandbox could not be set up: {setupFailure.TrimEnd('.')}.");
             snapshot.WriteChangesAsUpper(Path.GetFullPath(request.UpperFolder));
             return process.ExitCode;
         }
         finally
         {
+            RemoveMountPoints(mountPoints);
             RemoveInjected(injected, madeFolders);
+            FolderDeleter.Delete(files);
         }
     }
 
-    /// <summary>The devices a step gets when the image has none of its own (as the overlay sandbox's /dev has).</summary>
-    private static readonly string[] StandardDevices = ["null", "zero", "full", "random", "urandom", "tty"];
+    /// <summary>
+    /// The step's shell: the mounts (<paramref name="setup"/>, empty without namespaces), then <c>env</c>
+    /// (the step's environment only; every signal back at its default disposition), <c>setpriv</c> (gid and
+    /// supplementary groups, while still root, as the overlay sandbox does) and <c>unshare</c> (enters the
+    /// root folder, drops to the uid). Host tools by absolute path: the step's PATH is the image's.
+    /// </summary>
+    private static string Script(string setup, SandboxRequest request, string rootfs, string workdir, ImageUser user)
+    {
+        static string Q(string s) => ShellQuote.Quote(s);
+        var s = new StringBuilder();
+        s.AppendLine("set -u");
+        s.AppendLine($"fail() {{ printf '%s\\n' \"{OverlaySandbox.SetupFailurePrefix}$1\" >&2; exit {OverlaySandbox.SetupFailureExitCode}; }}");
+        s.AppendLine("env --default-signal true 2>/dev/null || fail 'env from GNU coreutils 8.31 or later is needed (env --default-signal)'");
+        s.Append(setup);
+        var environment = new Dictionary<string, string>(request.Environment, StringComparer.Ordinal);
+        environment.TryAdd("PATH", DefaultPath);
+        environment.TryAdd("HOME", user.Home);
+        s.Append("exec env -i --default-signal --");
+        foreach (var (key, value) in environment.OrderBy(e => e.Key, StringComparer.Ordinal)) s.Append(' ').Append(Q(key + "=" + value));
+        var groups = user.SupplementaryGroups.Count == 0 ? "--clear-groups" : "--groups=" + string.Join(',', user.SupplementaryGroups);
+        s.Append(' ').Append(Q(HostTool("setpriv"))).Append($" --regid={user.Gid} {groups} --");
+        s.Append(' ').Append(Q(HostTool("unshare"))).Append(' ').Append(Q("--root=" + rootfs)).Append(' ').Append(Q("--wd=" + workdir)).Append($" --setuid={user.Uid} --");
+        foreach (var arg in request.Command) s.Append(' ').Append(Q(arg));
+        s.AppendLine();
+        return s.ToString();
+    }
 
-    /// <summary>$1 = mount (host path), $2 = root folder, $3 = device names; then the command to exec. Exit 125 marks a setup failure.</summary>
-    private const string BindDevicesThenExec =
-        "mount=$1; root=$2; devices=$3; shift 3; for d in $devices; do \"$mount\" --bind \"/dev/$d\" \"$root/dev/$d\" || exit 125; done; exec \"$@\"";
+    /// <summary>A placeholder file made in an existing folder of the root, with that folder's times to put back.</summary>
+    private sealed record MountPoint(string Path, DateTimeOffset ParentBefore, DateTimeOffset ParentAfter);
 
-    private static readonly Lazy<Task<bool>> MountNamespaceAllowed = new(async () =>
+    /// <summary>
+    /// Makes the mount points the image lacks (folders recorded in <paramref name="madeFolders"/>, files in
+    /// <paramref name="mountPoints"/>) and returns the shell lines that mount the step's /proc, /dev, /sys,
+    /// /etc/hosts and /etc/resolv.conf and set its hostname. Targets are the host folders the chroot sees
+    /// at those paths; an /etc/hosts or /etc/resolv.conf that is not a regular file (a link the host would
+    /// follow outside the root) is left as the image has it.
+    /// </summary>
+    private static string PrepareMounts(string rootfs, string files, List<(string Folder, Libc.Statx ParentBefore)> madeFolders, List<MountPoint> mountPoints)
+    {
+        static string Q(string s) => ShellQuote.Quote(s);
+        string Folder(string path)
+        {
+            var created = new List<(string Folder, Libc.Statx ParentBefore)>();
+            var folder = EnsureDirectoryInRoot(rootfs, path, created);
+            if (created.Count > 0) madeFolders.Add(created[0]);
+            return folder;
+        }
+        var s = new StringBuilder();
+        s.AppendLine($"mount -t proc proc {Q(Folder("proc"))} 2>/dev/null || true");
+        s.AppendLine($"dev={Q(Folder("dev"))} sys={Q(Folder("sys"))}");
+        s.Append(MountPlan.KernelFileSystemsScript());
+        var binds = new List<(string Host, string Name)> { (MountPlan.WriteHostsFile(files), "hosts") };
+        if (File.Exists("/etc/resolv.conf")) binds.Add(("/etc/resolv.conf", "resolv.conf"));
+        var etc = Folder("etc");
+        foreach (var (host, name) in binds)
+        {
+            var target = Path.Combine(etc, name);
+            if (Libc.LinkStatus(target) is { } existing)
+            {
+                if (FileKind.Of(existing) != FileKind.Regular) continue;
+            }
+            else
+            {
+                var before = Libc.LinkStatus(etc)!.Value.ModificationTime;
+                File.WriteAllBytes(target, []);
+                mountPoints.Add(new MountPoint(target, ToTime(before), ToTime(Libc.LinkStatus(etc)!.Value.ModificationTime)));
+            }
+            s.AppendLine($"mount -o bind,ro {Q(host)} {Q(target)} || fail {Q($"binding /etc/{name} failed")}");
+        }
+        s.Append(MountPlan.HostnameScript());
+        return s.ToString();
+    }
+
+    /// <summary>
+    /// Deletes the placeholder files; their folder gets its time back, unless the step changed the folder
+    /// itself (then it keeps the step's time, as overlay would show it).
+    /// </summary>
+    private static void RemoveMountPoints(List<MountPoint> mountPoints)
+    {
+        foreach (var point in Enumerable.Reverse(mountPoints))
+        {
+            var parent = Path.GetDirectoryName(point.Path)!;
+            var beforeDelete = Libc.LinkStatus(parent) is { } status ? ToTime(status.ModificationTime) : (DateTimeOffset?)null;
+            File.Delete(point.Path);
+            if (beforeDelete is { } time) Libc.SetTimes(parent, time == point.ParentAfter ? point.ParentBefore : time);
+        }
+        mountPoints.Clear();
+    }
+
+    private static DateTimeOffset ToTime(Libc.StatxTimestamp time) => DateTimeOffset.FromUnixTimeSeconds(time.Seconds).AddTicks(time.Nanoseconds / 100);
+
+    private static readonly Lazy<Task<bool>> NamespacesAllowed = new(async () =>
     {
         try
         {
-            using var probe = Process.Start(new ProcessStartInfo(HostTool("unshare"), ["--mount", "true"]) { RedirectStandardError = true, UseShellExecute = false });
+            using var probe = Process.Start(new ProcessStartInfo(HostTool("unshare"), ["--mount", "--uts", "--ipc", "--pid", "--fork", "true"]) { RedirectStandardError = true, UseShellExecute = false });
             if (probe is null) return false;
             await probe.WaitForExitAsync().ConfigureAwait(false);
             return probe.ExitCode == 0;
@@ -114,35 +207,6 @@ public sealed class ChrootSandbox : ISandbox
             return false;
         }
     });
-
-    /// <summary>
-    /// Standard devices the image lacks — its device nodes could not be created, e.g. by root of a user
-    /// namespace — that this host lets a private mount namespace bind in. Empty where mounts are not
-    /// allowed (an unprivileged pod): there, extraction as the pod's root has created the image's nodes.
-    /// </summary>
-    private static async Task<IReadOnlyList<string>> BindableDevicesAsync(string rootfs, CancellationToken cancellationToken)
-    {
-        var missing = StandardDevices.Where(d => Libc.LinkStatus(Path.Combine(rootfs, "dev", d)) is null && File.Exists("/dev/" + d)).ToList();
-        if (missing.Count == 0) return [];
-        cancellationToken.ThrowIfCancellationRequested();
-        return await MountNamespaceAllowed.Value.ConfigureAwait(false) ? missing : [];
-    }
-
-    /// <summary>Empty files to bind the devices onto; returns their host paths, to delete after the step like secrets.</summary>
-    private static IEnumerable<string> PlaceDevicePlaceholders(string rootfs, IReadOnlyList<string> devices, List<(string Folder, Libc.Statx ParentBefore)> madeFolders)
-    {
-        var created = new List<(string Folder, Libc.Statx ParentBefore)>();
-        var folder = EnsureDirectoryInRoot(rootfs, "dev", created);
-        if (created.Count > 0) madeFolders.Add(created[0]);
-        var placeholders = new List<string>();
-        foreach (var device in devices)
-        {
-            var path = Path.Combine(folder, device);
-            File.WriteAllBytes(path, []);
-            placeholders.Add(path);
-        }
-        return placeholders;
-    }
 
     /// <summary>Copies a secret to its target inside the root (0400); returns the host path to delete after the step.</summary>
     private static string InjectSecret(string rootfs, SandboxBind secret, List<(string Folder, Libc.Statx ParentBefore)> madeFolders)

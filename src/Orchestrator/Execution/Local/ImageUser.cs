@@ -6,18 +6,25 @@ namespace Orchestrator.Execution.Local;
 /// <summary>The numeric identity a step runs as, resolved like Docker does from <c>USER</c>.</summary>
 public sealed record ImageUser(int Uid, int Gid, string Home)
 {
-    /// <summary>Supplementary groups like Docker and buildah set them: the primary gid, then the /etc/group entries that list the user by name.</summary>
+    /// <summary>
+    /// Supplementary groups like Docker and BuildKit set them: always the primary gid first (with or without
+    /// an /etc/passwd entry), then the /etc/group entries that list the user by name.
+    /// </summary>
     public IReadOnlyList<int> SupplementaryGroups { get; init; } = [];
 
-    public static ImageUser Root { get; } = new(0, 0, "/root");
+    public static ImageUser Root { get; } = new(0, 0, "/root") { SupplementaryGroups = [0] };
+
+    /// <summary>The name that means uid (or gid) 0 even in an image without /etc/passwd or /etc/group, as BuildKit reads it.</summary>
+    private const string RootName = "root";
 
     /// <summary>
     /// Resolves <c>uid[:gid]</c> or <c>name[:group]</c> through /etc/passwd and /etc/group of the
-    /// layer stack. A numeric uid without a group takes its passwd group, else 0.
+    /// layer stack. A numeric uid without a group takes its passwd group, else 0. <c>root</c> is 0
+    /// whether or not the image lists it.
     /// </summary>
     public static ImageUser Resolve(string? spec, LayerStackView image)
     {
-        if (string.IsNullOrWhiteSpace(spec)) return Root;
+        if (string.IsNullOrWhiteSpace(spec)) spec = "0";
         var colon = spec.IndexOf(':');
         var userPart = colon < 0 ? spec : spec[..colon];
         var groupPart = colon < 0 ? null : spec[(colon + 1)..];
@@ -33,9 +40,10 @@ public sealed record ImageUser(int Uid, int Gid, string Home)
         }
         else
         {
-            account = passwd.FirstOrDefault(f => f.Length >= 6 && f[0] == userPart)
-                ?? throw new OrchestratorException($"USER '{spec}': no user '{userPart}' in the image's /etc/passwd. Create it in an earlier RUN step (e.g. adduser) or use a numeric uid.");
-            uid = int.Parse(account[2], CultureInfo.InvariantCulture);
+            account = passwd.FirstOrDefault(f => f.Length >= 6 && f[0] == userPart);
+            if (account is not null) uid = int.Parse(account[2], CultureInfo.InvariantCulture);
+            else if (userPart == RootName) uid = 0;
+            else throw new OrchestratorException($"USER '{spec}': no user '{userPart}' in the image's /etc/passwd. Create it in an earlier RUN step (e.g. adduser) or use a numeric uid.");
         }
         if (account is not null)
         {
@@ -47,21 +55,20 @@ public sealed record ImageUser(int Uid, int Gid, string Home)
             if (int.TryParse(groupPart, NumberStyles.None, CultureInfo.InvariantCulture, out var numeric)) gid = numeric;
             else
             {
-                var group = ReadTable(image, "etc/group").FirstOrDefault(f => f.Length >= 3 && f[0] == groupPart)
-                    ?? throw new OrchestratorException($"USER '{spec}': no group '{groupPart}' in the image's /etc/group. Create it in an earlier RUN step (e.g. addgroup) or use a numeric gid.");
-                gid = int.Parse(group[2], CultureInfo.InvariantCulture);
+                var group = ReadTable(image, "etc/group").FirstOrDefault(f => f.Length >= 3 && f[0] == groupPart);
+                if (group is not null) gid = int.Parse(group[2], CultureInfo.InvariantCulture);
+                else if (groupPart == RootName) gid = 0;
+                else throw new OrchestratorException($"USER '{spec}': no group '{groupPart}' in the image's /etc/group. Create it in an earlier RUN step (e.g. addgroup) or use a numeric gid.");
             }
         }
         var userName = account?[0];
-        var supplementary = userName is null
+        var named = userName is null
             ? []
             : ReadTable(image, "etc/group")
                 .Where(f => f.Length >= 4 && f[3].Split(',', StringSplitOptions.RemoveEmptyEntries).Contains(userName))
                 .Select(f => int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out var g) ? g : -1)
-                .Where(g => g >= 0)
-                .Prepend(gid ?? 0)
-                .Distinct()
-                .ToList();
+                .Where(g => g >= 0);
+        var supplementary = named.Prepend(gid ?? 0).Distinct().ToList();
         return new ImageUser(uid, gid ?? 0, uid == 0 ? "/root" : home) { SupplementaryGroups = supplementary };
     }
 

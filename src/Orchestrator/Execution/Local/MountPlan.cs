@@ -4,24 +4,35 @@ using Orchestrator.Layers;
 namespace Orchestrator.Execution.Local;
 
 /// <summary>
-/// The binds a step gets (host DNS files, secrets, cache mounts) and the placeholder layer that
-/// provides their mount points. Placeholder directories copy mode, owner and time of the image's
-/// own directory at that path, so a later copy-up into the upper folder carries the image's
-/// metadata, not ours.
+/// The binds a step gets (the host's DNS configuration, the fixed hosts file, secrets, cache
+/// mounts) and the placeholder layer that provides their mount points and those of the kernel
+/// file systems (/proc, /dev, /sys). Placeholder directories copy mode, owner and time of the
+/// image's own directory at that path, so a later copy-up into the upper folder carries the
+/// image's metadata, not ours.
 /// </summary>
 internal sealed class MountPlan
 {
-    private static readonly string[] HostFiles = ["/etc/resolv.conf", "/etc/hosts"];
+    /// <summary>The hostname every step sees, as under BuildKit: a build must not depend on the machine's name.</summary>
+    public const string Hostname = "buildkitsandbox";
+
+    /// <summary>
+    /// /etc/hosts of every step, byte for byte what BuildKit writes for a RUN step (executor/oci/hosts.go):
+    /// the build machine's own file would leak its names into the build.
+    /// </summary>
+    public const string HostsFileText = "127.0.0.1\tlocalhost " + Hostname + "\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+
+    private const string ResolvConf = "/etc/resolv.conf";
 
     private readonly LayerStackView _image;
     private readonly bool _privileged = Libc.GetEffectiveUserId() == 0;
 
-    public MountPlan(SandboxRequest request, LayerStackView image)
+    /// <param name="stepFiles">A per-run folder outside the image; the step's hosts file is written there.</param>
+    public MountPlan(SandboxRequest request, LayerStackView image, string stepFiles)
     {
         _image = image;
         var binds = new List<(string Host, string Target, bool ReadOnly)>();
-        foreach (var file in HostFiles)
-            if (File.Exists(file)) binds.Add((file, file, true));
+        if (File.Exists(ResolvConf)) binds.Add((ResolvConf, ResolvConf, true));
+        binds.Add((WriteHostsFile(stepFiles), "/etc/hosts", true));
         foreach (var secret in request.Secrets)
         {
             if (!File.Exists(secret.HostPath))
@@ -38,11 +49,22 @@ internal sealed class MountPlan
 
     public IReadOnlyList<(string Host, string Target, bool ReadOnly)> Binds { get; }
 
+    /// <summary>Writes the step's hosts file (0644, like BuildKit's) into <paramref name="folder"/>; returns its path.</summary>
+    public static string WriteHostsFile(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, "hosts");
+        File.WriteAllText(path, HostsFileText);
+        Libc.Chmod(path, 0x1A4); // 0644
+        return path;
+    }
+
     public void CreatePlaceholders(string folder)
     {
         Directory.CreateDirectory(folder);
         CreateDirectory(folder, "proc");
         CreateDirectory(folder, "dev");
+        CreateDirectory(folder, "sys");
         foreach (var (host, target, _) in Binds)
         {
             var relative = target.TrimStart('/');
@@ -52,6 +74,48 @@ internal sealed class MountPlan
             else if (!File.Exists(path)) File.WriteAllBytes(path, []);
         }
     }
+
+    /// <summary>
+    /// POSIX shell lines that mount, on the host folders in <c>$dev</c> and <c>$sys</c> (the root's /dev and
+    /// /sys; a mount namespace of its own, a <c>fail MESSAGE</c> function defined), the kernel file systems a
+    /// Docker/BuildKit step sees: a tmpfs <c>/dev</c> with the standard devices bound from the host and
+    /// runc's links, a private devpts instance (<c>/dev/ptmx</c> points into it), <c>/dev/shm</c>,
+    /// <c>/dev/mqueue</c> (needs an IPC namespace of its own) and <c>/sys</c> read-only where the host allows it.
+    /// Everything is mounted, never written into the image, so none of it can reach a layer.
+    /// </summary>
+    public static string KernelFileSystemsScript() => """
+        mount -t tmpfs -o nosuid,strictatime,mode=755,size=65536k tmpfs "$dev" || fail 'mounting /dev failed'
+        for d in null zero full random urandom tty; do : > "$dev/$d" && mount --bind "/dev/$d" "$dev/$d" || fail "binding /dev/$d failed"; done
+        ln -s /proc/self/fd "$dev/fd"; ln -s /proc/self/fd/0 "$dev/stdin"; ln -s /proc/self/fd/1 "$dev/stdout"; ln -s /proc/self/fd/2 "$dev/stderr"; ln -s pts/ptmx "$dev/ptmx"
+        if [ -e /proc/kcore ]; then ln -s /proc/kcore "$dev/core"; fi
+        mkdir "$dev/shm" "$dev/pts" "$dev/mqueue"
+        mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm "$dev/shm" || fail 'mounting /dev/shm failed'
+        # gid 5 (tty) is only there when the user namespace maps it.
+        mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$dev/pts" 2>/dev/null           || mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620 devpts "$dev/pts" || fail 'mounting /dev/pts failed'
+        mount -t mqueue -o nosuid,nodev,noexec mqueue "$dev/mqueue" || fail 'mounting /dev/mqueue failed'
+        # sysfs needs a network namespace owned by the step's user namespace (network off, or the machine's
+        # root without a user namespace). Otherwise runc's fallback: the host's /sys bound recursively, every
+        # mount in it made read-only. Neither possible: no /sys, as in a bare chroot.
+        sys_read_only() {
+          mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$1" 2>/dev/null && return
+          real=$(cd "$1" && pwd -P) || return
+          # The mount table escapes unusual characters; every submount must be recognised to be made read-only.
+          case $real in *[!A-Za-z0-9/._+-]*) return ;; esac
+          mount --rbind /sys "$real" 2>/dev/null || return
+          while read -r _ mp _; do
+            case $mp in "$real" | "$real"/*)
+              mount -o remount,bind,ro,nosuid,nodev,noexec "$mp" 2>/dev/null && continue
+              umount -R "$real" || fail 'making /sys read-only failed'
+              return ;;
+            esac
+          done < /proc/self/mounts
+        }
+        sys_read_only "$sys"
+
+        """;
+
+    /// <summary>Shell line that gives the step's UTS namespace the fixed hostname.</summary>
+    public static string HostnameScript() => $"hostname {Hostname} || fail 'setting the hostname failed (is hostname installed?)'\n";
 
     private void CreateDirectory(string folder, string relative)
     {
@@ -77,8 +141,8 @@ internal sealed class MountPlan
         if (!target.StartsWith('/'))
             throw new OrchestratorException($"{what} target '{target}' must be an absolute path inside the image (e.g. /run/secrets/token).");
         var relative = LayerPath.Normalize(target.TrimStart('/'), $"{what} target");
-        if (relative.Length == 0 || relative == "proc" || relative.StartsWith("proc/", StringComparison.Ordinal) || relative == "dev" || relative.StartsWith("dev/", StringComparison.Ordinal))
-            throw new OrchestratorException($"{what} target '{target}' is not allowed: it would hide the image root, /proc or /dev. Choose another path.");
+        if (relative.Length == 0 || new[] { "proc", "dev", "sys" }.Any(kernel => relative == kernel || relative.StartsWith(kernel + "/", StringComparison.Ordinal)))
+            throw new OrchestratorException($"{what} target '{target}' is not allowed: it would hide the image root, /proc, /dev or /sys. Choose another path.");
         return "/" + relative;
     }
 }

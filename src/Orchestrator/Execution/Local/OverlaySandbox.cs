@@ -6,13 +6,17 @@ namespace Orchestrator.Execution.Local;
 
 /// <summary>
 /// Runs a step on stacked layer folders with overlayfs, using util-linux <c>unshare</c> (no
-/// daemon, no setuid helper) in user+mount+pid namespaces. Unprivileged callers are mapped to
+/// daemon, no setuid helper) in user+mount+pid+uts+ipc namespaces. Unprivileged callers are mapped to
 /// root (Linux ≥ 5.11 allows overlay mounts there). A root caller — the machine's root, or root of the
 /// user namespace <c>dotnet orchestrate</c> enters for a user with subordinate ids — gets an identity
 /// mapping of every id it has, written by this process once the namespace exists, so image uids stay
 /// real while the step's capabilities stay confined to its namespaces. The overlay is mounted
 /// with <c>userxattr</c> in both cases, matching how the layer store writes opaque markers.
-/// Mount points the step needs (/proc, /dev, /etc/resolv.conf, /etc/hosts, secrets, cache mounts)
+/// The step's environment is Docker's: every signal at its default disposition (the .NET host
+/// ignores SIGPIPE, and an ignored signal survives exec), hostname <c>buildkitsandbox</c>,
+/// BuildKit's /etc/hosts, the host's /etc/resolv.conf, /dev with pts, shm and mqueue, /sys
+/// read-only where the host allows it (see <see cref="MountPlan"/>).
+/// Mount points the step needs (/proc, /dev, /sys, /etc/resolv.conf, /etc/hosts, secrets, cache mounts)
 /// come from an extra top lower layer made per run, so creating them never touches the upper
 /// folder: the upper folder after the run holds only what the command changed.
 /// Everything lives in a private mount namespace, so killing the process tree removes every mount;
@@ -38,7 +42,7 @@ public sealed class OverlaySandbox : ISandbox
         if (request.Command.Count == 0) throw new OrchestratorException("RUN has no command to execute.");
         var upper = Path.GetFullPath(request.UpperFolder);
         Directory.CreateDirectory(upper);
-        var layers = request.Layers.Select(Path.GetFullPath).ToList();
+        var layers = TopmostOccurrences(request.Layers.Select(Path.GetFullPath).ToList());
         var image = new LayerStackView(Enumerable.Reverse(layers).ToList());
         var user = ImageUser.Resolve(request.User, image);
         if (!_privileged && (user.Uid != 0 || user.Gid != 0))
@@ -49,7 +53,7 @@ public sealed class OverlaySandbox : ISandbox
         Directory.CreateDirectory(run);
         try
         {
-            var mounts = new MountPlan(request, image);
+            var mounts = new MountPlan(request, image, Path.Combine(run, "files"));
             mounts.CreatePlaceholders(Path.Combine(run, "mountpoints"));
             Directory.CreateDirectory(Path.Combine(run, "work"));
             Directory.CreateDirectory(Path.Combine(run, "root"));
@@ -67,6 +71,23 @@ public sealed class OverlaySandbox : ISandbox
         }
     }
 
+    /// <summary>
+    /// The layer folders (bottom first) with each folder kept only at its topmost place. overlayfs refuses a
+    /// lower folder given twice (ELOOP), which happens whenever two layers have the same diffID (the same
+    /// files copied twice) and so share one store folder. Dropping the lower copies leaves the merged view
+    /// unchanged: the topmost copy re-applies the same files, whiteouts and opaque markers over everything
+    /// beneath it, including what the lower copy contributed.
+    /// </summary>
+    internal static List<string> TopmostOccurrences(IReadOnlyList<string> layers)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var kept = new List<string>();
+        for (var i = layers.Count - 1; i >= 0; i--)
+            if (seen.Add(layers[i])) kept.Add(layers[i]);
+        kept.Reverse();
+        return kept;
+    }
+
     private string BuildScript(SandboxRequest request, int layerCount, string upper, string run, ImageUser user, MountPlan mounts)
     {
         static string Q(string s) => ShellQuote.Quote(s);
@@ -77,20 +98,23 @@ public sealed class OverlaySandbox : ISandbox
         // Root caller: wait until the parent has written the id maps, then exec again so the shell
         // gains its capabilities as the namespace's (now mapped) root.
         s.AppendLine($"if [ \"${{1:-}}\" != mapped ]; then echo {AwaitingMapMarker}; read go; exec /bin/sh \"$0\" mapped; fi");
-        s.AppendLine($"fail() {{ echo \"{SetupFailurePrefix}$1\" >&2; exit {SetupFailureExitCode}; }}");
+        s.AppendLine($"fail() {{ printf '%s\\n' \"{SetupFailurePrefix}$1\" >&2; exit {SetupFailureExitCode}; }}");
         s.AppendLine($"cd {Q(run)} || fail 'cannot enter the run folder'");
+        // An old env cannot reset signal dispositions: say so rather than run the step with SIGPIPE ignored.
+        s.AppendLine("env --default-signal true 2>/dev/null || fail 'env from GNU coreutils 8.31 or later is needed (env --default-signal)'");
         // Relative lowerdir names keep the option string short however deep the cache folder is.
-        s.AppendLine($"mount -t overlay overlay -o {Q($"lowerdir={lower},upperdir={upper},workdir=work,userxattr")} root || fail 'mounting the overlay failed (needs Linux 5.11+ for unprivileged overlay)'");
+        var kernel = Environment.OSVersion.Version;
+        var hint = kernel < new Version(5, 11) ? $" (overlay inside a user namespace needs Linux 5.11 or later; this is {kernel})" : "";
+        s.AppendLine($"error=$(mount -t overlay overlay -o {Q($"lowerdir={lower},upperdir={upper},workdir=work,userxattr")} root 2>&1) || fail \"mounting the overlay failed: $(printf '%s\\n' \"$error\" | head -n 1){hint}\"");
         s.AppendLine("mount -t proc proc root/proc || fail 'mounting /proc failed'");
-        s.AppendLine("mount -t tmpfs -o mode=755,nosuid,noexec tmpfs root/dev || fail 'mounting /dev failed'");
-        s.AppendLine("for d in null zero full random urandom tty; do : > root/dev/$d && mount --bind /dev/$d root/dev/$d || fail \"binding /dev/$d failed\"; done");
-        s.AppendLine("ln -s /proc/self/fd root/dev/fd; ln -s /proc/self/fd/0 root/dev/stdin; ln -s /proc/self/fd/1 root/dev/stdout; ln -s /proc/self/fd/2 root/dev/stderr");
-        s.AppendLine("mkdir root/dev/shm root/dev/pts && mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs root/dev/shm || fail 'mounting /dev/shm failed'");
+        s.AppendLine("dev=root/dev sys=root/sys");
+        s.Append(MountPlan.KernelFileSystemsScript());
         foreach (var (host, target, readOnly) in mounts.Binds)
         {
             var options = readOnly ? "bind,ro" : "bind";
             s.AppendLine($"mount -o {options} {Q(host)} {Q("root" + target)} || fail {Q($"binding {target} failed")}");
         }
+        s.Append(MountPlan.HostnameScript());
         if (!request.Network) s.AppendLine("ip link set lo up 2>/dev/null || true");
         var workdir = "/" + LayerPath.Normalize(request.WorkingDirectory.TrimStart('/'), "WORKDIR " + request.WorkingDirectory);
         s.AppendLine($"mkdir -p {Q("root" + workdir)} || fail {Q($"creating WORKDIR {workdir} failed")}");
@@ -98,7 +122,9 @@ public sealed class OverlaySandbox : ISandbox
         var environment = new Dictionary<string, string>(request.Environment, StringComparer.Ordinal);
         environment.TryAdd("PATH", DefaultPath);
         environment.TryAdd("HOME", user.Home);
-        var exec = new StringBuilder("exec env -i");
+        // The .NET host ignores SIGPIPE and an ignored signal survives exec (a shell cannot undo it): env resets
+        // every disposition, so `yes | head` ends as under Docker instead of spinning on EPIPE.
+        var exec = new StringBuilder("exec env -i --default-signal --");
         foreach (var (key, value) in environment.OrderBy(e => e.Key, StringComparer.Ordinal)) exec.Append(' ').Append(Q(key + "=" + value));
         // Host tools by absolute path: env -i gives them the image's PATH, which need not include /usr/bin.
         if (_privileged)
@@ -108,6 +134,8 @@ public sealed class OverlaySandbox : ISandbox
             var groups = user.SupplementaryGroups.Count == 0 ? "--clear-groups" : "--groups=" + string.Join(',', user.SupplementaryGroups);
             exec.Append(' ').Append(Q(HostTool("setpriv"))).Append($" --regid={user.Gid} {groups} --");
         }
+        // Unprivileged, the kernel forbids setgroups in the namespace (its gid map was written by the caller
+        // itself): the step keeps the caller's groups, its own gid showing as root, any other as the overflow gid.
         exec.Append(' ').Append(Q(HostTool("unshare"))).Append(" --root=root --wd=").Append(Q(workdir));
         if (_privileged) exec.Append($" --setuid={user.Uid}");
         exec.Append(" --");
@@ -131,7 +159,8 @@ public sealed class OverlaySandbox : ISandbox
         };
         start.ArgumentList.Add("--user");
         if (!_privileged) start.ArgumentList.Add("--map-root-user");
-        foreach (var arg in new[] { "--mount", "--pid", "--fork", "--kill-child" }) start.ArgumentList.Add(arg);
+        // --uts for the fixed hostname, --ipc for a private /dev/mqueue (and System V IPC), as in a container.
+        foreach (var arg in new[] { "--mount", "--pid", "--uts", "--ipc", "--fork", "--kill-child" }) start.ArgumentList.Add(arg);
         if (!network) start.ArgumentList.Add("--net");
         start.ArgumentList.Add("/bin/sh");
         start.ArgumentList.Add(script);
@@ -171,7 +200,7 @@ public sealed class OverlaySandbox : ISandbox
         }
         await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
         if (process.ExitCode == SetupFailureExitCode && setupFailure is not null)
-            throw new OrchestratorException($"the step sandbox could not be set up: {setupFailure}.");
+            throw new OrchestratorException($"the step sandbox could not be set up: {setupFailure.TrimEnd('.')}.");
         return process.ExitCode;
     }
 
