@@ -283,7 +283,28 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 lock (tail) lastLines = string.Join(Environment.NewLine, tail.Select(l => "  | " + l));
                 throw new OrchestratorException($"RUN {run.Command} exited with code {exitCode}" + (lastLines.Length > 0 ? $"; last lines of output:{Environment.NewLine}{lastLines}" : ""));
             }
+            KeepRuntimeMountPoints(upper);
             await CommitRunLayerAsync(run, upper, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// As in BuildKit, a RUN on an image that has no <c>/dev</c>, <c>/proc</c> or <c>/sys</c> leaves them in its layer as
+        /// empty 0755 folders (runc makes its mount points in the root filesystem). The chroot fallback's root gets them too,
+        /// so it keeps holding exactly what the layers hold.
+        /// </summary>
+        private void KeepRuntimeMountPoints(string upper)
+        {
+            foreach (var name in new[] { "dev", "proc", "sys" })
+            {
+                if (View.Resolve(name) is not null || Libc.LinkStatus(Path.Combine(upper, name)) is not null) continue;
+                foreach (var root in _rootfs is null ? [upper] : new[] { upper, _rootfs.Folder })
+                {
+                    var folder = Path.Combine(root, name);
+                    if (Libc.LinkStatus(folder) is not null) continue;
+                    Directory.CreateDirectory(folder);
+                    Libc.Chmod(folder, 0x1ED); // 0755
+                }
+            }
         }
 
         /// <summary>The chroot fallback's root folder: every layer so far, flattened the first time a RUN needs it.</summary>
@@ -385,6 +406,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             var intoFolder = add.Destination.EndsWith('/') || add.Sources.Count > 1;
             var placed = new HashSet<string>(StringComparer.Ordinal);
             var extracted = new HashSet<string>(StringComparer.Ordinal);
+            var implied = new HashSet<string>(StringComparer.Ordinal);
 
             foreach (var url in urls)
             {
@@ -413,11 +435,13 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                     var prefix = destination.Trim('/');
                     var named = (await ArchiveDetector.ListEntriesAsync(archive.Source, cancellationToken).ConfigureAwait(false))
                         .Select(n => prefix.Length == 0 ? n : prefix + "/" + n).ToHashSet(StringComparer.Ordinal);
-                    extracted.UnionWith(StagedPaths(staging).Except(before).Where(named.Contains));
+                    var made = StagedPaths(staging).Except(before).ToList();
+                    extracted.UnionWith(made.Where(named.Contains));
+                    implied.UnionWith(made.Where(p => !named.Contains(p)));
                 }
             }
             var owner = add.Chown is null ? (0, 0) : ResolveOwner(add.Chown)!.Value;
-            await CommitStagingAsync(add, staging, new StagedOwnership(owner, placed, extracted), cancellationToken).ConfigureAwait(false);
+            await CommitStagingAsync(add, staging, new StagedOwnership(owner, placed, extracted) { ImpliedByArchives = implied }, cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>The last segment of the URL's path, decoded (query and fragment never count); BuildKit's name when there is none.</summary>
@@ -594,9 +618,13 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         /// Who owns what a COPY/ADD/WORKDIR staged: copied entries get <see cref="Owner"/> (--chown, else root);
         /// entries extracted from a local archive keep the archive's owners (Docker ignores --chown for them);
         /// folders that were only made to hold those entries keep the image's metadata when the image has them,
-        /// else they are new: 0755, owned by <see cref="Owner"/>.
+        /// else they are new: 0755, owned by <see cref="Owner"/> — except folders an archive only implies (it holds
+        /// <c>app/etc/x</c> but no <c>app/</c>), which unpacking makes 0755 root:root, as in BuildKit.
         /// </summary>
-        private sealed record StagedOwnership((int Uid, int Gid) Owner, IReadOnlySet<string> Placed, IReadOnlySet<string> Extracted);
+        private sealed record StagedOwnership((int Uid, int Gid) Owner, IReadOnlySet<string> Placed, IReadOnlySet<string> Extracted)
+        {
+            public IReadOnlySet<string> ImpliedByArchives { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+        }
 
         private async Task CommitStagingAsync(Instruction instruction, string staging, StagedOwnership ownership, CancellationToken cancellationToken)
         {
@@ -616,6 +644,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             if (ownership.Extracted.Contains(entry.Path)) return entry;
             if (entry.Kind == LayerEntryKind.Directory && ImageDirectory(entry.Path) is { } existing)
                 return entry with { Mode = existing.Mode, Uid = existing.Uid, Gid = existing.Gid, Modified = existing.Modified, Xattrs = existing.Xattrs };
+            if (ownership.ImpliedByArchives.Contains(entry.Path)) return entry with { Mode = 0x1ED, Uid = 0, Gid = 0 };
             return entry with { Mode = entry.Kind == LayerEntryKind.Directory ? 0x1ED /* 0755 */ : entry.Mode, Uid = uid, Gid = gid };
         }
 

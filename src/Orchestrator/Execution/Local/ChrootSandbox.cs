@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Orchestrator.Layers;
+using Orchestrator.Oci.Documents;
 
 namespace Orchestrator.Execution.Local;
 
@@ -24,7 +25,6 @@ namespace Orchestrator.Execution.Local;
 /// </summary>
 public sealed class ChrootSandbox : ISandbox
 {
-    private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     public bool StacksLayers => false;
 
@@ -117,7 +117,7 @@ public sealed class ChrootSandbox : ISandbox
         s.AppendLine("env --default-signal true 2>/dev/null || fail 'env from GNU coreutils 8.31 or later is needed (env --default-signal)'");
         s.Append(setup);
         var environment = new Dictionary<string, string>(request.Environment, StringComparer.Ordinal);
-        environment.TryAdd("PATH", DefaultPath);
+        environment.TryAdd("PATH", ContainerConfig.DefaultPath);
         environment.TryAdd("HOME", user.Home);
         s.Append("exec env -i --default-signal --");
         foreach (var (key, value) in environment.OrderBy(e => e.Key, StringComparer.Ordinal)) s.Append(' ').Append(Q(key + "=" + value));
@@ -247,25 +247,15 @@ public sealed class ChrootSandbox : ISandbox
 
     /// <summary>
     /// The host folder of a directory path inside the root, as the chrooted process would resolve it
-    /// (symlinks followed relative to the root, <c>..</c> never above it); missing folders are created
-    /// (0755, root) and listed in <paramref name="created"/>, outermost first, each with its parent's
-    /// metadata from before it was made.
+    /// (<see cref="ImagePathResolver"/>: symlinks followed relative to the root, <c>..</c> never above it); missing
+    /// folders are created (0755, root) and listed in <paramref name="created"/>, outermost first, each with its
+    /// parent's metadata from before it was made.
     /// </summary>
     private static string EnsureDirectoryInRoot(string rootfs, string path, List<(string Folder, Libc.Statx ParentBefore)> created)
     {
         var current = rootfs;
-        var pending = new LinkedList<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
-        var links = 0;
-        while (pending.First is { } first)
+        foreach (var part in ImagePathResolver.ResolveInFolder(rootfs, path).Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
-            var part = first.Value;
-            pending.RemoveFirst();
-            if (part == ".") continue;
-            if (part == "..")
-            {
-                if (current != rootfs) current = Path.GetDirectoryName(current)!;
-                continue;
-            }
             var next = Path.Combine(current, part);
             var status = Libc.LinkStatus(next);
             if (status is null)
@@ -274,14 +264,6 @@ public sealed class ChrootSandbox : ISandbox
                 Directory.CreateDirectory(next);
                 Libc.Chmod(next, 0x1ED); // 0755, like mkdir -p as root
                 created.Add((next, parentBefore));
-            }
-            else if (FileKind.IsSymlink(status.Value))
-            {
-                if (++links > 40) throw new OrchestratorException($"'/{path}' in the image goes through too many symlinks (a loop?); fix the links or choose another path.");
-                var target = new FileInfo(next).LinkTarget!;
-                foreach (var segment in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse()) pending.AddFirst(segment);
-                if (target.StartsWith('/')) current = rootfs;
-                continue;
             }
             else if (!FileKind.IsDirectory(status.Value))
             {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Orchestrator.Layers;
+using Orchestrator.Oci.Documents;
 
 namespace Orchestrator.Execution.Local;
 
@@ -31,7 +32,6 @@ public sealed class OverlaySandbox : ISandbox
     /// <summary>First stdout line of a root caller's sandbox: the namespace exists and waits for its uid map.</summary>
     private const string AwaitingMapMarker = "orchestrator-sandbox-awaiting-id-map";
 
-    private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     private readonly bool _privileged = Libc.GetEffectiveUserId() == 0;
 
@@ -120,7 +120,7 @@ public sealed class OverlaySandbox : ISandbox
         s.AppendLine($"mkdir -p {Q("root" + workdir)} || fail {Q($"creating WORKDIR {workdir} failed")}");
 
         var environment = new Dictionary<string, string>(request.Environment, StringComparer.Ordinal);
-        environment.TryAdd("PATH", DefaultPath);
+        environment.TryAdd("PATH", ContainerConfig.DefaultPath);
         environment.TryAdd("HOME", user.Home);
         // The .NET host ignores SIGPIPE and an ignored signal survives exec (a shell cannot undo it): env resets
         // every disposition, so `yes | head` ends as under Docker instead of spinning on EPIPE.
