@@ -25,24 +25,31 @@ public sealed class CopySourceHasher(FileContentHasher files)
     /// </summary>
     /// <param name="sources">The sources as written (relative to <paramref name="root"/>).</param>
     /// <param name="chmod">The step's <c>--chmod</c> (octal), which replaces every copied mode; null keeps the files' own.</param>
-    public Task<SelectionDigest> HashFolderAsync(string root, IReadOnlyList<string> sources, string? chmod, Func<string, bool>? isIgnored, CancellationToken cancellationToken)
+    public async Task<SelectionDigest> HashFolderAsync(string root, IReadOnlyList<string> sources, string? chmod, Func<string, bool>? isIgnored, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var fullRoot = Path.GetFullPath(root).TrimEnd('/');
-        var entries = new List<SelectedEntry>();
-        foreach (var planned in new CopyPlanner(fullRoot.Length == 0 ? "/" : fullRoot, isIgnored).Plan(sources, "/", "/"))
+        // The folder's memo loads while the planner walks the folder.
+        var memo = files.PreloadMemoAsync(fullRoot, cancellationToken);
+        var planned = new CopyPlanner(fullRoot.Length == 0 ? "/" : fullRoot, isIgnored).Plan(sources, "/", "/");
+        var entries = new SelectedEntry?[planned.Count];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = files.Parallelism, CancellationToken = cancellationToken };
+        await Task.Run(() => Parallel.For(0, planned.Count, options, i =>
         {
-            if (planned.IsDirectory && planned.IsSource)
+            var entry = planned[i];
+            if (entry.IsDirectory && entry.IsSource)
             {
-                entries.Add(SelectedEntry.SourceFolder);
-                continue;
+                entries[i] = SelectedEntry.SourceFolder;
+                return;
             }
-            var status = Libc.LinkStatus(planned.Source)
-                ?? throw new OrchestratorException($"'{planned.Source}' disappeared while its cache key was computed; run the build again");
-            var relative = planned.Source.StartsWith(fullRoot + "/", StringComparison.Ordinal) ? planned.Source[(fullRoot.Length + 1)..] : Path.GetRelativePath(fullRoot, planned.Source);
-            entries.Add(Describe(planned.Destination.TrimStart('/'), fullRoot, relative, planned.Source, status));
-        }
-        return DigestAsync(entries, chmod, cancellationToken);
+            if (Libc.LinkStatus(entry.Source) is not { } status) return; // vanished: reported below
+            var relative = entry.Source.StartsWith(fullRoot + "/", StringComparison.Ordinal) ? entry.Source[(fullRoot.Length + 1)..] : Path.GetRelativePath(fullRoot, entry.Source);
+            entries[i] = Describe(entry.Destination.TrimStart('/'), fullRoot, relative, entry.Source, status);
+        }), cancellationToken).ConfigureAwait(false);
+        if (Array.IndexOf(entries, null) is var gone and >= 0)
+            throw new OrchestratorException($"'{planned[gone].Source}' disappeared while its cache key was computed; run the build again");
+        await memo.ConfigureAwait(false);
+        return await DigestAsync(entries!, chmod, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -52,7 +59,7 @@ public sealed class CopySourceHasher(FileContentHasher files)
     /// wildcard matches the merged listing of the layers. Gives the same digest as <see cref="HashFolderAsync"/>
     /// over a folder holding the same files.
     /// </summary>
-    public Task<SelectionDigest> HashLayerStackAsync(LayerStackView view, IReadOnlyList<string> sources, string? chmod, CancellationToken cancellationToken)
+    public async Task<SelectionDigest> HashLayerStackAsync(LayerStackView view, IReadOnlyList<string> sources, string? chmod, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var entries = new List<SelectedEntry>();
@@ -71,7 +78,7 @@ public sealed class CopySourceHasher(FileContentHasher files)
             foreach (var match in matches)
                 AddFromView(view, source, LayerPath.Name(match), view.ResolveLinks(match), entries);
         }
-        return DigestAsync(entries, chmod, cancellationToken);
+        return await DigestAsync(entries, chmod, cancellationToken).ConfigureAwait(false);
     }
 
     private static void AddFromView(LayerStackView view, string source, string name, string resolved, List<SelectedEntry> entries)
@@ -147,7 +154,7 @@ public sealed class CopySourceHasher(FileContentHasher files)
         };
     }
 
-    private async Task<SelectionDigest> DigestAsync(List<SelectedEntry> entries, string? chmod, CancellationToken cancellationToken)
+    private async Task<SelectionDigest> DigestAsync(IReadOnlyList<SelectedEntry> entries, string? chmod, CancellationToken cancellationToken)
     {
         uint? forcedMode = chmod is null ? null : ParseMode(chmod);
         var toHash = entries.Where(e => e.File is not null).Select(e => e.File!.Value).ToList();

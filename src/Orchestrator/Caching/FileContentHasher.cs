@@ -38,6 +38,9 @@ public sealed class FileContentHasher
         _racyWindowNanoseconds = (long)((racyWindow ?? TimeSpan.FromSeconds(2)).Ticks * 100);
     }
 
+    /// <summary>Files hashed at once.</summary>
+    public int Parallelism => _parallelism;
+
     /// <summary>Bytes of file content read and hashed (memo hits read none).</summary>
     public long BytesHashed => Interlocked.Read(ref _bytesHashed);
 
@@ -90,6 +93,9 @@ public sealed class FileContentHasher
             }), cancellationToken).ConfigureAwait(false);
         return digests;
     }
+
+    /// <summary>Starts loading the memo of a folder, so that it is ready when its files are hashed.</summary>
+    internal Task PreloadMemoAsync(string scope, CancellationToken cancellationToken) => MemoAsync(scope, cancellationToken);
 
     /// <summary>Writes every memo this hasher changed (atomically; see <see cref="FileHashMemo"/>).</summary>
     public async Task SaveMemosAsync(CancellationToken cancellationToken)

@@ -65,7 +65,18 @@ public sealed class KeyPartWriter
     public KeyPartWriter Integer(string name, long? value) => value is { } v ? Integer(name, v) : Absent(name);
 
     /// <summary>A digest as its text form, <c>sha256:&lt;hex&gt;</c>.</summary>
-    public KeyPartWriter Digest(string name, Digest? value) => value is { } digest ? Encode(DigestTag, name, digest.ToString()) : Absent(name);
+    public KeyPartWriter Digest(string name, Digest? value)
+    {
+        if (value is not { } digest) return Absent(name);
+        // Written piecewise: file records hold one per file, and a joined string per file shows in a rebuild's profile.
+        var size = Encoding.UTF8.GetByteCount(digest.Algorithm) + 1 + Encoding.UTF8.GetByteCount(digest.Hex);
+        Header(DigestTag, name, size);
+        var span = Reserve(size);
+        var at = Encoding.UTF8.GetBytes(digest.Algorithm, span);
+        span[at++] = (byte)':';
+        _length += at + Encoding.UTF8.GetBytes(digest.Hex, span[at..]);
+        return this;
+    }
 
     /// <summary>A record: the parts <paramref name="parts"/> writes, nested in one value.</summary>
     public KeyPartWriter Group(string name, Action<KeyPartWriter> parts) => Nest(GroupTag, name, parts);
@@ -76,14 +87,6 @@ public sealed class KeyPartWriter
         {
             foreach (var value in items) item(writer, value);
         });
-
-    private KeyPartWriter Encode(byte tag, string name, string value)
-    {
-        var size = Encoding.UTF8.GetByteCount(value);
-        Header(tag, name, size);
-        _length += Encoding.UTF8.GetBytes(value, Reserve(size));
-        return this;
-    }
 
     private KeyPartWriter Nest(byte tag, string name, Action<KeyPartWriter> parts)
     {

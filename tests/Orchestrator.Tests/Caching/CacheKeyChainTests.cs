@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using Orchestrator.Caching;
 using Orchestrator.Oci;
 using Orchestrator.Oci.Documents;
@@ -5,6 +6,7 @@ using Orchestrator.Recipes;
 
 namespace Orchestrator.Tests.Caching;
 
+[SupportedOSPlatform("linux")]
 public sealed class CacheKeyChainTests : IDisposable
 {
     private readonly KeyTestContext _test = new();

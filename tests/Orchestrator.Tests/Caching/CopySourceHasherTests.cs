@@ -1,8 +1,10 @@
+using System.Runtime.Versioning;
 using Orchestrator.Caching;
 using Orchestrator.Layers;
 
 namespace Orchestrator.Tests.Caching;
 
+[SupportedOSPlatform("linux")]
 public sealed class CopySourceHasherTests : IDisposable
 {
     private readonly KeyTestContext _test = new();
