@@ -10,7 +10,7 @@ namespace Orchestrator.Caching;
 /// <see cref="StepKeyFormula"/>. Content of the build context is hashed here (memoised); what exists only elsewhere
 /// (base digests, files copied from other images, URL validators) comes from <see cref="ICacheKeyInputs"/>. A step
 /// whose input is not known yet is pending, and so is everything that chains to it; the steps before it keep
-/// their keys.
+/// their keys. One instance serves one build, one call at a time: it reads each context's .dockerignore once.
 /// </summary>
 public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hasher)
 {
