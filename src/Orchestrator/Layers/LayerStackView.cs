@@ -36,6 +36,31 @@ public sealed class LayerStackView
     }
 
     /// <summary>
+    /// Names visible in the folder at <paramref name="relativeDirectory"/> (a resolved path: no symlink on the way is
+    /// followed), merged over the layers as overlayfs merges them, in ordinal order. Whiteouts and names hidden by an
+    /// upper layer are left out; an absent or hidden folder has no children.
+    /// </summary>
+    public IReadOnlyList<string> VisibleChildren(string relativeDirectory)
+    {
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var layer in _layersTopFirst)
+        {
+            var folder = LayerPath.OnHost(layer, relativeDirectory);
+            if (Libc.LinkStatus(folder) is not { } status) continue;
+            if (!FileKind.IsDirectory(status)) break; // a non-folder here hides every lower layer's folder
+            foreach (var entry in Directory.EnumerateFileSystemEntries(folder)) names.Add(Path.GetFileName(entry));
+            if (IsOpaque(folder)) break;
+        }
+        // Resolve applies every hiding rule (whiteouts, opaque or replaced parents), so a name is kept only when visible.
+        return names.Where(name => Resolve(LayerPath.Combine(relativeDirectory, name)) is not null).ToList();
+    }
+
+    /// <summary>The layer folder that holds the visible entry at <paramref name="hostPath"/> (a path <see cref="Resolve"/> returned).</summary>
+    public string LayerOf(string hostPath) =>
+        _layersTopFirst.FirstOrDefault(layer => hostPath.StartsWith(layer.TrimEnd('/') + "/", StringComparison.Ordinal))
+        ?? throw new ArgumentException($"'{hostPath}' is not inside a layer of this view", nameof(hostPath));
+
+    /// <summary>
     /// <paramref name="path"/> (absolute or relative) with every symlink of the image followed inside the image root,
     /// as a relative path (empty for the root); see <see cref="ImagePathResolver"/>.
     /// </summary>
