@@ -73,12 +73,7 @@ internal sealed partial class ConformanceCase : IDisposable
     public async Task<string> BuildOursAsync(ConformanceEnvironment environment)
     {
         var layout = Path.Combine(Folder, "ours");
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        List<string> arguments = ["executor", "-f", "Dockerfile", "-c", Context, "--no-push", "--oci-layout-path", layout, "--cache-dir", environment.OurCache];
-        foreach (var (name, value) in BuildArgs) arguments.AddRange(["--build-arg", $"{name}={value}"]);
-        var code = await CliApp.RunAsync([.. arguments], stdout, stderr);
-        Assert.True(code == ExitCodes.Ok, $"our build failed ({code}):\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        await ExecutorBuild.ToLayoutAsync(Context, layout, environment.OurCache, BuildArgs.SelectMany(a => new[] { "--build-arg", $"{a.Key}={a.Value}" }));
         return layout;
     }
 

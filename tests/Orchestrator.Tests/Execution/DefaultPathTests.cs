@@ -66,17 +66,13 @@ public sealed class DefaultPathTests(ConformanceEnvironment environment) : IClas
             ENV PATH=/opt/tools/bin:$PATH
             """);
         var layout = Path.Combine(_temp.Path, "layout");
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
 
-        var code = await CliApp.RunAsync(["executor", "-f", "Dockerfile", "-c", context, "--no-push", "--oci-layout-path", layout, "--cache-dir", Path.Combine(_temp.Path, "cache"), "--build-arg", $"BASE={reference}"], stdout, stderr);
+        await ExecutorBuild.ToLayoutAsync(context, layout, Path.Combine(_temp.Path, "cache"), "--build-arg", $"BASE={reference}");
 
-        Assert.True(code == ExitCodes.Ok, $"stdout:\n{stdout}\nstderr:\n{stderr}");
         var inspect = (await ExternalTool.RunAsync("skopeo", ["inspect", "--config", $"oci:{layout}:latest"])).EnsureSuccess();
         using var config = JsonDocument.Parse(inspect.StandardOutput);
         Assert.Equal(["LANG=C.UTF-8", "PATH=/opt/tools/bin:" + Default], config.RootElement.GetProperty("config").GetProperty("Env").EnumerateArray().Select(e => e.GetString()));
-        var bundle = Path.Combine(_temp.Path, "bundle");
-        (await ExternalTool.RunAsync("umoci", ["unpack", "--rootless", "--image", $"{layout}:latest", bundle])).EnsureSuccess();
-        Assert.Equal(Default + "\n", await File.ReadAllTextAsync(Path.Combine(bundle, "rootfs", "seen-by-run.txt")));
+        await RootfsSnapshot.UnpackAsync(layout);
+        Assert.Equal(Default + "\n", await File.ReadAllTextAsync(Path.Combine(layout + "-bundle", "rootfs", "seen-by-run.txt")));
     }
 }

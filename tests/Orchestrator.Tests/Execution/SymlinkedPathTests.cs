@@ -246,26 +246,13 @@ public sealed class SymlinkedPathTests(ConformanceEnvironment environment) : ICl
 
     private async Task<Rootfs> BuildAsync(string context, string sandbox, params (string Name, string Value)[] buildArgs)
     {
-        var run = Guid.NewGuid().ToString("N");
-        var layout = Path.Combine(_temp.Path, "layout-" + run);
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        List<string> arguments =
-        [
-            "executor", "-f", "Dockerfile", "-c", context, "--no-push", "--oci-layout-path", layout,
-            "--cache-dir", Path.Combine(_temp.Path, "cache-" + sandbox), "--sandbox", sandbox, "--build-arg", $"BUSYBOX={environment.Busybox}",
-        ];
+        var layout = Path.Combine(_temp.Path, "layout-" + Guid.NewGuid().ToString("N"));
+        List<string> arguments = ["--sandbox", sandbox, "--build-arg", $"BUSYBOX={environment.Busybox}"];
         foreach (var (name, value) in buildArgs) arguments.AddRange(["--build-arg", $"{name}={value}"]);
-        var code = await CliApp.RunAsync([.. arguments], stdout, stderr);
-        Assert.True(code == ExitCodes.Ok, $"build failed ({code}):\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        await ExecutorBuild.ToLayoutAsync(context, layout, Path.Combine(_temp.Path, "cache-" + sandbox), arguments);
         return await UnpackAsync(layout);
     }
 
-    private static async Task<Rootfs> UnpackAsync(string layout)
-    {
-        var bundle = layout + "-bundle";
-        (await ExternalTool.RunAsync("umoci", ["unpack", "--rootless", "--image", $"{layout}:latest", bundle], TimeSpan.FromMinutes(5))).EnsureSuccess();
-        var folder = Path.Combine(bundle, "rootfs");
-        return new Rootfs(folder, RootfsSnapshot.Read(folder));
-    }
+    private static async Task<Rootfs> UnpackAsync(string layout) =>
+        new(Path.Combine(layout + "-bundle", "rootfs"), await RootfsSnapshot.UnpackAsync(layout));
 }
