@@ -32,7 +32,6 @@ public sealed class OverlaySandbox : ISandbox
     /// <summary>First stdout line of a root caller's sandbox: the namespace exists and waits for its uid map.</summary>
     private const string AwaitingMapMarker = "orchestrator-sandbox-awaiting-id-map";
 
-
     private readonly bool _privileged = Libc.GetEffectiveUserId() == 0;
 
     public bool StacksLayers => true;
