@@ -53,12 +53,21 @@ public sealed class RegistryClient : IDisposable
         }, cancellationToken);
     }
 
-    public Task<ManifestDocument> GetManifestAsync(string repository, string reference, CancellationToken cancellationToken = default)
+    public async Task<ManifestDocument> GetManifestAsync(string repository, string reference, CancellationToken cancellationToken = default) =>
+        (await GetManifestAsync(repository, reference, notFoundIsNull: false, cancellationToken).ConfigureAwait(false))!;
+
+    /// <summary>GET of a manifest, or null when the registry has none under that reference (404).</summary>
+    public Task<ManifestDocument?> TryGetManifestAsync(string repository, string reference, CancellationToken cancellationToken = default) =>
+        GetManifestAsync(repository, reference, notFoundIsNull: true, cancellationToken);
+
+    private Task<ManifestDocument?> GetManifestAsync(string repository, string reference, bool notFoundIsNull, CancellationToken cancellationToken)
     {
         var operation = new RegistryOperation(Registry, repository, $"manifest GET {reference}");
-        return Retry.ExecuteAsync(operation, async (_, ct) =>
+        return Retry.ExecuteAsync<ManifestDocument?>(operation, async (_, ct) =>
         {
-            using var response = await SendAsync(operation, () => ManifestRequest(HttpMethod.Get, repository, reference), [RegistryScope.Pull(repository)], HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            HttpStatusCode[] accepted = notFoundIsNull ? [HttpStatusCode.NotFound] : [];
+            using var response = await SendAsync(operation, () => ManifestRequest(HttpMethod.Get, repository, reference), [RegistryScope.Pull(repository)], HttpCompletionOption.ResponseHeadersRead, ct, accepted).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound) return null;
             if (response.Content.Headers.ContentLength > MaxManifestBytes)
                 throw new RegistryException(operation, response.StatusCode, $"registry {Registry}: manifest {repository}:{reference} is {response.Content.Headers.ContentLength} bytes, more than a manifest can be");
             var content = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);

@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text.Json;
+using Orchestrator.Oci;
+using Orchestrator.Oci.Documents;
+using Orchestrator.Oci.Images;
+using Orchestrator.Oci.Registry;
+using Orchestrator.Oci.Storage;
+
+namespace Orchestrator.Caching;
+
+/// <summary>
+/// The cache repository (<c>--cache-repo</c>, Kaniko's flag of the same name): each step's result is a small OCI
+/// image tagged by its key (<see cref="TagOf"/>) — one layer for a step that made one, none for a config-only
+/// step — so any registry stores it and skopeo reads it. The manifest's annotations record the key, the inputs
+/// that went into it (<see cref="CacheKeyPart.Display"/>: values that may be sensitive only as digests), the
+/// layer's diffID and when the entry was made; an entry older than the time to live is a miss, as Kaniko's
+/// <c>--cache-ttl</c>. All lookups of a build go out at once, bounded, over the pool's connections: one wave
+/// of round trips, not one per step in sequence.
+/// </summary>
+public sealed class RegistryCacheRepository
+{
+    public const string KeyAnnotation = "dev.orchestrator.cache.key";
+    public const string InputsAnnotation = "dev.orchestrator.cache.inputs";
+    public const string DiffIdAnnotation = "dev.orchestrator.cache.diff-id";
+    public const string CreatedAnnotation = "org.opencontainers.image.created";
+
+    /// <summary>Kaniko's default <c>--cache-ttl</c>: two weeks.</summary>
+    public static readonly TimeSpan DefaultTimeToLive = TimeSpan.FromHours(336);
+
+    private readonly RegistryClientPool _registries;
+    private readonly TimeProvider _clock;
+
+    public RegistryCacheRepository(RegistryClientPool registries, ImageReference repository, TimeSpan? timeToLive = null, int maxParallelLookups = 16, TimeProvider? clock = null)
+    {
+        if (repository.Tag is not null && repository.Tag != "latest" || repository.Digest is not null)
+            throw new OrchestratorException($"cache repo '{repository}' names a tag or digest; give a repository only (e.g. registry.example.com/team/cache): entries are tagged by their keys");
+        _registries = registries;
+        Repository = repository;
+        TimeToLive = timeToLive ?? DefaultTimeToLive;
+        MaxParallelLookups = Math.Max(1, maxParallelLookups);
+        _clock = clock ?? TimeProvider.System;
+    }
+
+    public ImageReference Repository { get; }
+
+    public TimeSpan TimeToLive { get; }
+
+    public int MaxParallelLookups { get; }
+
+    private RegistryClient Client => _registries.For(Repository);
+
+    /// <summary>The tag of a key's entry: <c>sha256-&lt;hex&gt;</c> (a tag may not hold ':').</summary>
+    public static string TagOf(Digest key) => key.Algorithm + "-" + key.Hex;
+
+    /// <summary>
+    /// Looks every key up at once (at most <see cref="MaxParallelLookups"/> requests in flight); returns the hits.
+    /// Absent, expired and malformed entries are misses. A registry that cannot be reached throws
+    /// <see cref="OrchestratorException"/> naming the repository, so the caller can build without it.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Digest, CachedStep>> LookupAsync(IEnumerable<Digest> keys, CancellationToken cancellationToken)
+    {
+        var hits = new System.Collections.Concurrent.ConcurrentDictionary<Digest, CachedStep>();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = MaxParallelLookups, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(keys.Distinct(), options, async (key, ct) =>
+        {
+            var manifest = await Client.TryGetManifestAsync(Repository.Repository, TagOf(key), ct).ConfigureAwait(false);
+            if (manifest is not null && Read(key, manifest) is { } step) hits[key] = step;
+        }).ConfigureAwait(false);
+        return hits;
+    }
+
+    /// <summary>
+    /// Pushes a step's entry: its layer blob (when it has one; skipped when the repository has it already), a
+    /// config that lists the layer's diffID, then the manifest under the key's tag, last, so a reader never finds
+    /// a tag whose blobs are not all there.
+    /// </summary>
+    public async Task PutAsync(CacheKey key, Descriptor? layer, Digest? diffId, IBlobSource blobs, Platform platform, CancellationToken cancellationToken)
+    {
+        if ((layer is null) != (diffId is null)) throw new ArgumentException("a layer needs its diffID and a diffID its layer");
+        var created = _clock.GetUtcNow();
+        var config = new ImageConfig
+        {
+            Created = created,
+            Os = platform.Os,
+            Architecture = platform.Architecture,
+            Variant = platform.Variant,
+            RootFs = new RootFs("layers", diffId is { } id ? [id] : []),
+        };
+        var configBytes = CanonicalJson.Serialize(config);
+        var configDescriptor = new Descriptor(MediaTypes.OciConfig, Digest.Sha256(configBytes), configBytes.LongLength);
+        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            [KeyAnnotation] = key.Digest.ToString(),
+            [InputsAnnotation] = JsonSerializer.Serialize(key.Parts.Select(p => new[] { p.Name, p.Display })),
+            [CreatedAnnotation] = created.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture),
+        };
+        if (diffId is { } diff) annotations[DiffIdAnnotation] = diff.ToString();
+        var manifest = ManifestDocument.From(new ImageManifest(MediaTypes.OciManifest, configDescriptor, layer is null ? [] : [layer]) { Annotations = annotations });
+        var source = new EntryBlobs(blobs, configDescriptor, configBytes);
+        var destination = Repository with { Tag = TagOf(key.Digest), Digest = null };
+        await new ImagePusher(_registries).PushAsync(manifest, source, [destination], cancellationToken).ConfigureAwait(false);
+    }
+
+    private CachedStep? Read(Digest key, ManifestDocument document)
+    {
+        if (document.IsIndex) return null;
+        var manifest = document.AsManifest();
+        var annotations = manifest.Annotations;
+        if (annotations is null || !annotations.TryGetValue(KeyAnnotation, out var recorded) || recorded != key.ToString()) return null;
+        if (!annotations.TryGetValue(CreatedAnnotation, out var createdText)
+            || !DateTimeOffset.TryParse(createdText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created)
+            || _clock.GetUtcNow() - created > TimeToLive)
+            return null;
+        switch (manifest.Layers.Count)
+        {
+            case 0:
+                return new CachedStep(key, null, null, created);
+            case 1 when annotations.TryGetValue(DiffIdAnnotation, out var diffText) && Digest.TryParse(diffText, out var diffId):
+                return new CachedStep(key, manifest.Layers[0], diffId, created);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The entry's own config from memory, every other blob from the build's blob source.</summary>
+    private sealed class EntryBlobs(IBlobSource blobs, Descriptor config, byte[] configBytes) : IBlobSource
+    {
+        public Task<Stream> OpenReadAsync(Descriptor blob, CancellationToken cancellationToken) =>
+            blob.Digest == config.Digest ? Task.FromResult<Stream>(new MemoryStream(configBytes, writable: false)) : blobs.OpenReadAsync(blob, cancellationToken);
+    }
+}
