@@ -103,6 +103,8 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
     {
         switch (instruction)
         {
+            case CopyInstruction { From: null, Sources.Count: 0 }:
+                return (StepInputs.None, null); // here-documents only: their content is in the instruction
             case CopyInstruction { From: null } copy:
                 return (new StepInputs { Content = await ContextContentAsync(stage, instruction, copy.Sources, copy.Chmod, cancellationToken).ConfigureAwait(false) }, null);
             case CopyInstruction { From: { } from } copy:

@@ -31,7 +31,8 @@ public static class StepKeyFormula
                     .Text("chown", copy.Chown, shown: true)
                     .Text("chmod", copy.Chmod, shown: true)
                     .Boolean("link", copy.Link);
-                AddContent(key, inputs.Content ?? throw MissingContent(instruction));
+                AddInline(key, copy.Inline);
+                if (copy.Sources.Count > 0) AddContent(key, inputs.Content ?? throw MissingContent(instruction));
                 break;
             case AddInstruction add:
                 key.List("sources", add.Sources, (w, s) => w.Text("", s))
@@ -40,6 +41,7 @@ public static class StepKeyFormula
                     .Text("chmod", add.Chmod, shown: true)
                     .Text("checksum", add.Checksum, shown: true)
                     .Boolean("link", add.Link);
+                AddInline(key, add.Inline);
                 var local = add.Sources.Where(s => !RecipeValidator.IsUrl(s)).ToList();
                 if (local.Count > 0) AddContent(key, inputs.Content ?? throw MissingContent(instruction));
                 foreach (var url in add.Sources.Where(RecipeValidator.IsUrl))
@@ -144,6 +146,10 @@ public static class StepKeyFormula
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0
             ? new UriBuilder(uri) { UserName = "", Password = "" }.Uri.ToString()
             : url;
+
+    /// <summary>Here-document files: name and the digest of their content (which may hold anything, so it is never shown).</summary>
+    private static void AddInline(CacheKeyBuilder key, EquatableArray<InlineFile> inline) =>
+        key.List("inline", inline, (w, f) => w.Group("file", g => g.Text("name", f.Name).Digest("content", Oci.Digest.Sha256(System.Text.Encoding.UTF8.GetBytes(f.Content)))));
 
     private static ArgumentException MissingContent(Instruction instruction) =>
         new($"{instruction.Keyword}: the content of its sources is a key input and was not given", "inputs");

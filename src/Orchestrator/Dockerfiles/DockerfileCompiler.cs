@@ -33,8 +33,8 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
         var at = new SourceLocation(path, line.Line, line.Keyword);
         if (!Keywords.Contains(line.Keyword))
             throw DockerfileParser.Error(at, $"unknown instruction '{line.Keyword}'; Dockerfile instructions are {string.Join(", ", Keywords)}");
-        if (line.Heredocs.Count > 0 && line.Keyword != "RUN")
-            throw DockerfileParser.Error(at, $"{line.Keyword} with a here-document is not supported; put the file in the build context and copy it");
+        if (line.Heredocs.Count > 0 && line.Keyword is not ("RUN" or "COPY" or "ADD"))
+            throw DockerfileParser.Error(at, $"{line.Keyword} does not take a here-document; only RUN, COPY and ADD do");
 
         if (line.Keyword == "FROM")
         {
@@ -227,20 +227,37 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
         var isAdd = line.Keyword == "ADD";
         string[] allowed = isAdd ? ["chown", "chmod", "checksum", "link"] : ["from", "chown", "chmod", "link"];
         var flags = InstructionFlags.Parse(line.Arguments, escape, at, allowed);
-        var words = ParseList(flags.Rest, at).Select(w => Expand(expander, w, at)).ToList();
-        if (words.Count < 2)
+        var raw = ParseList(flags.Rest, at);
+        if (raw.Count < 2)
             throw DockerfileParser.Error(at, $"{line.Keyword} needs at least one source and a destination: {line.Keyword} src... dest");
-        var sources = words.Take(words.Count - 1).ToEquatableArray();
-        var destination = words[^1];
+        if (HeredocWord().IsMatch(raw[^1]))
+            throw DockerfileParser.Error(at, $"{line.Keyword}: a here-document cannot be the destination; name the destination after the documents");
+        var inline = new List<InlineFile>();
+        var sourceWords = new List<string>();
+        foreach (var word in raw.Take(raw.Count - 1))
+        {
+            var marker = HeredocWord().Match(word);
+            if (!marker.Success)
+            {
+                sourceWords.Add(word);
+                continue;
+            }
+            var heredoc = line.Heredocs.First(h => h.Name == marker.Groups["name"].Value);
+            // BuildKit expands an unquoted document's body with quotes kept as written and '\\' as its escape.
+            var content = heredoc.Expand ? Expand(HeredocExpander(stage, at), heredoc.Content, at) : heredoc.Content;
+            inline.Add(new InlineFile(heredoc.Name, content));
+        }
+        var sources = sourceWords.Select(w => Expand(expander, w, at)).ToEquatableArray();
+        var destination = Expand(expander, raw[^1], at);
         var chown = ExpandFlag(flags, "chown", at, expander);
         var chmod = ExpandFlag(flags, "chmod", at, expander);
         var link = flags.Bool("link", at);
         if (isAdd)
-            return new AddInstruction(sources, destination) { Chown = chown, Chmod = chmod, Checksum = ExpandFlag(flags, "checksum", at, expander), Link = link };
+            return new AddInstruction(sources, destination) { Chown = chown, Chmod = chmod, Checksum = ExpandFlag(flags, "checksum", at, expander), Link = link, Inline = inline.ToEquatableArray() };
 
         var from = ExpandFlag(flags, "from", at, expander);
         var source = from is null ? null : ResolveSource(from, _stages.Count, at, "COPY --from", byIndex: true);
-        return new CopyInstruction(sources, destination) { From = source, Chown = chown, Chmod = chmod, Link = link };
+        return new CopyInstruction(sources, destination) { From = source, Chown = chown, Chmod = chmod, Link = link, Inline = inline.ToEquatableArray() };
     }
 
     private HealthcheckInstruction CompileHealthcheck(LogicalLine line, SourceLocation at)
@@ -432,6 +449,12 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
             if (!stage.TryLookup(name, out _)) _unresolved.Add(new UnresolvedVariable(name, at));
         });
 
+    private ShellWordExpander HeredocExpander(StageState stage, SourceLocation at) =>
+        new('\\', name => stage.TryLookup(name, out var value) ? value : null, name =>
+        {
+            if (!stage.TryLookup(name, out _)) _unresolved.Add(new UnresolvedVariable(name, at));
+        }, keepQuotes: true);
+
     private static string Expand(ShellWordExpander expander, string word, SourceLocation at)
     {
         try
@@ -475,4 +498,8 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
 
     [GeneratedRegex(@"^<<-?([""']?)[A-Za-z_][A-Za-z0-9_]*\1$")]
     private static partial Regex HeredocOnly();
+
+    /// <summary>A COPY/ADD source word that names a here-document: <c>&lt;&lt;EOF</c>, <c>&lt;&lt;-EOF</c>, <c>&lt;&lt;"EOF"</c>.</summary>
+    [GeneratedRegex(@"^<<-?(?<quote>[""']?)(?<name>[A-Za-z_][A-Za-z0-9_]*)\k<quote>$")]
+    private static partial Regex HeredocWord();
 }

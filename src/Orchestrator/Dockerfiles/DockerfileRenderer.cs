@@ -114,9 +114,9 @@ public static class DockerfileRenderer
             CmdInstruction cmd => "CMD " + CommandText(cmd.Command, "CMD"),
             EntrypointInstruction entrypoint => "ENTRYPOINT " + CommandText(entrypoint.Command, "ENTRYPOINT"),
             CopyInstruction copy => "COPY " + Flags(("from", copy.From is null ? null : Source(copy.From, "COPY --from")), ("chown", copy.Chown), ("chmod", copy.Chmod))
-                + (copy.Link ? "--link " : "") + Paths(copy.Sources.Append(copy.Destination), "COPY"),
+                + (copy.Link ? "--link " : "") + WithDocuments(copy.Sources, copy.Inline, copy.Destination, "COPY"),
             AddInstruction add => "ADD " + Flags(("chown", add.Chown), ("chmod", add.Chmod), ("checksum", add.Checksum))
-                + (add.Link ? "--link " : "") + Paths(add.Sources.Append(add.Destination), "ADD"),
+                + (add.Link ? "--link " : "") + WithDocuments(add.Sources, add.Inline, add.Destination, "ADD"),
             EnvInstruction env => "ENV " + Pairs(env.Variables, "ENV"),
             LabelInstruction label => "LABEL " + Pairs(label.Labels, "LABEL"),
             ArgInstruction arg => "ARG " + BareWord(arg.Name, "ARG") + (arg.Value is null ? "" : "=" + Value(arg.Value, "ARG")),
@@ -157,6 +157,31 @@ public static class DockerfileRenderer
                 return line.Append(delimiter).ToString();
             }
             return line.Append(CommandText(run.Command, "RUN")).ToString();
+        }
+
+        /// <summary>
+        /// Sources, here-document markers and the destination, then each document's body: quoted delimiters, as the
+        /// content is already expanded and must be read back as it is.
+        /// </summary>
+        private string WithDocuments(IEnumerable<string> sources, EquatableArray<InlineFile> inline, string destination, string what)
+        {
+            if (inline.Count == 0) return Paths(sources.Append(destination), what);
+            if (!heredocs) throw Fail($"{what} of inline text ({string.Join(", ", inline.Select(f => f.Name))}) needs here-documents, which this rendering leaves out");
+            var paths = sources.Append(destination).ToList();
+            foreach (var path in paths) SingleLine(path, what);
+            if (!paths.All(IsPlain)) throw Fail($"{what} of inline text with the path(s) {string.Join(", ", paths.Where(p => !IsPlain(p)))} needs the JSON form, which cannot hold here-documents");
+            var line = new StringBuilder(string.Join(' ', paths[..^1]));
+            foreach (var file in inline) line.Append(line.Length > 0 ? " " : "").Append("<<'").Append(file.Name).Append('\'');
+            line.Append(' ').Append(destination);
+            foreach (var file in inline)
+            {
+                if (file.Content.Split('\n').Contains(file.Name, StringComparer.Ordinal))
+                    throw Fail($"{what}: the inline file '{file.Name}' has a line that reads just '{file.Name}', which would end its here-document early");
+                line.Append('\n').Append(file.Content);
+                if (file.Content.Length > 0 && !file.Content.EndsWith('\n')) throw Fail($"{what}: the inline file '{file.Name}' does not end with a line break, which a here-document always adds");
+                line.Append(file.Name);
+            }
+            return line.ToString();
         }
 
         /// <summary>Shell text that would not survive a single line (line breaks, a trailing escape, a leading '[' or flag) goes into a here-document.</summary>

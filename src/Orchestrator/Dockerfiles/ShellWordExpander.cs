@@ -9,8 +9,10 @@ namespace Orchestrator.Dockerfiles;
 /// and the escape character makes the next character literal (so <c>\$</c> is a dollar sign).
 /// Unset variables expand to the empty string, like Docker; <paramref name="unset"/> hears about plain
 /// references (<c>$X</c>, <c>${X}</c>) that had no value, while forms with a default or alternative do not count.
+/// With <paramref name="keepQuotes"/> quotes are ordinary characters: how BuildKit expands the body of a COPY/ADD
+/// here-document (its lexer's SkipProcessQuotes), where the escape character still makes the next one literal.
 /// </summary>
-internal sealed class ShellWordExpander(char escape, Func<string, string?> lookup, Action<string>? unset = null)
+internal sealed class ShellWordExpander(char escape, Func<string, string?> lookup, Action<string>? unset = null, bool keepQuotes = false)
 {
     /// <summary>Thrown for malformed words; the parser adds the Dockerfile location.</summary>
     public sealed class ExpansionException(string message) : Exception(message);
@@ -35,11 +37,11 @@ internal sealed class ShellWordExpander(char escape, Func<string, string?> looku
                 if (reader.AtEnd) output.Append(ch); // a trailing escape stays literal
                 else output.Append(reader.Next());
             }
-            else if (ch == '\'')
+            else if (ch == '\'' && !keepQuotes)
             {
                 output.Append(ReadSingleQuoted(ref reader));
             }
-            else if (ch == '"')
+            else if (ch == '"' && !keepQuotes)
             {
                 output.Append(ReadDoubleQuoted(ref reader));
             }

@@ -369,6 +369,16 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         private async Task CopyAsync(CopyInstruction copy, CancellationToken cancellationToken)
         {
             var staging = Directory.CreateDirectory(Path.Combine(work, $"copy-{_step}")).FullName;
+            var entries = new List<CopyEntry>();
+            if (copy.Sources.Count > 0) entries.AddRange(await PlanSourcesAsync(copy, cancellationToken).ConfigureAwait(false));
+            entries.AddRange(PlanInline(copy.Inline, copy.Destination));
+            var placed = PlaceEntries(entries, staging, copy.Chmod);
+            var owner = copy.Chown is null ? (0, 0) : ResolveOwner(copy.Chown)!.Value;
+            await CommitStagingAsync(copy, staging, new StagedOwnership(owner, placed, new HashSet<string>(StringComparer.Ordinal)), cancellationToken).ConfigureAwait(false);
+        }
+
+        private async Task<IReadOnlyList<CopyEntry>> PlanSourcesAsync(CopyInstruction copy, CancellationToken cancellationToken)
+        {
             string sourceRoot;
             Func<string, bool>? ignored = null;
             switch (copy.From)
@@ -390,10 +400,24 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                     throw new OrchestratorException($"COPY --from={copy.From} has no local result to read");
             }
 
-            var entries = new CopyPlanner(sourceRoot, ignored).Plan(copy.Sources.Select(s => copy.From is null ? s : s.TrimStart('/')).ToList(), copy.Destination, _state.WorkingDir, IsDirectoryInImage, InImage);
-            var placed = PlaceEntries(entries, staging, copy.Chmod);
-            var owner = copy.Chown is null ? (0, 0) : ResolveOwner(copy.Chown)!.Value;
-            await CommitStagingAsync(copy, staging, new StagedOwnership(owner, placed, new HashSet<string>(StringComparer.Ordinal)), cancellationToken).ConfigureAwait(false);
+            return new CopyPlanner(sourceRoot, ignored).Plan(copy.Sources.Select(s => copy.From is null ? s : s.TrimStart('/')).ToList(), copy.Destination, _state.WorkingDir, IsDirectoryInImage, InImage);
+        }
+
+        /// <summary>
+        /// Here-document files: written beside the staging folder as BuildKit makes them (0664; --chmod replaces that when
+        /// the entries are placed), then planned like any source, so the same destination rules apply.
+        /// </summary>
+        private IReadOnlyList<CopyEntry> PlanInline(EquatableArray<InlineFile> inline, string destination)
+        {
+            if (inline.Count == 0) return [];
+            var folder = Directory.CreateDirectory(Path.Combine(work, $"inline-{_step}")).FullName;
+            foreach (var file in inline)
+            {
+                var path = Path.Combine(folder, file.Name);
+                File.WriteAllText(path, file.Content);
+                File.SetUnixFileMode(path, (UnixFileMode)Convert.ToInt32("664", 8));
+            }
+            return new CopyPlanner(folder).Plan(inline.Select(f => f.Name).ToList(), destination, _state.WorkingDir, IsDirectoryInImage, InImage);
         }
 
         private async Task AddAsync(AddInstruction add, CancellationToken cancellationToken)
@@ -402,9 +426,10 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             var context = Stage.Context;
             var local = add.Sources.Where(s => !RecipeValidator.IsUrl(s)).ToList();
             var urls = add.Sources.Where(RecipeValidator.IsUrl).ToList();
+            // Here-documents are plain files: never unpacked, never fetched.
+            var placed = PlaceEntries(PlanInline(add.Inline, add.Destination), staging, add.Chmod);
             var destination = InImage(ConfigInstructions.ResolveWorkdir(_state.WorkingDir, add.Destination));
-            var intoFolder = add.Destination.EndsWith('/') || add.Sources.Count > 1;
-            var placed = new HashSet<string>(StringComparer.Ordinal);
+            var intoFolder = add.Destination.EndsWith('/') || add.Sources.Count + add.Inline.Count > 1;
             var extracted = new HashSet<string>(StringComparer.Ordinal);
             var implied = new HashSet<string>(StringComparer.Ordinal);
 

@@ -22,10 +22,20 @@ public sealed record RunInstruction(Command Command, RunOptions Options) : Instr
     public override bool ChangesFilesystem => true;
 }
 
-/// <summary>COPY from the build context (<see cref="From"/> null), another stage, or an image.</summary>
+/// <summary>
+/// A file whose content is written in the recipe itself: a COPY/ADD here-document (<c>COPY &lt;&lt;EOF /etc/app.conf</c>)
+/// or <c>CopyText</c>. It is one more source, named <see cref="Name"/>, made 0664 unless <c>--chmod</c> says otherwise,
+/// as BuildKit makes it. <see cref="Content"/> is already expanded.
+/// </summary>
+public sealed record InlineFile(string Name, string Content);
+
+/// <summary>COPY from the build context (<see cref="From"/> null), another stage, or an image; <see cref="Inline"/> files come with it.</summary>
 public sealed record CopyInstruction(EquatableArray<string> Sources, string Destination) : Instruction
 {
     public ImageSource? From { get; init; }
+
+    /// <summary>Here-document sources, after the <see cref="Sources"/> (BuildKit copies them in that order).</summary>
+    public EquatableArray<InlineFile> Inline { get; init; } = [];
 
     public string? Chown { get; init; }
 
@@ -41,6 +51,8 @@ public sealed record CopyInstruction(EquatableArray<string> Sources, string Dest
 /// <summary>ADD: like COPY from the context, but local tar archives are extracted and URLs fetched.</summary>
 public sealed record AddInstruction(EquatableArray<string> Sources, string Destination) : Instruction
 {
+    /// <summary>Here-document sources: written as they are, never unpacked or fetched.</summary>
+    public EquatableArray<InlineFile> Inline { get; init; } = [];
     public string? Chown { get; init; }
 
     public string? Chmod { get; init; }

@@ -87,6 +87,14 @@ public sealed class RecipeBuilder
     public RecipeBuilder Copy(string[] sources, string destination, string? chown = null, string? chmod = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         Add(new CopyInstruction(sources, destination) { Chown = chown, Chmod = chmod }, file, line, nameof(Copy));
 
+    /// <summary>
+    /// Writes <paramref name="content"/> as a file of the image, like a Dockerfile <c>COPY &lt;&lt;EOF</c> here-document:
+    /// <c>CopyText("listen 8080\n", "/etc/app.conf", chmod: "0644")</c>. The file is 0664 unless <paramref name="chmod"/>
+    /// says otherwise, owned by root or <paramref name="chown"/>; a destination ending in '/' needs <paramref name="name"/>.
+    /// </summary>
+    public RecipeBuilder CopyText(string content, string destination, string? chown = null, string? chmod = null, string? name = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new CopyInstruction([], destination) { Inline = [new InlineFile(name ?? (destination.EndsWith('/') ? "" : destination.Split('/')[^1]), content)], Chown = chown, Chmod = chmod }, file, line, nameof(CopyText));
+
     /// <summary>Copies <paramref name="source"/> out of another stage's result.</summary>
     public RecipeBuilder CopyFrom(RecipeBuilder stage, string source, string destination, string? chown = null, string? chmod = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         Add(new CopyInstruction([source], destination) { From = new ImageSource.Stage(stage.Name), Chown = chown, Chmod = chmod }, file, line, nameof(CopyFrom));

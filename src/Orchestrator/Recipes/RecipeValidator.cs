@@ -88,10 +88,10 @@ public static partial class RecipeValidator
                 errors.Add(new(at, $"{what}: RUN needs a command"));
                 break;
             case CopyInstruction copy:
-                CheckCopy(set, stage, what, at, copy.Sources, copy.Destination, copy.From, isAdd: false, errors);
+                CheckCopy(set, stage, what, at, copy.Sources, copy.Inline, copy.Destination, copy.From, isAdd: false, errors);
                 break;
             case AddInstruction add:
-                CheckCopy(set, stage, what, at, add.Sources, add.Destination, null, isAdd: true, errors);
+                CheckCopy(set, stage, what, at, add.Sources, add.Inline, add.Destination, null, isAdd: true, errors);
                 CheckChecksum(add, what, at, errors);
                 break;
             case WorkdirInstruction { Path: var path } when string.IsNullOrWhiteSpace(path):
@@ -113,11 +113,13 @@ public static partial class RecipeValidator
     private static bool IsEmptyExecForm(Instruction instruction) =>
         instruction is EntrypointInstruction { Command: { IsShellForm: false, Arguments.Count: 0 } } or CmdInstruction { Command: { IsShellForm: false, Arguments.Count: 0 } };
 
-    private static void CheckCopy(RecipeSet set, StageRecipe stage, string what, SourceLocation at, EquatableArray<string> sources, string destination, ImageSource? from, bool isAdd, List<RecipeError> errors)
+    private static void CheckCopy(RecipeSet set, StageRecipe stage, string what, SourceLocation at, EquatableArray<string> sources, EquatableArray<InlineFile> inline, string destination, ImageSource? from, bool isAdd, List<RecipeError> errors)
     {
         var keyword = isAdd ? "ADD" : "COPY";
-        if (sources.Count == 0 || sources.Any(string.IsNullOrWhiteSpace))
+        if (sources.Count + inline.Count == 0 || sources.Any(string.IsNullOrWhiteSpace))
             errors.Add(new(at, $"{what}: {keyword} needs at least one source"));
+        foreach (var file in inline.Where(f => f.Name.Length == 0 || f.Name.Contains('/') || f.Name is "." or ".."))
+            errors.Add(new(at, $"{what}: {keyword} of inline text needs a file name without '/', not '{file.Name}'"));
         if (string.IsNullOrWhiteSpace(destination))
             errors.Add(new(at, $"{what}: {keyword} needs a destination"));
 

@@ -183,7 +183,7 @@ public sealed class StepKeyFormulaTests
     public void The_parts_name_every_input_in_hash_order()
     {
         var key = Key(Copy with { Chown = "app" }, inputs: new StepInputs { Content = Content("x") with { Groups = [KeyValuePair.Create("app.py", Digest.Sha256("x"u8))] } });
-        Assert.Equal(["version", "parent", "instruction", "sources", "destination", "from", "chown", "chmod", "link", "content", "content:app.py"], key.Parts.Select(p => p.Name));
+        Assert.Equal(["version", "parent", "instruction", "sources", "destination", "from", "chown", "chmod", "link", "inline", "content", "content:app.py"], key.Parts.Select(p => p.Name));
         Assert.Equal("COPY", key.Part("instruction")!.Value);
         Assert.Equal("app", key.Part("chown")!.Value);
         Assert.Null(key.Part("chmod")!.Value);
@@ -247,6 +247,7 @@ public sealed class StepKeyFormulaTests
         RunOptions o => o with { Network = !o.Network },
         EquatableArray<string> list => list.Add("x"),
         EquatableArray<KeyValuePair<string, string>> pairs => pairs.Add(new("x", "y")),
+        EquatableArray<InlineFile> files => files.Add(new InlineFile("x", "y")),
         ImageSource => null,
         null when type == typeof(ImageSource) => new ImageSource.Stage("x"),
         null when Nullable.GetUnderlyingType(type) == typeof(int) => 1,

@@ -59,7 +59,7 @@ public class DockerfileParserErrorTests
     [InlineData("FROM alpine\nONBUILD FROM debian\n", 2, "ONBUILD cannot trigger FROM")]
     [InlineData("FROM alpine\nONBUILD FETCH x\n", 2, "ONBUILD triggers unknown instruction 'FETCH'")]
     [InlineData("FROM alpine\nRUN <<EOF\necho never closed\n", 2, "here-document '<<EOF' is not closed")]
-    [InlineData("FROM alpine\nCOPY <<EOF /file\nhello\nEOF\n", 2, "COPY with a here-document is not supported")]
+    [InlineData("FROM alpine\nCOPY a <<EOF\nhello\nEOF\n", 2, "a here-document cannot be the destination")]
     [InlineData("# escape=x\nFROM alpine\n", 1, "invalid escape character 'x'")]
     [InlineData("# escape=`\n# escape=\\\nFROM alpine\n", 2, "parser directive 'escape' is given twice")]
     [InlineData("FROM alpine\nWORKDIR ${A\n", 2, "missing its closing '}'")]
