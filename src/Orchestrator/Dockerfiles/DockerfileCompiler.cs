@@ -46,8 +46,7 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
         {
             if (line.Keyword != "ARG")
                 throw DockerfileParser.Error(at, $"{line.Keyword} comes before the first FROM; only ARG may appear before FROM");
-            foreach (var arg in ParseArgs(line.Arguments, at, GlobalExpander(at), DeclareGlobal))
-                _globalArgs.Add(arg);
+            _globalArgs.AddRange(CompileGlobalArgs(line.Arguments, at));
             return;
         }
         _stage.Instructions.AddRange(Compile(line, at, _stage));
@@ -150,11 +149,9 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
             case "LABEL":
                 return [Located(new LabelInstruction(ParsePairs(NoFlags(line, at), at, expander).ToEquatableArray()))];
             case "MAINTAINER":
-                // Docker stores MAINTAINER as the config's Author; the model has no Author, so it becomes the
-                // "maintainer" label that Docker's deprecation notice recommends instead.
-                return [Located(new LabelInstruction([new("maintainer", Required(NoFlags(line, at), at, "a name"))]))];
+                return [Located(new MaintainerInstruction(Required(NoFlags(line, at), at, "a name")))];
             case "ARG":
-                return ParseArgs(NoFlags(line, at), at, expander, (name, defaultValue, hasDefault) => DeclareInStage(stage, name, defaultValue, hasDefault)).Select(Located).ToList();
+                return CompileStageArgs(NoFlags(line, at), at, expander, stage).Select(Located).ToList();
             case "WORKDIR":
                 return [Located(new WorkdirInstruction(Expand(expander, Required(NoFlags(line, at), at, "a path"), at)))];
             case "USER":
@@ -303,9 +300,13 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
         return exec is null ? Command.Shell(text) : Command.Exec(exec);
     }
 
-    /// <summary>A JSON array, or whitespace-separated words (COPY, ADD, VOLUME).</summary>
-    private static IReadOnlyList<string> ParseList(string text, SourceLocation at) =>
-        DockerfileWords.TryParseJsonArray(text, out _) ?? DockerfileWords.SplitWhitespace(text);
+    /// <summary>A JSON array, or whitespace-separated words (COPY, ADD, VOLUME; BuildKit's parseMaybeJSONToList).</summary>
+    private static IReadOnlyList<string> ParseList(string text, SourceLocation at)
+    {
+        var json = DockerfileWords.TryParseJsonArray(text, out var error);
+        if (error is not null) throw DockerfileParser.Error(at, $"{at.Member}: {error}");
+        return json ?? DockerfileWords.SplitWhitespace(text);
+    }
 
     /// <summary>ENV and LABEL: <c>k=v k2="v 2"</c>, or the legacy <c>k value with spaces</c>. Values see the scope before this instruction.</summary>
     private List<KeyValuePair<string, string>> ParsePairs(string text, SourceLocation at, ShellWordExpander expander)
@@ -331,19 +332,56 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
         return pairs;
     }
 
-    private IEnumerable<ArgInstruction> ParseArgs(string text, SourceLocation at, ShellWordExpander expander, Func<string, string?, bool, string?> declare)
+    /// <summary>
+    /// ARGs before the first FROM, as BuildKit's meta args (dockerfile2llb/convert.go, Dockerfile2LLB): the name is
+    /// taken as written (never expanded), a --build-arg for it wins, else its default is expanded with the global
+    /// scope so far, so a later ARG on the same line sees an earlier one.
+    /// </summary>
+    private List<ArgInstruction> CompileGlobalArgs(string text, SourceLocation at)
     {
-        var words = DockerfileWords.SplitQuoted(Required(text, at, "a name"), escape);
         var args = new List<ArgInstruction>();
-        foreach (var word in words)
+        foreach (var (name, rawDefault) in SplitArgs(text, at))
         {
-            var assignment = DockerfileWords.SplitAssignment(word);
-            var name = assignment?.Key ?? word;
-            if (!ArgName().IsMatch(name))
-                throw DockerfileParser.Error(at, $"ARG name '{name}' is invalid: use letters, digits and '_', starting with a letter or '_'");
-            var defaultValue = assignment is { } a ? Expand(expander, a.Value, at) : null;
-            var value = declare(name, defaultValue, assignment is not null);
-            args.Add(new ArgInstruction(name, value) { Location = at });
+            var defaultValue = rawDefault is null || _buildArgs.ContainsKey(name) ? rawDefault : Expand(GlobalExpander(at), rawDefault, at);
+            args.Add(new ArgInstruction(name, DeclareGlobal(name, defaultValue, rawDefault is not null)) { Location = at });
+        }
+        return args;
+    }
+
+    /// <summary>
+    /// ARGs in a stage, as BuildKit's <c>ArgCommand.Expand</c> then <c>dispatchArg</c>: names and defaults are all
+    /// expanded first, with the scope before the instruction (<c>ENV src=file3</c> then <c>ARG ${src}=x</c> declares
+    /// <c>file3</c>), then declared in order.
+    /// </summary>
+    private List<ArgInstruction> CompileStageArgs(string text, SourceLocation at, ShellWordExpander expander, StageState stage)
+    {
+        var expanded = SplitArgs(text, at)
+            .Select(arg => (Name: Expand(expander, arg.Name, at), Default: arg.Default is null ? null : Expand(expander, arg.Default, at)))
+            .ToList();
+        var args = new List<ArgInstruction>();
+        foreach (var (name, defaultValue) in expanded)
+        {
+            if (name.Length == 0)
+                throw DockerfileParser.Error(at, "ARG name expands to nothing; declare the variable it names before this line, or write the name itself");
+            args.Add(new ArgInstruction(name, DeclareInStage(stage, name, defaultValue, defaultValue is not null)) { Location = at });
+        }
+        return args;
+    }
+
+    /// <summary>The words of an ARG split at their first '=' (BuildKit's parseArg); like BuildKit, only a blank name is refused.</summary>
+    private List<(string Name, string? Default)> SplitArgs(string text, SourceLocation at)
+    {
+        var args = new List<(string, string?)>();
+        foreach (var word in DockerfileWords.SplitQuoted(Required(text, at, "a name"), escape))
+        {
+            if (DockerfileWords.SplitAssignment(word) is not var (name, value))
+            {
+                args.Add((word, null));
+                continue;
+            }
+            if (name.Length == 0)
+                throw DockerfileParser.Error(at, $"ARG '{word}' has a blank name; write ARG NAME=value");
+            args.Add((name, value));
         }
         return args;
     }
@@ -429,9 +467,6 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
 
     [GeneratedRegex("^[a-z][a-z0-9_.-]*$")]
     private static partial Regex StageName();
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex ArgName();
 
     [GeneratedRegex(@"^<<-?([""']?)[A-Za-z_][A-Za-z0-9_]*\1$")]
     private static partial Regex HeredocOnly();

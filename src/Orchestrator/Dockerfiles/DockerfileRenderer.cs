@@ -119,7 +119,7 @@ public static class DockerfileRenderer
                 + (add.Link ? "--link " : "") + Paths(add.Sources.Append(add.Destination), "ADD"),
             EnvInstruction env => "ENV " + Pairs(env.Variables, "ENV"),
             LabelInstruction label => "LABEL " + Pairs(label.Labels, "LABEL"),
-            ArgInstruction arg => "ARG " + arg.Name + (arg.Value is null ? "" : "=" + Value(arg.Value, "ARG")),
+            ArgInstruction arg => "ARG " + BareWord(arg.Name, "ARG") + (arg.Value is null ? "" : "=" + Value(arg.Value, "ARG")),
             WorkdirInstruction workdir => "WORKDIR " + Value(workdir.Path, "WORKDIR"),
             UserInstruction user => "USER " + Value(user.User, "USER"),
             StopSignalInstruction signal => "STOPSIGNAL " + Value(signal.Signal, "STOPSIGNAL"),
@@ -128,6 +128,7 @@ public static class DockerfileRenderer
             ShellInstruction shell => "SHELL " + JsonArray(shell.Shell),
             HealthcheckInstruction healthcheck => Healthcheck(healthcheck),
             OnbuildInstruction onbuild => "ONBUILD " + SingleLine(onbuild.Trigger, "ONBUILD"),
+            MaintainerInstruction maintainer => "MAINTAINER " + Maintainer(maintainer.Maintainer),
             _ => throw Fail($"{instruction.Keyword} cannot be written as a Dockerfile instruction"),
         };
 
@@ -184,6 +185,11 @@ public static class DockerfileRenderer
                 throw Fail($"{what} shell command '{script}' cannot be written on one Dockerfile line; use the exec form");
             return script;
         }
+
+        /// <summary>MAINTAINER text is read back trimmed and unexpanded, so it is written as is when that gives it back.</summary>
+        private string Maintainer(string text) =>
+            text.Length > 0 && text == text.Trim() && !text.EndsWith('\\') ? SingleLine(text, "MAINTAINER")
+                : throw Fail($"MAINTAINER '{text}' cannot be written in a Dockerfile (empty, edge spaces or a trailing '\\')");
 
         private string Healthcheck(HealthcheckInstruction healthcheck)
         {

@@ -46,17 +46,23 @@ internal static class DockerfileWords
         text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>
-    /// The exec form: a JSON array of strings. Null when the text is not a JSON array at all (Docker then
-    /// treats it as shell form); an error message when it is JSON but holds something other than strings.
+    /// The exec form, read as BuildKit's <c>parseJSON</c> (frontend/dockerfile/parser/line_parsers.go) reads it:
+    /// the text after leading whitespace must start with '[', and Go's <c>json.Decoder.Decode</c> reads the first
+    /// JSON value only, so text after the closing bracket is ignored (<c>["x"] # note</c> is the exec form
+    /// <c>["x"]</c>; a '#' is a comment only at the start of a line). Null when the first value is not valid JSON
+    /// (Docker then treats the text as shell form); an error message when it is an array holding something
+    /// other than strings.
     /// </summary>
     public static string[]? TryParseJsonArray(string text, out string? error)
     {
         error = null;
+        text = text.TrimStart();
         if (!text.StartsWith('[')) return null;
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(text);
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text), new JsonReaderOptions { AllowMultipleValues = true, MaxDepth = GoMaxNestingDepth });
+            document = JsonDocument.ParseValue(ref reader);
         }
         catch (JsonException)
         {
@@ -64,7 +70,8 @@ internal static class DockerfileWords
         }
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Array) return null;
+            // Go decodes numbers into float64 and fails the whole decode on one out of range: shell form.
+            if (HasNumberOutOfRange(document.RootElement)) return null;
             var items = new List<string>();
             foreach (var element in document.RootElement.EnumerateArray())
             {
@@ -77,6 +84,31 @@ internal static class DockerfileWords
             }
             return [.. items];
         }
+    }
+
+    /// <summary>The nesting limit of Go's JSON scanner; deeper text fails to decode.</summary>
+    private const int GoMaxNestingDepth = 10000;
+
+    private static bool HasNumberOutOfRange(JsonElement root)
+    {
+        var pending = new Stack<JsonElement>();
+        pending.Push(root);
+        while (pending.Count > 0)
+        {
+            var element = pending.Pop();
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Number when !element.TryGetDouble(out var number) || !double.IsFinite(number):
+                    return true;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray()) pending.Push(item);
+                    break;
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject()) pending.Push(property.Value);
+                    break;
+            }
+        }
+        return false;
     }
 
     /// <summary>Splits a word like <c>key=value</c> at the first '='; null when there is none.</summary>

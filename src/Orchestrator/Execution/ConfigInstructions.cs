@@ -12,6 +12,9 @@ public static class ConfigInstructions
 {
     public static readonly IReadOnlyList<string> DefaultShell = ["/bin/sh", "-c"];
 
+    /// <summary>Docker's PATH for Linux when the image sets none (BuildKit's system.DefaultPathEnv).</summary>
+    public const string DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
     /// <summary>The state that steps of one stage share while it is built.</summary>
     public sealed record StageState(ImageConfig Config, bool CmdSetInStage = false)
     {
@@ -25,7 +28,7 @@ public static class ConfigInstructions
     /// <summary>True for steps that only change the config (they never add a layer).</summary>
     public static bool IsMetadataOnly(Instruction instruction) => instruction is
         EnvInstruction or ArgInstruction or UserInstruction or LabelInstruction or ExposeInstruction or VolumeInstruction
-        or EntrypointInstruction or CmdInstruction or HealthcheckInstruction or StopSignalInstruction or ShellInstruction or OnbuildInstruction;
+        or EntrypointInstruction or CmdInstruction or HealthcheckInstruction or StopSignalInstruction or ShellInstruction or OnbuildInstruction or MaintainerInstruction;
 
     /// <summary>Applies one metadata step; WORKDIR is applied here too (the folder itself is made by the executor).</summary>
     public static StageState Apply(StageState state, Instruction instruction)
@@ -53,7 +56,7 @@ public static class ConfigInstructions
         };
         return state with
         {
-            Config = state.Config with { Config = config },
+            Config = state.Config with { Config = config, Author = instruction is MaintainerInstruction m ? m.Maintainer : state.Config.Author },
             CmdSetInStage = state.CmdSetInStage || instruction is CmdInstruction,
         };
     }
@@ -66,7 +69,7 @@ public static class ConfigInstructions
         var result = args.Where(a => !names.Contains(a.Key)).Select(a => a.Key + "=" + a.Value).ToList();
         result.AddRange(env);
         if (!names.Contains("PATH") && !args.ContainsKey("PATH"))
-            result.Add("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+            result.Add(DefaultPath);
         return result;
     }
 

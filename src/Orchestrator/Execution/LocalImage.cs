@@ -9,7 +9,12 @@ public sealed record LocalLayer(Descriptor Blob, Digest DiffId, string Folder);
 /// <summary>An image as the local builder holds it: config plus layers, bottom first.</summary>
 public sealed record LocalImage(ImageConfig Config, IReadOnlyList<LocalLayer> Layers)
 {
-    public static LocalImage Scratch(DateTimeOffset created) => new(new ImageConfig { Created = created, Config = new ContainerConfig(), History = [] }, []);
+    /// <summary>
+    /// The empty base of <c>FROM scratch</c>, configured as BuildKit's emptyImage (dockerfile2llb/image.go):
+    /// WorkingDir <c>/</c> and Docker's default PATH.
+    /// </summary>
+    public static LocalImage Scratch(DateTimeOffset created) =>
+        new(new ImageConfig { Created = created, Config = new ContainerConfig { WorkingDir = "/", Env = [ConfigInstructions.DefaultPath] }, History = [] }, []);
 
     /// <summary>Layer folders, top-most first (the order lookups go through).</summary>
     public IReadOnlyList<string> FoldersTopFirst => Layers.Select(l => l.Folder).Reverse().ToList();

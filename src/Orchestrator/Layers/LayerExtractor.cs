@@ -5,7 +5,7 @@ using Orchestrator.Oci;
 namespace Orchestrator.Layers;
 
 /// <summary>
-/// Applies one layer (gzip, zstd or plain tar, detected by magic bytes) to a folder.
+/// Applies one layer (plain tar, or gzip, zstd, bzip2 or xz, detected by magic bytes) to a folder.
 /// Safety: entry names are normalised by <see cref="LayerPath"/>; nothing is ever written
 /// through a symlink (a well-formed layer never needs it, and following one is how a hostile
 /// layer reaches outside the folder). Ownership: applied with lchown when the process may;
@@ -24,7 +24,16 @@ public sealed class LayerExtractor
     public async Task<LayerExtractionResult> ExtractAsync(Stream blob, string targetFolder, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(targetFolder);
-        var (tar, compression) = await LayerCompressionDetector.OpenAsync(blob, cancellationToken).ConfigureAwait(false);
+        Stream tar;
+        LayerCompression compression;
+        try
+        {
+            (tar, compression) = await LayerCompressionDetector.OpenAsync(blob, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            throw NotReadable(e);
+        }
         await using var digesting = new DigestingStream(tar);
         var run = new Run(_options, Path.GetFullPath(targetFolder));
         try
@@ -39,7 +48,7 @@ public sealed class LayerExtractor
         }
         catch (InvalidDataException e)
         {
-            throw new OrchestratorException($"layer {_options.Label}: not a readable tar archive ({e.Message}). The blob is corrupt or not a layer.", e);
+            throw NotReadable(e);
         }
         catch (FormatException e)
         {
@@ -48,6 +57,9 @@ public sealed class LayerExtractor
         run.Finish();
         return new LayerExtractionResult(digesting.GetDigest(), compression, digesting.BytesProcessed, run.Entries, run.Skipped);
     }
+
+    private OrchestratorException NotReadable(InvalidDataException e) =>
+        new($"layer {_options.Label}: not a readable tar archive ({e.Message}). The blob is corrupt or not a layer.", e);
 
     /// <summary>State of one extraction.</summary>
     private sealed class Run(LayerExtractionOptions options, string root)

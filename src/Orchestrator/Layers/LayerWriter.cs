@@ -75,7 +75,8 @@ public sealed class LayerWriter
     {
         LayerCompression.Gzip => new GZipStream(output, GzipLevel(), leaveOpen: true),
         LayerCompression.Zstd => new ZstdSharp.CompressionStream(output, _options.CompressionLevel ?? 3, leaveOpen: true),
-        _ => new NonClosingStream(output),
+        LayerCompression.None => new NonClosingStream(output),
+        _ => throw new InvalidOperationException($"layers are written plain, gzip or zstd, not {_options.Compression}"),
     };
 
     private CompressionLevel GzipLevel() => _options.CompressionLevel switch

@@ -23,6 +23,7 @@ internal static class InstructionText
         StopSignalInstruction s => "STOPSIGNAL " + s.Signal,
         ShellInstruction s => "SHELL " + string.Join(" ", s.Shell),
         OnbuildInstruction o => "ONBUILD " + o.Trigger,
+        MaintainerInstruction m => "MAINTAINER " + m.Maintainer,
         _ => instruction.Keyword,
     };
 }

@@ -135,6 +135,15 @@ public sealed record ShellInstruction(EquatableArray<string> Shell) : Instructio
     public override string Keyword => "SHELL";
 }
 
+/// <summary>
+/// MAINTAINER (deprecated in Dockerfiles): sets the image config's top-level <c>author</c>, as Docker and
+/// BuildKit do. The text is kept as written; Docker does not expand variables in it.
+/// </summary>
+public sealed record MaintainerInstruction(string Maintainer) : Instruction
+{
+    public override string Keyword => "MAINTAINER";
+}
+
 /// <summary>ONBUILD: a trigger stored in the image config for images built FROM this one.</summary>
 public sealed record OnbuildInstruction(string Trigger) : Instruction
 {

@@ -15,6 +15,20 @@ internal static class BaseImagePublisher
     public static async Task PublishAsync(string tarball, string reference, IReadOnlyList<string> cmd, string work, CancellationToken cancellationToken = default)
     {
         var layoutPath = Path.Combine(work, "layout-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await WriteLayoutAsync(tarball, layoutPath, cmd, work, cancellationToken);
+            await PushAsync(layoutPath, reference);
+        }
+        finally
+        {
+            if (Directory.Exists(layoutPath)) Directory.Delete(layoutPath, recursive: true);
+        }
+    }
+
+    /// <summary>Writes the one-layer image into an OCI layout, tagged <c>latest</c> (kept, e.g. to unpack the base itself).</summary>
+    public static async Task WriteLayoutAsync(string tarball, string layoutPath, IReadOnlyList<string> cmd, string work, CancellationToken cancellationToken = default)
+    {
         var layout = OciLayout.OpenOrCreate(layoutPath);
         var gzipped = Path.Combine(work, Guid.NewGuid().ToString("N") + ".tar.gz");
         try
@@ -40,14 +54,16 @@ internal static class BaseImagePublisher
             var manifest = ManifestDocument.From(new ImageManifest(MediaTypes.OciManifest, new Descriptor(MediaTypes.OciConfig, configDigest, configSize), [layer]));
             await layout.PutAsync(manifest.Descriptor, new MemoryStream(manifest.Content), cancellationToken);
             await layout.AddManifestAsync(manifest, "latest", cancellationToken: cancellationToken);
-            (await ExternalTool.RunAsync("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", $"oci:{layoutPath}:latest", $"docker://{reference}"], TimeSpan.FromMinutes(5))).EnsureSuccess();
         }
         finally
         {
             File.Delete(gzipped);
-            Directory.Delete(layoutPath, recursive: true);
         }
     }
+
+    /// <summary>Pushes the layout's <c>latest</c> image to <paramref name="reference"/> with skopeo (plain HTTP allowed).</summary>
+    public static async Task PushAsync(string layoutPath, string reference) =>
+        (await ExternalTool.RunAsync("skopeo", ["copy", "--quiet", "--dest-tls-verify=false", $"oci:{layoutPath}:latest", $"docker://{reference}"], TimeSpan.FromMinutes(5))).EnsureSuccess();
 
     /// <summary>Writes the tarball gzip'd to <paramref name="target"/>; returns the diffID (digest of the plain tar).</summary>
     private static async Task<Digest> WriteGzipAsync(string tarball, string target, CancellationToken cancellationToken)

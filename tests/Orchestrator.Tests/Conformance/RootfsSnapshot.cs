@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Orchestrator.Layers;
+using Orchestrator.Testing;
 
 using System.Runtime.Versioning;
 
@@ -19,6 +20,42 @@ internal sealed class RootfsSnapshot
     public RootfsSnapshot(IReadOnlyDictionary<string, RootfsEntry> entries) => Entries = entries;
 
     public IReadOnlyDictionary<string, RootfsEntry> Entries { get; }
+
+    /// <summary>Unpacks the image tagged <c>latest</c> of an OCI layout with <c>umoci unpack --rootless</c> (next to the layout) and reads its root filesystem.</summary>
+    public static async Task<RootfsSnapshot> UnpackAsync(string layout)
+    {
+        var bundle = layout + "-bundle";
+        (await ExternalTool.RunAsync("umoci", ["unpack", "--rootless", "--image", $"{layout}:latest", bundle], TimeSpan.FromMinutes(5))).EnsureSuccess();
+        return Read(System.IO.Path.Combine(bundle, "rootfs"));
+    }
+
+    /// <summary>
+    /// What an image changed in its base's root filesystem: every entry the base lacks or holds differently (a file whose
+    /// bytes are the base's own records <see cref="RootfsEntry.SameContentAsBase"/> instead of size and hash), and a
+    /// <see cref="RootfsEntry.RemovedType"/> entry for every path of the base the image lacks. Entries equal to the base's
+    /// are left out, so the set stays the same on a base of newer package versions as long as the build does the same.
+    /// </summary>
+    public RootfsSnapshot ChangesFrom(RootfsSnapshot baseRootfs)
+    {
+        var changes = new SortedDictionary<string, RootfsEntry>(StringComparer.Ordinal);
+        foreach (var (path, entry) in Entries)
+        {
+            if (!baseRootfs.Entries.TryGetValue(path, out var before)) changes[path] = entry;
+            else if (entry != before)
+                changes[path] = entry.Type == "file" && before.Type == "file" && entry.ContentHash == before.ContentHash
+                    ? entry with { Size = 0, ContentHash = RootfsEntry.SameContentAsBase }
+                    : entry;
+        }
+        foreach (var path in baseRootfs.Entries.Keys.Where(p => !Entries.ContainsKey(p))) changes[path] = RootfsEntry.Removed(path);
+        return new RootfsSnapshot(changes);
+    }
+
+    /// <summary>The entries without what varies with package versions: paths, types, modes and owners only.</summary>
+    public RootfsSnapshot ShapeOnly() =>
+        new(Entries.ToDictionary(e => e.Key, e => e.Value with { Size = 0, ContentHash = null, LinkTarget = null, HardlinkGroup = null }, StringComparer.Ordinal));
+
+    public RootfsSnapshot Where(Func<RootfsEntry, bool> keep) =>
+        new(new SortedDictionary<string, RootfsEntry>(Entries.Where(e => keep(e.Value)).ToDictionary(e => e.Key, e => e.Value), StringComparer.Ordinal));
 
     public static RootfsSnapshot Read(string rootfs)
     {
@@ -72,9 +109,13 @@ internal sealed class RootfsSnapshot
         return (status.Uid, status.Gid);
     }
 
-    /// <summary>Decodes the two varint fields of the rootlesscontainers.io protobuf message.</summary>
+    /// <summary>
+    /// Decodes the two varint fields of the rootlesscontainers.io protobuf message. umoci writes the other field of a
+    /// record as NoopID (2^32-1, "the owner on disk", which is the image's root) when only one of uid and gid is non-zero.
+    /// </summary>
     private static (long Uid, long Gid) DecodeRootlessRecord(byte[] record)
     {
+        const long noopId = uint.MaxValue;
         long uid = 0, gid = 0;
         var i = 0;
         while (i < record.Length)
@@ -84,7 +125,7 @@ internal sealed class RootfsSnapshot
             if (key >> 3 == 1) uid = value;
             else if (key >> 3 == 2) gid = value;
         }
-        return (uid, gid);
+        return (uid == noopId ? 0 : uid, gid == noopId ? 0 : gid);
     }
 
     private static long ReadVarint(byte[] bytes, ref int index)

@@ -52,10 +52,11 @@ public class DockerfileExpansionTests
     }
 
     [Fact]
-    public void Env_overrides_an_arg_of_the_same_name_and_values_in_one_ENV_see_the_previous_scope()
+    public void Env_overrides_an_arg_of_the_same_name_and_values_in_one_ENV_or_ARG_see_the_previous_scope()
     {
+        // BuildKit expands a whole stage ARG line before declaring any of it: C's ${A} is not declared yet.
         var stage = Parse("arg-multi-and-quotes.Dockerfile").Stages[0];
-        Assert.Equal(["A=1", "B=two words", "C=1-x", "D=env-wins"], stage.Instructions.OfType<ArgInstruction>().Select(a => $"{a.Name}={a.Value}"));
+        Assert.Equal(["A=1", "B=two words", "C=-x", "D=env-wins"], stage.Instructions.OfType<ArgInstruction>().Select(a => $"{a.Name}={a.Value}"));
 
         var chained = ParseText("FROM alpine:3.20\nENV A=1\nENV A=2 B=$A\nENV C=$A\n").Stages[0].Instructions.OfType<EnvInstruction>().ToList();
         Assert.Equal("1", chained[1].Variables[1].Value);
@@ -72,8 +73,7 @@ public class DockerfileExpansionTests
         Assert.Equal("1-two words-fallback-set", envs[2].Variables[0].Value);
         var labels = stage.Instructions.OfType<LabelInstruction>().ToList();
         Assert.Equal(["org.opencontainers.image.title=My App", "org.opencontainers.image.version=1.0", "description=it's fine"], labels[0].Labels.Select(l => $"{l.Key}={l.Value}"));
-        Assert.Equal(new KeyValuePair<string, string>("maintainer", "Jane Doe <jane@example.com>"), labels[1].Labels.Single());
-        Assert.Equal("MAINTAINER", labels[1].Location.Member);
+        Assert.Single(labels);
     }
 
     [Theory]

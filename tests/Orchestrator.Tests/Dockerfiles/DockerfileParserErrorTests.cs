@@ -69,7 +69,11 @@ public class DockerfileParserErrorTests
     [InlineData("FROM alpine\nENV NAME\n", 2, "ENV NAME needs a value")]
     [InlineData("FROM alpine\nENV A=1 B\n", 2, "'B' is not of the form name=value")]
     [InlineData("FROM alpine\nLABEL =x\n", 2, "has an empty name")]
-    [InlineData("FROM alpine\nARG 9lives=1\n", 2, "ARG name '9lives' is invalid")]
+    [InlineData("FROM alpine\nARG =1\n", 2, "ARG '=1' has a blank name")]
+    [InlineData("ARG =1\nFROM alpine\n", 1, "ARG '=1' has a blank name")]
+    [InlineData("FROM alpine\nARG ${UNSET}=1\n", 2, "ARG name expands to nothing")]
+    [InlineData("FROM alpine\nCOPY [\"a\", 1] /b\n", 2, "must hold only strings")]
+    [InlineData("FROM alpine\nVOLUME [\"/a\", null] # note\n", 2, "must hold only strings")]
     [InlineData("FROM alpine\nUSER\n", 2, "USER needs a user name or uid")]
     [InlineData("FROM alpine\nRUN true\n\nRUN a \\\n  b\nBOGUS\n", 6, "unknown instruction 'BOGUS'")]
     public void Error_names_the_line_and_the_problem(string text, int line, string message)

@@ -31,6 +31,27 @@ public sealed class ConfigInstructionsTests
     }
 
     [Fact]
+    public void Maintainer_sets_the_top_level_author_and_a_later_one_replaces_it()
+    {
+        var state = ApplyAll(Base(), new MaintainerInstruction("first"), new MaintainerInstruction("Jane Doe <jane@example.com>"));
+        Assert.Equal("Jane Doe <jane@example.com>", state.Config.Author);
+        Assert.Null(state.Container.Labels);
+        Assert.True(IsMetadataOnly(new MaintainerInstruction("x")));
+        Assert.Equal("Jane Doe <jane@example.com>", ApplyAll(state, new EnvInstruction([new("A", "1")])).Config.Author);
+    }
+
+    [Fact]
+    public void Scratch_starts_at_the_root_with_dockers_default_path_as_buildkit_empty_image()
+    {
+        var scratch = LocalImage.Scratch(DateTimeOffset.UnixEpoch);
+        Assert.Equal("/", scratch.Config.Config!.WorkingDir);
+        Assert.Equal(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], scratch.Config.Config.Env);
+        Assert.Null(scratch.Config.Author);
+        var state = ApplyAll(new StageState(scratch.Config), new WorkdirInstruction("app"), new WorkdirInstruction("../srv/./x"));
+        Assert.Equal("/srv/x", state.Container.WorkingDir);
+    }
+
+    [Fact]
     public void Shell_form_uses_the_current_shell()
     {
         var state = ApplyAll(Base(), new ShellInstruction(["/bin/bash", "-eo", "pipefail", "-c"]), new CmdInstruction(Command.Shell("echo hi")));

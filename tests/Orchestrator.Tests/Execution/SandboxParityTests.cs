@@ -32,7 +32,7 @@ public sealed class SandboxParityTests(ConformanceEnvironment environment) : ICl
     public async Task Overlay_and_chroot_sandboxes_build_identical_layers(string name)
     {
         var context = Path.Combine(_temp.Path, "context");
-        ConformanceFolders.Copy(Path.Combine(ConformanceCaseRunner.CasesDirectory, name), context);
+        ConformanceFolders.Copy(Path.Combine(ConformanceCase.CasesDirectory, name), context);
 
         if (!Stat.IsRoot)
         {
@@ -65,7 +65,7 @@ public sealed class SandboxParityTests(ConformanceEnvironment environment) : ICl
     public async Task Apt_on_debian_gives_the_same_root_filesystem_in_both_sandboxes()
     {
         var context = Path.Combine(_temp.Path, "context");
-        ConformanceFolders.Copy(Path.Combine(ConformanceCaseRunner.CasesDirectory, "apt-install"), context);
+        ConformanceFolders.Copy(Path.Combine(ConformanceCase.CasesDirectory, "apt-install"), context);
         var debian = await environment.DebianAsync();
         if (!Stat.IsRoot)
         {
