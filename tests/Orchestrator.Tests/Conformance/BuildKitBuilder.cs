@@ -30,7 +30,7 @@ internal sealed class BuildKitBuilder(string buildctl, string address)
         return line.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[2];
     }
 
-    public async Task BuildAsync(string context, IReadOnlyDictionary<string, string> buildArgs, string layout)
+    public async Task BuildAsync(string context, IReadOnlyDictionary<string, string> buildArgs, string layout, string? target = null)
     {
         var tarball = layout + ".tar";
         List<string> arguments =
@@ -40,6 +40,7 @@ internal sealed class BuildKitBuilder(string buildctl, string address)
             "--output", $"type=oci,dest={tarball},name=conformance/case:latest",
         ];
         foreach (var (name, value) in buildArgs) arguments.AddRange(["--opt", $"build-arg:{name}={value}"]);
+        if (target is not null) arguments.AddRange(["--opt", $"target={target}"]);
         (await ExternalTool.RunAsync(buildctl, arguments, TimeSpan.FromMinutes(20))).EnsureSuccess();
         Directory.CreateDirectory(layout);
         await TarFile.ExtractToDirectoryAsync(tarball, layout, overwriteFiles: false);

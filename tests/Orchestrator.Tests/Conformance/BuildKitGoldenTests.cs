@@ -40,13 +40,19 @@ public abstract class BuildKitGoldenCaseRunner(ConformanceEnvironment environmen
         using var @case = await ConformanceCase.PrepareAsync(name, environment);
         Assert.True(golden.Base == @case.FinalBase, $"{name}: the golden was made on the {golden.Base} base, the Dockerfile's final stage starts from {@case.FinalBase}; run make-goldens.sh again");
         var layout = await @case.BuildOursAsync(environment);
+        var differences = await DifferencesAsync(golden, layout, environment);
+        Assert.True(differences.Count == 0, $"{name}, changes to the {golden.Base} base: {RootfsComparer.Report(differences)}");
+    }
 
-        var ours = (await RootfsSnapshot.UnpackAsync(layout)).ChangesFrom(await environment.BaseRootfsAsync(@case.FinalBase));
+    /// <summary>Every difference between our image (an OCI layout) and a golden: changes to the golden's base, then config fields.</summary>
+    internal static async Task<List<string>> DifferencesAsync(BuildKitGolden golden, string layout, ConformanceEnvironment environment)
+    {
+        var ours = (await RootfsSnapshot.UnpackAsync(layout)).ChangesFrom(await environment.BaseRootfsAsync(golden.Base));
         var expected = golden.Changes;
         if (!golden.ContentCompared) (expected, ours) = (expected.ShapeOnly(), ours.ShapeOnly());
         var differences = BuildKitGolden.Comparer(golden.ContentCompared).Compare(expected, ours, $"buildkit {golden.BuildKit}", "ours").ToList();
         differences.AddRange(golden.Config.Differences(ImageConfigFields.Read(layout), "buildkit", "ours"));
-        Assert.True(differences.Count == 0, $"{name}, changes to the {golden.Base} base: {RootfsComparer.Report(differences)}");
+        return differences;
     }
 }
 

@@ -24,6 +24,9 @@ public sealed class ConformanceEnvironment : IAsyncLifetime
     /// <summary>The build args that name the two bases in every case's Dockerfile.</summary>
     public const string BusyboxArg = "BUSYBOX", DebianArg = "DEBIAN";
 
+    /// <summary>The base of a stage built <c>FROM scratch</c>, for <see cref="BaseRootfsAsync"/>: an empty root filesystem.</summary>
+    public const string Scratch = "scratch";
+
     private readonly RegistryFixture? _registry = Environment.GetEnvironmentVariable(RegistryVariable) is { Length: > 0 } ? null : new();
     private readonly string _registryAddress = Environment.GetEnvironmentVariable(RegistryVariable) ?? "";
     private readonly SemaphoreSlim _debianGate = new(1, 1);
@@ -73,9 +76,10 @@ public sealed class ConformanceEnvironment : IAsyncLifetime
         }
     }
 
-    /// <summary>The root filesystem of a base (<see cref="BusyboxArg"/> or <see cref="DebianArg"/>) as umoci unpacks it, read once.</summary>
+    /// <summary>The root filesystem of a base (<see cref="BusyboxArg"/> or <see cref="DebianArg"/>) as umoci unpacks it, read once; <see cref="Scratch"/> has none.</summary>
     internal async Task<RootfsSnapshot> BaseRootfsAsync(string baseArg)
     {
+        if (baseArg == Scratch) return new RootfsSnapshot(new Dictionary<string, RootfsEntry>());
         if (baseArg == DebianArg) await DebianAsync();
         else if (baseArg != BusyboxArg) throw new ArgumentException($"no base is named by the build arg {baseArg}", nameof(baseArg));
         await _rootfsGate.WaitAsync();

@@ -21,12 +21,16 @@ internal sealed class RootfsSnapshot
 
     public IReadOnlyDictionary<string, RootfsEntry> Entries { get; }
 
-    /// <summary>Unpacks the image tagged <c>latest</c> of an OCI layout with <c>umoci unpack --rootless</c> (next to the layout) and reads its root filesystem.</summary>
+    /// <summary>
+    /// Unpacks the image tagged <c>latest</c> of an OCI layout with <c>umoci raw unpack --rootless</c> (next to the layout)
+    /// and reads its root filesystem. The raw form writes no runtime config, which <c>umoci unpack</c> would fail to make
+    /// for an image whose USER names a user its /etc/passwd lacks (legal in a Dockerfile: USER testuser:testgroup).
+    /// </summary>
     public static async Task<RootfsSnapshot> UnpackAsync(string layout)
     {
-        var bundle = layout + "-bundle";
-        (await ExternalTool.RunAsync("umoci", ["unpack", "--rootless", "--image", $"{layout}:latest", bundle], TimeSpan.FromMinutes(5))).EnsureSuccess();
-        return Read(System.IO.Path.Combine(bundle, "rootfs"));
+        var rootfs = layout + "-rootfs";
+        (await ExternalTool.RunAsync("umoci", ["raw", "unpack", "--rootless", "--image", $"{layout}:latest", rootfs], TimeSpan.FromMinutes(5))).EnsureSuccess();
+        return Read(rootfs);
     }
 
     /// <summary>

@@ -9,7 +9,11 @@
 # docker-registry for the bases, runs the BuildKitGoldenWriter test (which pushes the suite's own busybox and Debian
 # bases there, builds each case with buildctl and writes the goldens), and stops both daemons at the end.
 # Optional: RUNC (default: runc on PATH), case names as arguments (default: every case with a golden to make).
+# With --kaniko first, the cases are Kaniko's adapted integration Dockerfiles (Conformance/Kaniko/cases) instead.
 set -euo pipefail
+
+suite=cases
+if [ "${1:-}" = --kaniko ]; then suite=kaniko; shift; fi
 
 : "${BUILDKITD:?set BUILDKITD to the buildkitd binary}"
 : "${BUILDCTL:?set BUILDCTL to the buildctl binary}"
@@ -96,7 +100,7 @@ done
 "$BUILDCTL" --addr "$address" debug info
 
 status=0
-BUILDCTL="$BUILDCTL" BUILDKIT_HOST="$address" ORCHESTRATOR_CONFORMANCE_REGISTRY="$registry" ORCHESTRATOR_BUILDKIT_CASES="$*" \
+BUILDCTL="$BUILDCTL" BUILDKIT_HOST="$address" ORCHESTRATOR_CONFORMANCE_REGISTRY="$registry" ORCHESTRATOR_BUILDKIT_CASES="$*" ORCHESTRATOR_BUILDKIT_SUITE="$suite" \
   dotnet test "$tests_project" -p:WriteBuildKitGoldens=true --filter "FullyQualifiedName~Orchestrator.Tests.Conformance.BuildKitGoldenWriter" \
   --logger "console;verbosity=normal" || status=$?
 [ "$status" = 0 ] || { echo "--- buildkitd log (tail)" >&2; tail -n 40 "$work/buildkitd.log" >&2; }
