@@ -43,7 +43,7 @@ internal sealed class ExecutorCommand
     private readonly Option<int?> _compressionLevel = new("--compression-level") { Description = "Compression level." };
     private readonly Option<string[]> _ignorePath = new("--ignore-path") { Description = "Path left out of snapshots (repeatable).", Arity = ArgumentArity.ZeroOrMore };
     private readonly Option<bool> _cleanup = new("--cleanup") { Description = "Accepted; the executor never writes outside its cache and temporary folders." };
-    private readonly Option<string> _verbosity = new("--verbosity") { Description = "Log level: panic, fatal, error, warn, info, debug, trace.", DefaultValueFactory = _ => "info" };
+    private readonly Option<string> _verbosity = new("--verbosity", "-v") { Description = "Log level: panic, fatal, error, warn, info, debug, trace.", DefaultValueFactory = _ => "info" };
     private readonly Option<string> _logFormat = new("--log-format") { Description = "Log format: text, color or json.", DefaultValueFactory = _ => "color" };
     private readonly Option<bool> _logTimestamp = new("--log-timestamp") { Description = "Accepted; lines carry no timestamps." };
     private readonly Option<int> _pushRetry = new("--push-retry") { Description = "Retries per registry operation." };

@@ -361,9 +361,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
 
         private (int Uid, int Gid)? ResolveOwner(string? user)
         {
-            if (string.IsNullOrEmpty(user)) return (0, 0);
-            var resolved = ImageUser.Resolve(user, View);
-            return (resolved.Uid, resolved.Gid);
+            return string.IsNullOrEmpty(user) ? (0, 0) : ImageUser.FileOwner(user, View);
         }
 
         private async Task CopyAsync(CopyInstruction copy, CancellationToken cancellationToken)
@@ -538,24 +536,29 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         {
             var root = Directory.CreateDirectory(Path.Combine(work, $"from-{_step}")).FullName;
             var view = new LayerStackView(image.FoldersTopFirst);
+            var exported = new HashSet<string>(StringComparer.Ordinal);
             foreach (var source in sources)
             {
                 var parts = source.Split('/', StringSplitOptions.RemoveEmptyEntries);
                 var literal = string.Join('/', parts.TakeWhile(p => !CopyPlanner.HasWildcard(p)));
-                ExportFollowed(image, view, literal, root, source);
+                ExportFollowed(image, view, literal, root, source, exported);
                 if (literal.Length == string.Join('/', parts).Length) continue;
                 foreach (var match in new CopyPlanner(root).MatchWildcards(source))
                 {
                     if (ImagePathResolver.ReadLink(Path.Combine(root, match)) is null) continue;
                     File.Delete(Path.Combine(root, match));
-                    ExportFollowed(image, view, match, root, source);
+                    exported.Remove(match);
+                    ExportFollowed(image, view, match, root, source, exported);
                 }
             }
             return root;
         }
 
-        private static void ExportFollowed(LocalImage image, LayerStackView view, string relative, string root, string source)
+        /// <param name="exported">Paths exported whole so far: a folder made only to hold an earlier source is not one of them.</param>
+        private static void ExportFollowed(LocalImage image, LayerStackView view, string relative, string root, string source, HashSet<string> exported)
         {
+            if (exported.Contains("") || exported.Contains(relative) || exported.Any(e => relative.StartsWith(e + "/", StringComparison.Ordinal))) return;
+            exported.Add(relative);
             if (relative.Length == 0)
             {
                 StageTreeExporter.Export(image, "/", root);
@@ -570,11 +573,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 if (ImagePathResolver.ReadLink(parent) is not null)
                     throw new OrchestratorException($"COPY --from: '{source}' goes through a symlink that an earlier source of the same COPY copied as a link; copy it in a COPY instruction of its own");
             }
-            if (Libc.LinkStatus(target) is { } existing)
-            {
-                if (!FileKind.IsSymlink(existing)) return; // an earlier source exported it already
-                File.Delete(target);
-            }
+            if (Libc.LinkStatus(target) is { } existing && !FileKind.IsDirectory(existing)) File.Delete(target);
             Directory.CreateDirectory(parent);
             if (!StageTreeExporter.Export(image, "/" + view.ResolveLinks(relative), target))
                 throw new OrchestratorException($"COPY --from: '{source}' does not exist in the source image");

@@ -35,6 +35,8 @@ public static class StageTreeExporter
         var info = new FileInfo(source);
         if (info.LinkTarget is { } link)
         {
+            // A file an earlier source of the same COPY exported there (that source followed the link).
+            if (Libc.LinkStatus(target) is { } existing && !FileKind.IsDirectory(existing)) File.Delete(target);
             File.CreateSymbolicLink(target, link);
         }
         else if (Directory.Exists(source))

@@ -21,7 +21,10 @@ internal static class DockerfileImport
 
         var names = document.Stages.ToDictionary(s => s.Name, s => ReferenceEquals(s, targetStage) ? imageName : imageName + "/" + s.Name);
         RecipeBuilder? image = null;
-        foreach (var stage in document.Stages)
+        // Like BuildKit, only the stages the target needs are taken: a later stage (or one nothing uses) is never
+        // evaluated, so a build arg only it uses may stay unset (`--target=first` with `COPY x $file` in the last stage).
+        var needed = NeededBy(document, targetStage);
+        foreach (var stage in document.Stages.Where(s => needed.Contains(s.Name)))
         {
             var isTarget = ReferenceEquals(stage, targetStage);
             var builder = book.Register(new RecipeBuilder(names[stage.Name], isTarget, stage.Location, book));
@@ -32,6 +35,22 @@ internal static class DockerfileImport
             if (isTarget) image = builder;
         }
         return image!;
+    }
+
+    /// <summary>The target and every stage it reaches through FROM and COPY --from.</summary>
+    private static HashSet<string> NeededBy(DockerfileDocument document, StageRecipe target)
+    {
+        var byName = document.Stages.ToDictionary(s => s.Name);
+        var needed = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<StageRecipe>([target]);
+        while (pending.TryPop(out var stage))
+        {
+            if (!needed.Add(stage.Name)) continue;
+            var sources = stage.Instructions.OfType<CopyInstruction>().Select(c => c.From).Prepend(stage.Base);
+            foreach (var source in sources.OfType<ImageSource.Stage>())
+                if (byName.TryGetValue(source.Name, out var used)) pending.Push(used);
+        }
+        return needed;
     }
 
     private static ImageSource Rename(ImageSource source, IReadOnlyDictionary<string, string> names) =>

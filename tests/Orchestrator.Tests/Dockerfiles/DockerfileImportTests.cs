@@ -43,13 +43,26 @@ public sealed class DockerfileImportTests : IDisposable
     {
         var path = Write("numbers", "unnamed-stages.Dockerfile");
         var book = new RecipeBook(_root.FullName);
+        var image = book.Dockerfile(path, name: "all");
+        var set = book.Build(new RecipeValidationOptions { Push = false });
+
+        Assert.Equal("all", image.Name);
+        Assert.Equal(["all/0", "all/1", "all"], set.Stages.Select(s => s.Name));
+        Assert.Equal([new ImageSource.Stage("all/0"), new ImageSource.Stage("all/1")],
+            set.Get("all").Instructions.OfType<CopyInstruction>().Select(c => c.From));
+    }
+
+    /// <summary>As in BuildKit, stages the target does not reach are not taken (nor checked): stage 2 reads stage 1, not the reverse.</summary>
+    [Fact]
+    public void A_target_takes_only_the_stages_it_needs()
+    {
+        var path = Write("numbers", "unnamed-stages.Dockerfile");
+        var book = new RecipeBook(_root.FullName);
         var image = book.Dockerfile(path, target: "1", name: "second");
         var set = book.Build(new RecipeValidationOptions { Push = false });
 
         Assert.Equal("second", image.Name);
-        Assert.Equal(["second/0", "second", "second/2"], set.Stages.Select(s => s.Name));
-        Assert.Equal([new ImageSource.Stage("second/0"), new ImageSource.Stage("second")],
-            set.Get("second/2").Instructions.OfType<CopyInstruction>().Select(c => c.From));
+        Assert.Equal(["second"], set.Stages.Select(s => s.Name));
     }
 
     [Fact]

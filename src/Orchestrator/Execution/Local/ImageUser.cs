@@ -72,6 +72,18 @@ public sealed record ImageUser(int Uid, int Gid, string Home)
         return new ImageUser(uid, gid ?? 0, uid == 0 ? "/root" : home) { SupplementaryGroups = supplementary };
     }
 
+    /// <summary>
+    /// The owner of what COPY/ADD <c>--chown</c> and WORKDIR write, by BuildKit's rule for file operations (it differs from
+    /// the one for processes above): a numeric user without a group gives its number as the group too (<c>1000</c> is
+    /// 1000:1000, whatever /etc/passwd says); a name takes its uid and gid from /etc/passwd; a group, when given, wins.
+    /// </summary>
+    public static (int Uid, int Gid) FileOwner(string spec, LayerStackView image)
+    {
+        var resolved = Resolve(spec, image);
+        if (!spec.Contains(':') && int.TryParse(spec, NumberStyles.None, CultureInfo.InvariantCulture, out var uid)) return (uid, uid);
+        return (resolved.Uid, resolved.Gid);
+    }
+
     private static List<string[]> ReadTable(LayerStackView image, string path)
     {
         var file = image.Resolve(path);
