@@ -94,6 +94,9 @@ public static class StepKeyFormula
             case OnbuildInstruction onbuild:
                 key.Text("trigger", onbuild.Trigger);
                 break;
+            case MaintainerInstruction maintainer:
+                key.Text("maintainer", maintainer.Maintainer);
+                break;
             default:
                 // A new instruction type must get its fields into the key before it can be cached.
                 throw new NotSupportedException($"no cache key formula for {instruction.GetType().Name}");

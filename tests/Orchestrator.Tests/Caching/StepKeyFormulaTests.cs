@@ -208,6 +208,7 @@ public sealed class StepKeyFormulaTests
         new StopSignalInstruction("SIGTERM"),
         new ShellInstruction(["/bin/sh", "-c"]),
         new OnbuildInstruction("RUN make"),
+        new MaintainerInstruction("someone@example.com"),
     ];
 
     [Fact]
