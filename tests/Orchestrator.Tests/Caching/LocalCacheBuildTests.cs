@@ -170,6 +170,54 @@ public sealed partial class LocalCacheBuildTests(ConformanceEnvironment environm
         Assert.Equal(cold.Digest, rebuilt.Digest);
     }
 
+    [Fact]
+    public async Task The_build_commands_no_cache_flag_runs_every_step()
+    {
+        var (context, cache) = EightStepContext();
+        File.WriteAllText(Path.Combine(context, "build.csx"), "Dockerfile(\"Dockerfile\", name: \"image\");\n");
+
+        var cold = await BuildScriptAsync(context, cache);
+        var warm = await BuildScriptAsync(context, cache);
+        var noCache = await BuildScriptAsync(context, cache, "--no-cache");
+
+        Assert.Equal([4, 6], RanSteps(cold));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], CachedSteps(warm));
+        Assert.Equal([4, 6], RanSteps(noCache));
+        Assert.Empty(CachedSteps(noCache));
+        Assert.Equal(cold.Digest, warm.Digest);
+        Assert.Equal(cold.Digest, noCache.Digest);
+    }
+
+    [Fact]
+    public async Task Hits_extract_their_layers_only_when_a_later_step_needs_the_filesystem()
+    {
+        var (context, cache) = EightStepContext();
+        await BuildAsync(context, cache, "--cache=true");
+        var folders = new List<string>();
+        foreach (var entry in Directory.GetFiles(Path.Combine(cache, "cache-index", "sha256")))
+        {
+            using var json = JsonDocument.Parse(File.ReadAllBytes(entry));
+            if (json.RootElement.GetProperty("DiffId").GetString() is not { } diffId) continue;
+            var folder = Path.Combine(cache, "layers", "sha256", Digest.Parse(diffId).Hex);
+            Assert.True(Directory.Exists(folder), "the cold build left no layer folder at " + folder);
+            folders.Add(folder);
+        }
+        Assert.Equal(4, folders.Count);
+        foreach (var folder in folders) Directory.Delete(folder, recursive: true);
+
+        var warm = await BuildAsync(context, cache, "--cache=true");
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], CachedSteps(warm));
+        Assert.All(folders, folder => Assert.False(Directory.Exists(folder), "a hit extracted its layer with no step needing it: " + folder));
+
+        // The RUN of step 6 misses and needs the filesystem: the layers below it are extracted, and the RUN sees their files.
+        File.WriteAllText(Path.Combine(context, "src", "a.txt"), "changed");
+        var changed = await BuildAsync(context, cache, "--cache=true");
+        Assert.Equal([6], RanSteps(changed));
+        // Extracted: the first COPY's and the first RUN's; made again by the run: step 6's (the same listing, the same layer).
+        // Only the old layer of step 5 (src/ before the change) stays without a folder.
+        Assert.Equal(3, folders.Count(Directory.Exists));
+    }
+
     private (string Context, string Cache) EightStepContext()
     {
         var context = Context(EightSteps,
@@ -205,6 +253,23 @@ public sealed partial class LocalCacheBuildTests(ConformanceEnvironment environm
         var code = await CliApp.RunAsync(arguments, stdout, stderr);
         Assert.True(code == ExitCodes.Ok, $"build failed ({code}):\nstdout:\n{stdout}\nstderr:\n{stderr}");
         return (stdout.ToString(), File.ReadAllText(digestFile).Trim());
+    }
+
+    private async Task<(string Output, string Digest)> BuildScriptAsync(string context, string cache, params string[] extra)
+    {
+        var layout = Path.Combine(_temp.Path, "layout-" + Guid.NewGuid().ToString("N"));
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        string[] arguments =
+        [
+            Path.Combine(context, "build.csx"), "--no-push", "--output", layout, "--progress", "plain", "--cache-dir", cache, "--reproducible",
+            "--build-arg", $"BUSYBOX={environment.Busybox}", .. extra,
+        ];
+        var code = await CliApp.RunAsync(arguments, stdout, stderr);
+        Assert.True(code == ExitCodes.Ok, $"build failed ({code}):\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        var digest = Regex.Match(stdout.ToString(), @"^image → .*@(sha256:[0-9a-f]{64})$", RegexOptions.Multiline);
+        Assert.True(digest.Success, "no published image in:\n" + stdout);
+        return (stdout.ToString(), digest.Groups[1].Value);
     }
 
     /// <summary>The steps whose RUN printed its marker (<c>ran-4</c> is step 4's).</summary>
