@@ -38,6 +38,7 @@ internal static class Backends
         {
             CacheDirectory = CacheDirectory(settings),
             Push = !settings.NoPush,
+            NoCache = settings.NoCache,
             Registry = registry,
             Secrets = settings.Secrets,
             IgnorePaths = settings.IgnorePaths,

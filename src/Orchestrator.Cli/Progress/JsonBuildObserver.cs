@@ -12,10 +12,12 @@ internal sealed class JsonBuildObserver(TextWriter output) : IBuildObserver
 
     public void OnStepStarted(string node, int index, int count, string description) => Write(new { @event = "step", node, index, count, description });
 
+    public void OnStepCached(string node, int index, int count, string description) => Write(new { @event = "step", node, index, count, description, cached = true });
+
     public void OnNodeOutput(string node, string line) => Write(new { @event = "output", node, line });
 
     public void OnNodeCompleted(string node, StageResult result, TimeSpan elapsed) =>
-        Write(new { @event = "completed", node, digest = result.ManifestDigest, cached = result.FromCache, published = result.Published, seconds = Math.Round(elapsed.TotalSeconds, 3) });
+        Write(new { @event = "completed", node, digest = result.ManifestDigest, cached = result.FromCache, cachedSteps = result.CachedSteps, published = result.Published, seconds = Math.Round(elapsed.TotalSeconds, 3) });
 
     public void OnNodeFailed(string node, Exception error, TimeSpan elapsed) =>
         Write(new { @event = "failed", node, error = error.Message, seconds = Math.Round(elapsed.TotalSeconds, 3) });

@@ -40,11 +40,19 @@ internal sealed class LiveBuildObserver : IBuildObserver
             t.Description = Describe(node, $"{index}/{count} {description}");
         });
 
+    public void OnStepCached(string node, int index, int count, string description) =>
+        Update(node, t =>
+        {
+            t.MaxValue = count;
+            t.Value = index;
+            t.Description = Describe(node, $"{index}/{count} CACHED {description}");
+        });
+
     public void OnNodeCompleted(string node, StageResult result, TimeSpan elapsed) =>
         Update(node, t =>
         {
             t.Value = t.MaxValue;
-            t.Description = Describe(node, result.FromCache ? "[green]cached[/]" : "[green]done[/]", markup: true);
+            t.Description = Describe(node, result.FromCache ? "[green]cached[/]" : result.CachedSteps > 0 ? $"[green]done[/] ({result.CachedSteps} steps cached)" : "[green]done[/]", markup: true);
             t.StopTask();
         });
 

@@ -11,11 +11,13 @@ internal sealed class PlainBuildObserver(TextWriter output, bool verbose) : IBui
 
     public void OnStepStarted(string node, int index, int count, string description) => Write(node, $"step {index}/{count}: {description}");
 
+    public void OnStepCached(string node, int index, int count, string description) => Write(node, $"step {index}/{count}: CACHED {description}");
+
     public void OnNodeOutput(string node, string line) => Write(node, line);
 
     public void OnNodeCompleted(string node, StageResult result, TimeSpan elapsed)
     {
-        var how = result.FromCache ? "cached" : $"done in {elapsed.TotalSeconds:0.0}s";
+        var how = result.FromCache ? $"cached ({result.CachedSteps} steps) in {elapsed.TotalSeconds:0.0}s" : $"done in {elapsed.TotalSeconds:0.0}s" + (result.CachedSteps > 0 ? $" · {result.CachedSteps} steps cached" : "");
         Write(node, result.ManifestDigest is null ? how : $"{how} · {result.ManifestDigest}");
     }
 

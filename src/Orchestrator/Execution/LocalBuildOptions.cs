@@ -17,6 +17,9 @@ public sealed record LocalBuildOptions
     /// <summary>Pushes to the recipes' destinations when true (<c>--no-push</c> turns it off).</summary>
     public bool Push { get; init; } = true;
 
+    /// <summary><c>--no-cache</c>: no step is looked up in or reused from the local cache index (steps that run are still recorded).</summary>
+    public bool NoCache { get; init; }
+
     /// <summary>Secret files by id (<c>--secret id=npmrc,src=~/.npmrc</c>); mounted only into the RUN steps that ask.</summary>
     public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Orchestrator.Caching;
 using Orchestrator.Execution.Local;
 using Orchestrator.Layers;
 using Orchestrator.Oci;
@@ -33,6 +34,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     private readonly LocalBlobStore _blobs;
     private readonly RegistryClientPool _registries;
     private readonly LayerWriter _writer;
+    private readonly LocalStepCache _cache;
 
     public LocalStageExecutor(LocalBuildOptions options, ISandbox? sandbox = null)
     {
@@ -42,6 +44,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         _blobs = new LocalBlobStore(options.CacheDirectory);
         _registries = new RegistryClientPool(options.Registry);
         _writer = new LayerWriter(options.Layers);
+        _cache = new LocalStepCache(options, _blobs);
     }
 
     public void Dispose() => _registries.Dispose();
@@ -68,15 +71,30 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         var work = Directory.CreateDirectory(Path.Combine(_options.TemporaryDirectory, $"stage-{Guid.NewGuid():N}")).FullName;
         try
         {
-            var image = await ResolveAsync(stage.Base, stage.Platform ?? _options.Platform, job, cancellationToken).ConfigureAwait(false);
+            var platform = stage.Platform ?? _options.Platform;
+            var image = await ResolveAsync(stage.Base, platform, job, cancellationToken).ConfigureAwait(false);
+            var inputs = new LocalCacheKeyInputs(_registries, job.Inputs, _cache.Hasher, (upstream, ct) => ExtractAsync(upstream.Layers, ct));
+            var keys = await _cache.ComputeKeysAsync(job, inputs, platform is null ? Platform.Host : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
             var build = new StageBuild(this, job, work, image);
-            for (var i = 0; i < stage.Instructions.Count; i++)
+            var count = stage.Instructions.Count;
+            var cached = 0;
+            for (var i = 0; i < count; i++)
             {
                 var instruction = stage.Instructions[i];
-                job.Observer.OnStepStarted(stage.Name, i + 1, stage.Instructions.Count, InstructionText.OneLine(instruction));
+                var key = keys?.Steps[i].Key;
                 try
                 {
+                    if (_cache.Find(key) is { } hit)
+                    {
+                        job.Observer.OnStepCached(stage.Name, i + 1, count, InstructionText.OneLine(instruction));
+                        build.Replay(instruction, hit);
+                        cached++;
+                        continue;
+                    }
+                    job.Observer.OnStepStarted(stage.Name, i + 1, count, InstructionText.OneLine(instruction));
+                    var layersBefore = build.LayerCount;
                     await build.ApplyAsync(instruction, cancellationToken).ConfigureAwait(false);
+                    _cache.Record(key, build.LayerCount > layersBefore ? build.TopLayer : null, DateTimeOffset.UtcNow);
                 }
                 catch (OrchestratorException error) when (instruction.Location.IsKnown && !error.Message.StartsWith(instruction.Location.ToString(), StringComparison.Ordinal))
                 {
@@ -88,7 +106,14 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             var publisher = new ImagePublisher(_registries, _blobs);
             var destinations = _options.Push ? stage.Destinations : [];
             var published = await publisher.PublishAsync(stage.Name, manifest, destinations, stage.Outputs, cancellationToken).ConfigureAwait(false);
-            return new LocalStageResult(stage.Name, build.Image, manifest) { ManifestDigest = manifest.Digest.ToString(), Published = published };
+            return new LocalStageResult(stage.Name, build.Image, manifest)
+            {
+                ManifestDigest = manifest.Digest.ToString(),
+                Published = published,
+                Key = keys?.LastKey,
+                CachedSteps = cached,
+                FromCache = count > 0 && cached == count,
+            };
         }
         finally
         {
@@ -158,6 +183,20 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         return new LocalImage(config with { History = config.History ?? [] }, layers);
     }
 
+    /// <summary>
+    /// Extracts the layers a cache hit added without their folders (hits are lazy: a folder is made only once a step
+    /// or a dependent stage reads the filesystem); on a warm machine the folders are there already.
+    /// </summary>
+    private async Task ExtractAsync(IReadOnlyList<LocalLayer> layers, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var layer = layers[i];
+            if (_layers.Contains(layer.DiffId)) continue;
+            await _layers.GetOrExtractAsync(layer.DiffId, ct => _blobs.OpenReadAsync(layer.Blob, ct), layers.Take(i).Select(l => l.DiffId).ToList(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Stores a written layer blob and its extracted folder; returns it as a layer of the image.</summary>
     private async Task<LocalLayer> AddLayerAsync(LayerBlob blob, IReadOnlyList<LocalLayer> below, CancellationToken cancellationToken)
     {
@@ -192,6 +231,8 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         private ConfigInstructions.StageState _state = new(ConfigInstructions.WithDefaultPath(baseImage.Config));
         private int _step;
         private FlattenedRootfs? _rootfs;
+        // Layers cache hits added after the chroot fallback's root was flattened: applied to it before the next step needs it.
+        private readonly List<LocalLayer> _notInRootfs = [];
 
         public LocalImage Image => new(_state.Config with { History = _history, RootFs = new RootFs("layers", _layers.Select(l => l.DiffId).ToList()) }, _layers);
 
@@ -201,9 +242,42 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
 
         private LayerStackView View => new(_layers.Select(l => l.Folder).Reverse().ToList());
 
+        public int LayerCount => _layers.Count;
+
+        public LocalLayer TopLayer => _layers[^1];
+
+        /// <summary>
+        /// Applies a step found in the cache without running it: the config changes exactly as a run changes it (the
+        /// same config code, the same history entry) and the cached layer, if any, is stacked without extracting it.
+        /// </summary>
+        public void Replay(Instruction instruction, CachedStep cached)
+        {
+            _step++;
+            switch (instruction)
+            {
+                case ArgInstruction arg:
+                    if (arg.Value is not null) _args[arg.Name] = arg.Value;
+                    break;
+                case RunInstruction or CopyInstruction or AddInstruction:
+                    break;
+                default:
+                    _state = ConfigInstructions.Apply(_state, instruction);
+                    break;
+            }
+            if (cached.HasLayer)
+            {
+                var layer = new LocalLayer(cached.Layer!, cached.DiffId!.Value, executor._layers.PathFor(cached.DiffId.Value));
+                _layers.Add(layer);
+                if (_rootfs is not null) _notInRootfs.Add(layer);
+            }
+            AddHistory(instruction, emptyLayer: !cached.HasLayer);
+        }
+
         public async Task ApplyAsync(Instruction instruction, CancellationToken cancellationToken)
         {
             _step++;
+            if (instruction is WorkdirInstruction or RunInstruction or CopyInstruction or AddInstruction)
+                await ExtractCachedLayersAsync(cancellationToken).ConfigureAwait(false);
             switch (instruction)
             {
                 case ArgInstruction arg:
@@ -307,6 +381,15 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             }
         }
 
+        /// <summary>Makes the folders of layers that cache hits stacked, before a step reads or writes the filesystem.</summary>
+        private async Task ExtractCachedLayersAsync(CancellationToken cancellationToken)
+        {
+            await executor.ExtractAsync(_layers, cancellationToken).ConfigureAwait(false);
+            if (_rootfs is null) return;
+            foreach (var layer in _notInRootfs) await ApplyToRootAsync(_rootfs, layer, cancellationToken).ConfigureAwait(false);
+            _notInRootfs.Clear();
+        }
+
         /// <summary>The chroot fallback's root folder: every layer so far, flattened the first time a RUN needs it.</summary>
         private async Task<FlattenedRootfs> FlattenedRootAsync(CancellationToken cancellationToken)
         {
@@ -386,6 +469,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                     ignored = Dockerfiles.DockerignoreMatcher.Load(sourceRoot).IsExcluded;
                     break;
                 case ImageSource.Stage s when job.Inputs.TryGetValue(s.Name, out var input) && input is LocalStageResult built:
+                    await executor.ExtractAsync(built.Image.Layers, cancellationToken).ConfigureAwait(false);
                     sourceRoot = ExportSources(built.Image, copy.Sources);
                     break;
                 case ImageSource.Registry r:

@@ -1,7 +1,12 @@
+using Orchestrator.Caching;
 using Orchestrator.Oci.Documents;
 using Orchestrator.Planning;
 
 namespace Orchestrator.Execution;
 
 /// <summary>A stage built by the local builder: the image it made (for dependents) and its manifest.</summary>
-public sealed record LocalStageResult(string Stage, LocalImage Image, ManifestDocument Manifest) : StageResult(Stage);
+public sealed record LocalStageResult(string Stage, LocalImage Image, ManifestDocument Manifest) : StageResult(Stage)
+{
+    /// <summary>The stage's last step key (the root of stages built FROM it); null when its keys could not be computed.</summary>
+    public CacheKey? Key { get; init; }
+}

@@ -8,6 +8,9 @@ public interface IBuildObserver
     /// <summary>A step within the node began (1-based index of <paramref name="count"/>).</summary>
     void OnStepStarted(string node, int index, int count, string description) { }
 
+    /// <summary>A step within the node was found in the cache and does not run (1-based index of <paramref name="count"/>).</summary>
+    void OnStepCached(string node, int index, int count, string description) { }
+
     void OnNodeOutput(string node, string line) { }
 
     void OnNodeCompleted(string node, StageResult result, TimeSpan elapsed) { }

@@ -25,6 +25,9 @@ public record StageResult(string StageName)
     /// <summary>True when the node was not executed because its result was found in the cache.</summary>
     public bool FromCache { get; init; }
 
+    /// <summary>How many of the node's steps were taken from the cache instead of running.</summary>
+    public int CachedSteps { get; init; }
+
     /// <summary>Where the image went: pushed references (with digest) and written outputs.</summary>
     public IReadOnlyList<string> Published { get; init; } = [];
 }

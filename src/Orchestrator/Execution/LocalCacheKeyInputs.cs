@@ -1,0 +1,68 @@
+using System.Net.Http.Headers;
+using Orchestrator.Caching;
+using Orchestrator.Layers;
+using Orchestrator.Oci;
+using Orchestrator.Oci.Documents;
+using Orchestrator.Oci.Images;
+using Orchestrator.Oci.Layout;
+using Orchestrator.Oci.Registry;
+using Orchestrator.Planning;
+using Orchestrator.Recipes;
+
+namespace Orchestrator.Execution;
+
+/// <summary>
+/// The inputs of a stage's keys as the local builder finds them when the stage is about to run: a registry base's
+/// platform manifest digest (the manifest only, no layers), an OCI-layout base's from its index, the content a
+/// <c>COPY --from=stage</c> copies out of the upstream stage's layer folders (built already: the scheduler runs
+/// dependencies first), and an <c>ADD</c> URL's ETag or Last-Modified from a HEAD request. <c>COPY --from</c> an
+/// image that is not a stage of the build is pending (its step and the rest of the stage run).
+/// </summary>
+public sealed class LocalCacheKeyInputs(
+    RegistryClientPool registries,
+    IReadOnlyDictionary<string, StageResult> upstream,
+    CopySourceHasher hasher,
+    Func<LocalImage, CancellationToken, Task> extract) : ICacheKeyInputs
+{
+    public async Task<Digest> ResolveBaseAsync(ImageSource source, Platform platform, CancellationToken cancellationToken)
+    {
+        switch (source)
+        {
+            case ImageSource.Registry r:
+                var (manifest, _) = await new ImagePuller(registries).ResolveAsync(ImageReference.Parse(r.Reference), platform, cancellationToken).ConfigureAwait(false);
+                return manifest.Digest;
+            case ImageSource.Layout l:
+                return (await LayoutImageReader.ResolveAsync(l.Path, l.Tag, platform, cancellationToken).ConfigureAwait(false)).Manifest.Digest;
+            default:
+                throw new ArgumentException("only registry and layout bases have a manifest digest: " + source, nameof(source));
+        }
+    }
+
+    public async Task<SelectionDigest?> CopiedContentAsync(CopyFromRequest request, CancellationToken cancellationToken)
+    {
+        if (request.From is not ImageSource.Stage s || !upstream.TryGetValue(s.Name, out var input) || input is not LocalStageResult built)
+            return null;
+        // The upstream's layers that hit the cache may not be extracted yet.
+        await extract(built.Image, cancellationToken).ConfigureAwait(false);
+        var sources = request.Sources.Select(p => p.TrimStart('/')).ToList();
+        return await hasher.HashLayerStackAsync(new LayerStackView(built.Image.FoldersTopFirst), sources, request.Chmod, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The server's strong ETag, else its Last-Modified; null (the step runs) when it gives neither or cannot be asked.</summary>
+    public async Task<UrlValidator?> ValidateUrlAsync(string url, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            using var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, url), cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode) return null;
+            if (response.Headers.ETag is EntityTagHeaderValue { IsWeak: false } etag) return UrlValidator.ETag(etag.Tag);
+            if (response.Content.Headers.LastModified is { } modified) return UrlValidator.LastModified(modified);
+            return null;
+        }
+        catch (Exception error) when (error is HttpRequestException || (error is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return null;
+        }
+    }
+}
