@@ -631,17 +631,17 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 {
                     if (ImagePathResolver.ReadLink(Path.Combine(root, match)) is null) continue;
                     File.Delete(Path.Combine(root, match));
-                    exported.Remove(match);
-                    ExportFollowed(image, view, match, root, source, exported);
+                    ExportFollowed(image, view, match, root, source, exported, replacingLink: true);
                 }
             }
             return root;
         }
 
         /// <param name="exported">Paths exported whole so far: a folder made only to hold an earlier source is not one of them.</param>
-        private static void ExportFollowed(LocalImage image, LayerStackView view, string relative, string root, string source, HashSet<string> exported)
+        /// <param name="replacingLink">The path is a link inside an exported folder that a wildcard matched: it is followed all the same.</param>
+        private static void ExportFollowed(LocalImage image, LayerStackView view, string relative, string root, string source, HashSet<string> exported, bool replacingLink = false)
         {
-            if (exported.Contains("") || exported.Contains(relative) || exported.Any(e => relative.StartsWith(e + "/", StringComparison.Ordinal))) return;
+            if (!replacingLink && (exported.Contains("") || exported.Contains(relative) || exported.Any(e => relative.StartsWith(e + "/", StringComparison.Ordinal)))) return;
             exported.Add(relative);
             if (relative.Length == 0)
             {

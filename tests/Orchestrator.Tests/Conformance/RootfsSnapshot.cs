@@ -26,9 +26,12 @@ internal sealed class RootfsSnapshot
     /// and reads its root filesystem. The raw form writes no runtime config, which <c>umoci unpack</c> would fail to make
     /// for an image whose USER names a user its /etc/passwd lacks (legal in a Dockerfile: USER testuser:testgroup).
     /// </summary>
+    /// <summary>Where <see cref="UnpackAsync"/> unpacks the root filesystem of the image in <paramref name="layout"/>.</summary>
+    public static string RootfsFolder(string layout) => layout + "-rootfs";
+
     public static async Task<RootfsSnapshot> UnpackAsync(string layout)
     {
-        var rootfs = layout + "-rootfs";
+        var rootfs = RootfsFolder(layout);
         (await ExternalTool.RunAsync("umoci", ["raw", "unpack", "--rootless", "--image", $"{layout}:latest", rootfs], TimeSpan.FromMinutes(5))).EnsureSuccess();
         return Read(rootfs);
     }

@@ -73,6 +73,6 @@ public sealed class DefaultPathTests(ConformanceEnvironment environment) : IClas
         using var config = JsonDocument.Parse(inspect.StandardOutput);
         Assert.Equal(["LANG=C.UTF-8", "PATH=/opt/tools/bin:" + Default], config.RootElement.GetProperty("config").GetProperty("Env").EnumerateArray().Select(e => e.GetString()));
         await RootfsSnapshot.UnpackAsync(layout);
-        Assert.Equal(Default + "\n", await File.ReadAllTextAsync(Path.Combine(layout + "-bundle", "rootfs", "seen-by-run.txt")));
+        Assert.Equal(Default + "\n", await File.ReadAllTextAsync(Path.Combine(RootfsSnapshot.RootfsFolder(layout), "seen-by-run.txt")));
     }
 }

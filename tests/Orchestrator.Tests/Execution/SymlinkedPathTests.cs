@@ -254,5 +254,5 @@ public sealed class SymlinkedPathTests(ConformanceEnvironment environment) : ICl
     }
 
     private static async Task<Rootfs> UnpackAsync(string layout) =>
-        new(Path.Combine(layout + "-bundle", "rootfs"), await RootfsSnapshot.UnpackAsync(layout));
+        new(RootfsSnapshot.RootfsFolder(layout), await RootfsSnapshot.UnpackAsync(layout));
 }
