@@ -225,19 +225,8 @@ public sealed partial class LocalCacheBuildTests(ConformanceEnvironment environm
         return (context, Path.Combine(_temp.Path, "cache"));
     }
 
-    private string Context(string dockerfile, params (string Path, string Content)[] files)
-    {
-        var context = Path.Combine(_temp.Path, "context");
-        Directory.CreateDirectory(context);
-        File.WriteAllText(Path.Combine(context, "Dockerfile"), dockerfile);
-        foreach (var (path, content) in files)
-        {
-            var full = Path.Combine(context, path);
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            File.WriteAllText(full, content);
-        }
-        return context;
-    }
+    private string Context(string dockerfile, params (string Path, string Content)[] files) =>
+        ExecutorBuild.WriteContext(Path.Combine(_temp.Path, "context"), dockerfile, files);
 
     private async Task<(string Output, string Digest)> BuildAsync(string context, string cache, params string[] extra)
     {

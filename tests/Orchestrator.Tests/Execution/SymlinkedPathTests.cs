@@ -210,19 +210,8 @@ public sealed class SymlinkedPathTests(ConformanceEnvironment environment) : ICl
         Assert.Equal("/real/lib/wd\n", Read(rootfs, "/pwd.txt"));
     }
 
-    private string Context(string dockerfile, params (string Path, string Content)[] files)
-    {
-        var context = Path.Combine(_temp.Path, "context");
-        Directory.CreateDirectory(context);
-        File.WriteAllText(Path.Combine(context, "Dockerfile"), dockerfile);
-        foreach (var (path, content) in files)
-        {
-            var full = Path.Combine(context, path);
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            File.WriteAllText(full, content);
-        }
-        return context;
-    }
+    private string Context(string dockerfile, params (string Path, string Content)[] files) =>
+        ExecutorBuild.WriteContext(Path.Combine(_temp.Path, "context"), dockerfile, files);
 
     private static void WriteTar(string path, params (string Name, string Content)[] files)
     {
