@@ -135,8 +135,9 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
         var context = stage.Context ?? throw new OrchestratorException($"{where}{instruction.Keyword} reads the build context, but the recipe has none; call .Context(\"dir\") on it");
         try
         {
-            if (!_dockerignores.TryGetValue(context, out var ignore))
-                _dockerignores[context] = ignore = await DockerignoreMatcher.LoadAsync(context, cancellationToken).ConfigureAwait(false);
+            var ignoreKey = context + "\n" + stage.IgnoreFile;
+            if (!_dockerignores.TryGetValue(ignoreKey, out var ignore))
+                _dockerignores[ignoreKey] = ignore = await DockerignoreMatcher.LoadAsync(context, stage.IgnoreFile, cancellationToken).ConfigureAwait(false);
             return await hasher.HashFolderAsync(context, sources, chmod, ignore.Patterns.Count == 0 ? null : ignore.IsExcluded, cancellationToken).ConfigureAwait(false);
         }
         catch (OrchestratorException error)

@@ -28,18 +28,21 @@ public sealed class DockerignoreMatcher
         return new DockerignoreMatcher(patterns);
     }
 
-    /// <summary>Reads <c>&lt;context&gt;/.dockerignore</c>; no file means nothing is excluded.</summary>
-    public static async Task<DockerignoreMatcher> LoadAsync(string contextDirectory, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Reads <paramref name="ignoreFile"/> when given (a Dockerfile's own <c>&lt;Dockerfile&gt;.dockerignore</c>), else
+    /// <c>&lt;context&gt;/.dockerignore</c>; no file means nothing is excluded.
+    /// </summary>
+    public static async Task<DockerignoreMatcher> LoadAsync(string contextDirectory, string? ignoreFile = null, CancellationToken cancellationToken = default)
     {
-        var path = Path.Combine(contextDirectory, FileName);
+        var path = ignoreFile ?? Path.Combine(contextDirectory, FileName);
         if (!File.Exists(path)) return Empty;
         return Parse(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Synchronous <see cref="LoadAsync"/> for callers outside async code (the file is small).</summary>
-    public static DockerignoreMatcher Load(string contextDirectory)
+    public static DockerignoreMatcher Load(string contextDirectory, string? ignoreFile = null)
     {
-        var path = Path.Combine(contextDirectory, FileName);
+        var path = ignoreFile ?? Path.Combine(contextDirectory, FileName);
         return File.Exists(path) ? Parse(File.ReadAllText(path)) : Empty;
     }
 

@@ -466,7 +466,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             {
                 case null:
                     sourceRoot = Stage.Context ?? throw new OrchestratorException("COPY needs a build context");
-                    ignored = Dockerfiles.DockerignoreMatcher.Load(sourceRoot).IsExcluded;
+                    ignored = Dockerfiles.DockerignoreMatcher.Load(sourceRoot, Stage.IgnoreFile).IsExcluded;
                     break;
                 case ImageSource.Stage s when job.Inputs.TryGetValue(s.Name, out var input) && input is LocalStageResult built:
                     await executor.ExtractAsync(built.Image.Layers, cancellationToken).ConfigureAwait(false);
@@ -526,7 +526,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             if (local.Count > 0)
             {
                 if (context is null) throw new OrchestratorException("ADD needs a build context");
-                var ignored = Dockerfiles.DockerignoreMatcher.Load(context).IsExcluded;
+                var ignored = Dockerfiles.DockerignoreMatcher.Load(context, Stage.IgnoreFile).IsExcluded;
                 var entries = new CopyPlanner(context, ignored).Plan(local, add.Destination, _state.WorkingDir, IsDirectoryInImage, InImage);
                 // Like Docker: only a source that is itself a local archive is unpacked; archives inside a source folder are copied as they are.
                 var archives = entries.Where(e => e.IsSource && !e.IsDirectory && ArchiveDetector.IsArchive(e.Source)).ToList();

@@ -8,7 +8,8 @@ namespace Orchestrator.Recipes;
 /// </summary>
 internal static class DockerfileImport
 {
-    public static RecipeBuilder Register(RecipeBook book, DockerfileDocument document, string imageName, string? target, string context, SourceLocation location)
+    /// <param name="dockerfilePath">The Dockerfile's path: a <c>&lt;Dockerfile&gt;.dockerignore</c> beside it replaces the context's ignore file.</param>
+    public static RecipeBuilder Register(RecipeBook book, DockerfileDocument document, string imageName, string? target, string context, SourceLocation location, string? dockerfilePath = null)
     {
         if (document.Stages.Count == 0)
             throw new RecipeException([new RecipeError(location, "the Dockerfile has no FROM instruction")]);
@@ -24,12 +25,16 @@ internal static class DockerfileImport
         // Like BuildKit, only the stages the target needs are taken: a later stage (or one nothing uses) is never
         // evaluated, so a build arg only it uses may stay unset (`--target=first` with `COPY x $file` in the last stage).
         var needed = NeededBy(document, targetStage);
+        // BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile instead of the context's, when there is one.
+        var ignoreFile = dockerfilePath is null ? null : dockerfilePath + ".dockerignore";
+        if (ignoreFile is not null && !File.Exists(ignoreFile)) ignoreFile = null;
         foreach (var stage in document.Stages.Where(s => needed.Contains(s.Name)))
         {
             var isTarget = ReferenceEquals(stage, targetStage);
             var builder = book.Register(new RecipeBuilder(names[stage.Name], isTarget, stage.Location, book));
             builder.SetBase(Rename(stage.Base, names), stage.Location);
             builder.SetContext(context);
+            builder.SetIgnoreFile(ignoreFile);
             builder.SetPlatform(stage.Platform);
             builder.AddInstructions(stage.Instructions.Select(i => Rename(i, names)));
             if (isTarget) image = builder;

@@ -57,7 +57,7 @@ public class RecipeBook
         var contextPath = context is null ? Path.GetDirectoryName(fullPath)! : Path.GetFullPath(context, BaseDirectory);
         var imageName = name ?? Path.GetFileName(Path.GetDirectoryName(fullPath)!).ToLowerInvariant();
         var document = DockerfileParser.Parse(File.ReadAllText(fullPath), fullPath, new DockerfileParserOptions { BuildArgs = _buildArgs, BaseImageEnvironment = BaseImageEnvironment });
-        return DockerfileImport.Register(this, document, imageName, target, contextPath, location);
+        return DockerfileImport.Register(this, document, imageName, target, contextPath, location, fullPath);
     }
 
     /// <summary>A build argument: from <c>--build-arg NAME=VALUE</c>, then the environment variable NAME, then <paramref name="defaultValue"/>.</summary>

@@ -16,6 +16,7 @@ public sealed class RecipeBuilder
     private readonly List<string> _dependsOn = [];
     private ImageSource? _base;
     private string? _context;
+    private string? _ignoreFile;
     private string? _platform;
     private string? _cacheRepo;
 
@@ -202,12 +203,15 @@ public sealed class RecipeBuilder
 
     internal void SetContext(string? context) => _context = context;
 
+    internal void SetIgnoreFile(string? ignoreFile) => _ignoreFile = ignoreFile;
+
     internal void SetPlatform(string? platform) => _platform = platform;
 
     public StageRecipe Build() =>
         new(Name, IsImage, _base ?? ImageSource.Scratch.Instance, _instructions.ToEquatableArray(), Location)
         {
             Context = _context,
+            IgnoreFile = _ignoreFile,
             BaseLocation = BaseLocation,
             Platform = _platform,
             CacheRepo = _cacheRepo,

@@ -9,6 +9,12 @@ public sealed record StageRecipe(string Name, bool IsImage, ImageSource Base, Eq
     /// <summary>Absolute path of the build context, or null for none (then COPY from the context is an error).</summary>
     public string? Context { get; init; }
 
+    /// <summary>
+    /// The ignore file of the context when it is not <c>&lt;context&gt;/.dockerignore</c>: an imported Dockerfile's own
+    /// <c>&lt;Dockerfile&gt;.dockerignore</c> beside it, which BuildKit reads instead when it exists. Null: the context's.
+    /// </summary>
+    public string? IgnoreFile { get; init; }
+
     /// <summary>Platform as <c>os/arch[/variant]</c>, e.g. <c>linux/amd64</c>; null for the default.</summary>
     public string? Platform { get; init; }
 

@@ -30,7 +30,6 @@ public abstract class KanikoSuiteCaseRunner(ConformanceEnvironment environment)
     {
         ["test_onbuild"] = "ONBUILD triggers of a base or parent stage are not run yet (the Dockerfile parity issue)",
         ["test_multistage_args_issue_1911"] = "a stage built FROM another stage does not inherit the ARG values declared there (BuildKit 0.11 carries them over)",
-        ["dockerignore_relative"] = "the per-Dockerfile ignore file (<Dockerfile>.dockerignore) is not read, only the context's .dockerignore",
     };
 
     protected static IEnumerable<object[]> Rows(Func<string, bool> include) =>

@@ -52,6 +52,29 @@ public sealed class DockerfileImportTests : IDisposable
             set.Get("all").Instructions.OfType<CopyInstruction>().Select(c => c.From));
     }
 
+    /// <summary>BuildKit reads <c>&lt;Dockerfile&gt;.dockerignore</c> beside the Dockerfile instead of the context's <c>.dockerignore</c>.</summary>
+    [Fact]
+    public void A_dockerfiles_own_ignore_file_replaces_the_contexts()
+    {
+        var path = Write("numbers", "unnamed-stages.Dockerfile");
+        var book = new RecipeBook(_root.FullName);
+        book.Dockerfile(path, name: "plain");
+        Assert.All(book.Build(new RecipeValidationOptions { Push = false }).Stages, s => Assert.Null(s.IgnoreFile));
+
+        var own = Path.Combine(_root.FullName, "numbers", "Dockerfile.dockerignore");
+        File.WriteAllText(own, "*.log\n!keep.log\n");
+        File.WriteAllText(Path.Combine(_root.FullName, "numbers", ".dockerignore"), "*\n");
+        var withOwn = new RecipeBook(_root.FullName);
+        withOwn.Dockerfile(path, name: "own");
+        var stages = withOwn.Build(new RecipeValidationOptions { Push = false }).Stages;
+
+        Assert.All(stages, s => Assert.Equal(own, s.IgnoreFile));
+        var matcher = DockerignoreMatcher.Load(Path.Combine(_root.FullName, "numbers"), stages[0].IgnoreFile);
+        Assert.True(matcher.IsExcluded("debug.log"));
+        Assert.False(matcher.IsExcluded("keep.log"));
+        Assert.False(matcher.IsExcluded("app.txt")); // the context's "*" does not apply
+    }
+
     /// <summary>As in BuildKit, stages the target does not reach are not taken (nor checked): stage 2 reads stage 1, not the reverse.</summary>
     [Fact]
     public void A_target_takes_only_the_stages_it_needs()
