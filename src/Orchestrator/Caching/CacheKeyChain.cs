@@ -53,7 +53,8 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
                     root = new CacheKeyRoot.Image(await bases[(stage.Base, platform)].ConfigureAwait(false), platform);
                     break;
             }
-            results[stage.Name] = await ComputeStageAsync(stage, root, pending, platform, cancellationToken).ConfigureAwait(false);
+            var inherited = stage.Base is ImageSource.Stage from ? results[from.Name].Args : null;
+            results[stage.Name] = await ComputeStageAsync(stage, root, pending, platform, cancellationToken, inherited).ConfigureAwait(false);
         }
         await hasher.Files.SaveMemosAsync(cancellationToken).ConfigureAwait(false);
         return results;
@@ -63,10 +64,11 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
     /// The chain of one stage from a given root (null with <paramref name="rootPending"/> when its base stage's key is
     /// not known yet). Does not save the memos (<see cref="FileContentHasher.SaveMemosAsync"/>).
     /// </summary>
-    public async Task<StageCacheKeys> ComputeStageAsync(StageRecipe stage, CacheKeyRoot? root, PendingKeyReason? rootPending, Platform platform, CancellationToken cancellationToken)
+    /// <param name="inheritedArgs">For a stage built FROM another stage: that stage's ARG values, which its RUN steps see too.</param>
+    public async Task<StageCacheKeys> ComputeStageAsync(StageRecipe stage, CacheKeyRoot? root, PendingKeyReason? rootPending, Platform platform, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? inheritedArgs = null)
     {
         if (root is null && rootPending is null) throw new ArgumentException("a stage needs a root or the reason it has none", nameof(rootPending));
-        var args = new Dictionary<string, string>(StringComparer.Ordinal);
+        var args = new Dictionary<string, string>(inheritedArgs ?? new Dictionary<string, string>(), StringComparer.Ordinal);
         var env = new List<KeyValuePair<string, string>>();
         var parent = root?.Key;
         var pending = root is null ? rootPending : null;
@@ -96,7 +98,7 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
                     else env.Add(variable);
                 }
         }
-        return new StageCacheKeys(stage.Name, root, root is null ? rootPending : null, steps.ToEquatableArray());
+        return new StageCacheKeys(stage.Name, root, root is null ? rootPending : null, steps.ToEquatableArray()) { Args = args };
     }
 
     private async Task<(StepInputs Inputs, PendingKeyReason? WaitsFor)> InputsAsync(StageRecipe stage, Instruction instruction, Platform platform, CancellationToken cancellationToken)

@@ -12,4 +12,7 @@ public sealed record StageCacheKeys(string StageName, CacheKeyRoot? Root, Pendin
     public PendingKeyReason? Pending => Steps.Count > 0 ? Steps[^1].Pending : RootPending;
 
     public bool IsComplete => LastKey is not null;
+
+    /// <summary>The ARG values in scope after the last step: a stage built FROM this one starts with them (BuildKit 0.11).</summary>
+    public IReadOnlyDictionary<string, string> Args { get; init; } = new Dictionary<string, string>();
 }

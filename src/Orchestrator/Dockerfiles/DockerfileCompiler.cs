@@ -26,6 +26,7 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
     private readonly List<ArgInstruction> _globalArgs = [];
     private readonly List<StageRecipe> _stages = [];
     private readonly Dictionary<string, Dictionary<string, string>> _stageEnv = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _stageArgs = new(StringComparer.Ordinal);
     private StageState? _stage;
 
     public void Add(LogicalLine line)
@@ -98,6 +99,9 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
         // whose config could not be read stays unknown.
         if (baseEnv is not null) env.TryAdd("PATH", Oci.Documents.ContainerConfig.DefaultPath);
         _stage = new StageState(name, baseSource, at, string.IsNullOrEmpty(platform) ? null : platform, env);
+        // BuildKit 0.11 adds every ARG value to the stage's environment, which a stage built FROM it starts with.
+        if (baseSource is ImageSource.Stage parent)
+            foreach (var (arg, value) in _stageArgs[parent.Name]) _stage.SetArg(arg, value);
     }
 
     private void FinishStage()
@@ -105,6 +109,7 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
         if (_stage is null) return;
         _stages.Add(new StageRecipe(_stage.Name, false, _stage.Base, _stage.Instructions.ToEquatableArray(), _stage.Location) { Platform = _stage.Platform });
         _stageEnv[_stage.Name] = _stage.Env;
+        _stageArgs[_stage.Name] = _stage.ArgValues;
         _stage = null;
     }
 
@@ -490,7 +495,15 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
             return _args.TryGetValue(variable, out value);
         }
 
-        public void SetArg(string variable, string? value) => _args[variable] = value;
+        /// <summary>An ARG without a value keeps the value the stage already has (inherited from its base stage).</summary>
+        public void SetArg(string variable, string? value)
+        {
+            if (value is not null || !_args.ContainsKey(variable)) _args[variable] = value;
+        }
+
+        /// <summary>The ARG values a stage built FROM this one starts with.</summary>
+        public IReadOnlyDictionary<string, string> ArgValues =>
+            _args.Where(a => a.Value is not null).ToDictionary(a => a.Key, a => a.Value!, StringComparer.Ordinal);
     }
 
     [GeneratedRegex("^[a-z][a-z0-9_.-]*$")]

@@ -75,7 +75,8 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             var image = await ResolveAsync(stage.Base, platform, job, cancellationToken).ConfigureAwait(false);
             var inputs = new LocalCacheKeyInputs(_registries, job.Inputs, _cache.Hasher, (upstream, ct) => ExtractAsync(upstream.Layers, ct));
             var keys = await _cache.ComputeKeysAsync(job, inputs, platform is null ? Platform.Host : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
-            var build = new StageBuild(this, job, work, image);
+            var inheritedArgs = stage.Base is ImageSource.Stage from && job.Inputs.TryGetValue(from.Name, out var parent) && parent is LocalStageResult built ? built.Args : null;
+            var build = new StageBuild(this, job, work, image, inheritedArgs);
             var count = stage.Instructions.Count;
             var cached = 0;
             for (var i = 0; i < count; i++)
@@ -111,6 +112,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 ManifestDigest = manifest.Digest.ToString(),
                 Published = published,
                 Key = keys?.LastKey,
+                Args = build.Args,
                 CachedSteps = cached,
                 FromCache = count > 0 && cached == count,
             };
@@ -223,9 +225,12 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     }
 
     /// <summary>The state of one stage while its steps run.</summary>
-    private sealed class StageBuild(LocalStageExecutor executor, StageJob job, string work, LocalImage baseImage)
+    private sealed class StageBuild(LocalStageExecutor executor, StageJob job, string work, LocalImage baseImage, IReadOnlyDictionary<string, string>? inheritedArgs)
     {
-        private readonly Dictionary<string, string> _args = new(StringComparer.Ordinal);
+        // A stage built FROM another stage starts with that stage's ARG values (BuildKit 0.11 keeps them in the state's env).
+        private readonly Dictionary<string, string> _args = new(inheritedArgs ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+
+        public IReadOnlyDictionary<string, string> Args => new Dictionary<string, string>(_args, StringComparer.Ordinal);
         private readonly List<LocalLayer> _layers = [.. baseImage.Layers];
         private readonly List<HistoryEntry> _history = [.. baseImage.Config.History ?? []];
         private ConfigInstructions.StageState _state = new(ConfigInstructions.WithDefaultPath(baseImage.Config));

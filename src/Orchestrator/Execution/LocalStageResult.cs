@@ -9,4 +9,7 @@ public sealed record LocalStageResult(string Stage, LocalImage Image, ManifestDo
 {
     /// <summary>The stage's last step key (the root of stages built FROM it); null when its keys could not be computed.</summary>
     public CacheKey? Key { get; init; }
+
+    /// <summary>The ARG values in scope at the stage's end: a stage built FROM this one starts with them, as in BuildKit 0.11.</summary>
+    public IReadOnlyDictionary<string, string> Args { get; init; } = new Dictionary<string, string>();
 }

@@ -68,7 +68,8 @@ public sealed class LocalStepCache
                 default:
                     return null;
             }
-            var keys = await new CacheKeyChain(inputs, Hasher).ComputeStageAsync(stage, root, null, platform, cancellationToken).ConfigureAwait(false);
+            var inherited = stage.Base is ImageSource.Stage from && job.Inputs.TryGetValue(from.Name, out var parent) && parent is LocalStageResult built ? built.Args : null;
+            var keys = await new CacheKeyChain(inputs, Hasher).ComputeStageAsync(stage, root, null, platform, cancellationToken, inherited).ConfigureAwait(false);
             await _files.SaveMemosAsync(cancellationToken).ConfigureAwait(false);
             return keys;
         }

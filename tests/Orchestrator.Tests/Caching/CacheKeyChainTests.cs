@@ -198,6 +198,22 @@ public sealed class CacheKeyChainTests : IDisposable
         Assert.NotEqual(keys["final"].LastKey, after["final"].LastKey);
     }
 
+    /// <summary>A child stage's RUN sees the ARG values of the stage it is built FROM, so they are in its key.</summary>
+    [Fact]
+    public async Task A_run_in_a_child_stage_keys_on_the_arg_values_it_inherits()
+    {
+        async Task<CacheKey> ChildRunKey(string value)
+        {
+            var parent = _test.Stage("parent", ImageSource.Scratch.Instance, new ArgInstruction("NAME", value));
+            var child = _test.Stage("child", new ImageSource.Stage("parent"), new RunInstruction(Command.Shell("echo $NAME > /f"), RunOptions.Default));
+            return (await _test.KeysAsync([parent, child]))["child"].LastKey!;
+        }
+
+        var one = await ChildRunKey("one");
+        Assert.Equal(one, await ChildRunKey("one"));
+        Assert.NotEqual(one, await ChildRunKey("two"));
+    }
+
     [Fact]
     public async Task Copy_from_a_stage_not_built_yet_is_pending_from_that_step_on()
     {

@@ -29,7 +29,6 @@ public abstract class KanikoSuiteCaseRunner(ConformanceEnvironment environment)
     public static readonly IReadOnlyDictionary<string, string> KnownDifferences = new Dictionary<string, string>
     {
         ["test_onbuild"] = "ONBUILD triggers of a base or parent stage are not run yet (the Dockerfile parity issue)",
-        ["test_multistage_args_issue_1911"] = "a stage built FROM another stage does not inherit the ARG values declared there (BuildKit 0.11 carries them over)",
     };
 
     protected static IEnumerable<object[]> Rows(Func<string, bool> include) =>

@@ -118,4 +118,29 @@ public sealed class BuildKitParityTests
         var rendered = ParseText(DockerfileRenderer.Render(document.Stages[0])).Stages[0].Instructions.OfType<ArgInstruction>();
         Assert.Equal(args.Select(a => (a.Name, a.Value)), rendered.Select(a => (a.Name, a.Value)));
     }
+
+    /// <summary>
+    /// dockerfile2llb dispatchArg adds every ARG value to the stage's LLB state env (AddEnv), which a stage built FROM
+    /// it starts with: the child sees the value, an `ARG NAME` without one keeps it, a default can build on it.
+    /// </summary>
+    [Fact]
+    public void A_stage_built_from_a_stage_starts_with_its_arg_values()
+    {
+        var document = ParseText("""
+            FROM busybox AS base
+            ARG NAME="base"
+            FROM base AS dev
+            ARG NAME="$NAME-dev"
+            FROM dev AS custom
+            ARG NAME
+            ENV SEEN=$NAME
+            FROM custom AS last
+            ENV ALSO=$NAME
+            """);
+
+        Assert.Equal("base-dev", Single<ArgInstruction>(document.Stages[1]).Value);
+        Assert.Null(Single<ArgInstruction>(document.Stages[2]).Value);
+        Assert.Equal("base-dev", Single<EnvInstruction>(document.Stages[2]).Variables[0].Value);
+        Assert.Equal("base-dev", Single<EnvInstruction>(document.Stages[3]).Variables[0].Value);
+    }
 }

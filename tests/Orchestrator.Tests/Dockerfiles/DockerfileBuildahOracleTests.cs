@@ -76,17 +76,20 @@ public sealed class DockerfileBuildahOracleTests : IDisposable
         Assert.Equal(image.Files, copy.Sources.Select(s => copy.Destination.TrimStart('/') + s));
     }
 
+    /// <summary>
+    /// ARG values are left out on purpose: BuildKit 0.11 carries them into a stage built FROM the stage and buildah does
+    /// not; BuildKit is the reference (BuildKitParityTests and Kaniko's test_multistage_args_issue_1911 check it).
+    /// </summary>
     [Fact]
-    public async Task A_stage_built_from_a_stage_inherits_env_but_not_args_like_buildah()
+    public async Task A_stage_built_from_a_stage_inherits_env_like_buildah()
     {
         const string text = """
             FROM scratch AS base
             ENV ROOT=/srv
-            ARG NOT_INHERITED=x
             COPY a.txt /a.txt
 
             FROM base
-            WORKDIR $ROOT/[${NOT_INHERITED}]
+            WORKDIR $ROOT/[x]
             COPY --from=0 /a.txt /copied/
             ENV FROM_BASE=$ROOT
             """;
