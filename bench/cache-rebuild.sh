@@ -47,25 +47,9 @@ buildkitd_pid=""
 if [ -n "${BUILDKITD:-}" ] && [ -n "${BUILDCTL:-}" ]; then
   [ "$(id -u)" = 0 ] || { echo "buildkitd runs here as root (OCI worker, overlayfs): run this script as root" >&2; exit 2; }
   RUNC=${RUNC:-$(command -v runc)}
-  cat > "$BENCH_WORK/buildkitd.toml" <<TOML
-[worker.oci]
-  enabled = true
-[worker.containerd]
-  enabled = false
-[registry."$REGISTRY"]
-  http = true
-  insecure = true
-TOML
-  buildkit_address="unix://$BENCH_WORK/buildkitd.sock"
-  "$BUILDKITD" --config "$BENCH_WORK/buildkitd.toml" --root "$BENCH_WORK/buildkitd-root" --addr "$buildkit_address" \
-    --oci-worker-binary "$RUNC" --oci-worker-snapshotter overlayfs --oci-worker-net host --containerd-worker false \
-    >"$BENCH_WORK/buildkitd.log" 2>&1 &
-  buildkitd_pid=$!
-  for _ in $(seq 300); do
-    "$BUILDCTL" --addr "$buildkit_address" debug workers >/dev/null 2>&1 && break
-    kill -0 "$buildkitd_pid" 2>/dev/null || { echo "buildkitd stopped:" >&2; cat "$BENCH_WORK/buildkitd.log" >&2; exit 1; }
-    sleep 0.1
-  done
+  # shellcheck source=tools/buildkitd.sh
+  . "$(dirname "$0")/tools/buildkitd.sh"
+  start_buildkitd "$BENCH_WORK" "$REGISTRY"
   stop_buildkitd() {
     kill -TERM "$buildkitd_pid" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$buildkitd_pid" 2>/dev/null || break; sleep 0.1; done

@@ -78,25 +78,10 @@ done
 registry="127.0.0.1:$port"
 
 # BuildKit's own daemon: state, socket and config under $work, the registry marked plain HTTP.
-cat > "$work/buildkitd.toml" <<TOML
-[worker.oci]
-  enabled = true
-[worker.containerd]
-  enabled = false
-[registry."$registry"]
-  http = true
-  insecure = true
-TOML
-address="unix://$work/buildkitd.sock"
-"$BUILDKITD" --config "$work/buildkitd.toml" --root "$work/buildkitd-root" --addr "$address" \
-  --oci-worker-binary "$RUNC" --oci-worker-snapshotter overlayfs --oci-worker-net host --containerd-worker false \
-  > "$work/buildkitd.log" 2>&1 &
-buildkitd_pid=$!
-for _ in $(seq 300); do
-  "$BUILDCTL" --addr "$address" debug workers >/dev/null 2>&1 && break
-  kill -0 "$buildkitd_pid" 2>/dev/null || { echo "buildkitd stopped:" >&2; cat "$work/buildkitd.log" >&2; exit 1; }
-  sleep 0.1
-done
+# shellcheck source=../../../../bench/tools/buildkitd.sh
+. "$here/../../../../bench/tools/buildkitd.sh"
+start_buildkitd "$work" "$registry"
+address="$buildkit_address"
 "$BUILDCTL" --addr "$address" debug info
 
 status=0
