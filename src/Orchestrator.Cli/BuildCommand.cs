@@ -59,6 +59,8 @@ internal sealed class BuildCommand
         DefaultValueFactory = _ => "auto",
     };
 
+    private readonly KubernetesFlags _kubernetes = new();
+
     public BuildCommand()
     {
         _planFormat.AcceptOnlyFromAmong("text", "json", "dot", "mermaid");
@@ -86,6 +88,7 @@ internal sealed class BuildCommand
         command.Arguments.Add(_arguments);
         foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _noCache, _cacheDir, _insecure, _progress, _verbose, _secrets, _reproducible, _platform, _sandbox })
             command.Options.Add(option);
+        _kubernetes.AddTo(command);
     }
 
     public BuildSettings Read(ParseResult result)
@@ -119,6 +122,7 @@ internal sealed class BuildCommand
             Reproducible = result.GetValue(_reproducible),
             Platform = result.GetValue(_platform),
             Sandbox = result.GetValue(_sandbox)!,
+            Kubernetes = _kubernetes.Read(result),
         };
     }
 
