@@ -64,7 +64,7 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
         if (stage.Outputs.Count > 0)
             throw new OrchestratorException($"{stage.Kind} '{stage.Name}': local outputs ({string.Join(", ", stage.Outputs)}) cannot be written by a Job in the cluster; drop --output or use --backend local");
         var transfer = TransferRepository(stage);
-        var dockerfile = DockerfileRenderer.Render(stage, name => job.Inputs.TryGetValue(name, out var input) && input is KubernetesStageResult built ? built.ImageReference : null, heredocs: false);
+        var dockerfile = RenderDockerfile(stage, job.Inputs);
 
         var archive = Path.Combine(Path.GetTempPath(), $"orchestrator-context-{Guid.NewGuid():N}.tar.gz");
         Digest contextDigest;
@@ -163,6 +163,22 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
         {
             throw KubernetesApiCall.Translate(error, "get", "secrets", _namespace);
         }
+    }
+
+    /// <summary>
+    /// The node's Dockerfile: first one <c>FROM image@digest AS name</c> line per stage it reads, then the stage, so
+    /// FROM and COPY --from keep the stage's name (an image's history records <c>COPY --from=name</c>, as a
+    /// local build's does) while the executor reads each input by digest.
+    /// </summary>
+    internal static string RenderDockerfile(StageRecipe stage, IReadOnlyDictionary<string, StageResult> inputs)
+    {
+        var read = new List<string>();
+        if (stage.Base is ImageSource.Stage from) read.Add(from.Name);
+        read.AddRange(stage.Instructions.OfType<CopyInstruction>().Select(c => c.From).OfType<ImageSource.Stage>().Select(s => s.Name));
+        var stubs = read.Distinct(StringComparer.Ordinal).Select(name => inputs.TryGetValue(name, out var input) && input is KubernetesStageResult built
+            ? new StageRecipe(name, false, new ImageSource.Registry(built.ImageReference), [], stage.Location)
+            : throw new OrchestratorException($"{stage.Kind} '{stage.Name}' reads stage '{name}', which was not built by the kubernetes backend in this run"));
+        return DockerfileRenderer.Render([.. stubs, stage], heredocs: false);
     }
 
     /// <summary>Where the node's context blob and (for stages) its image go: the cache repo, else the first destination's repository.</summary>
