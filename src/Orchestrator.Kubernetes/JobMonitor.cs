@@ -19,6 +19,7 @@ internal sealed class JobMonitor(IKubernetes client, string @namespace, Kubernet
         var outcome = new TaskCompletionSource<V1Pod>(TaskCreationOptions.RunContinuationsAsynchronously);
         var tail = new LogTail(TailLines);
         Task? logs = null;
+        var podDeleted = false;
 
         var podSelector = "job-name=" + jobName;
         var pods = new ResourceWatch<V1Pod, V1PodList>("pods", @namespace,
@@ -27,7 +28,10 @@ internal sealed class JobMonitor(IKubernetes client, string @namespace, Kubernet
         var podWatch = pods.RunAsync((type, pod) =>
         {
             if (type == WatchEventType.Deleted)
-                return outcome.TrySetException(new OrchestratorException($"the pod {pod.Metadata.Name} of Job {jobName} was deleted before it finished"));
+            {
+                podDeleted = true; // why is decided below, from the Job (e.g. the controller stops pods past the deadline)
+                return outcome.TrySetResult(pod);
+            }
             if (logs is null && PodFailure.ExecutorStarted(pod))
                 logs = FollowLogAsync(pod.Metadata.Name, job, tail, stop.Token);
             if (PodFailure.Stuck(pod, options) is { } stuck)
@@ -55,11 +59,12 @@ internal sealed class JobMonitor(IKubernetes client, string @namespace, Kubernet
             var pod = await outcome.Task.ConfigureAwait(false);
             if (logs is not null)
                 await logs.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false); // the log ends with the container
-            if (pod.Status.Phase == "Succeeded")
+            if (pod.Status.Phase == "Succeeded" && !podDeleted)
                 return Digest(pod, jobName);
             // The Job controller stops a pod that outlives activeDeadlineSeconds; say so rather than "exit 137".
             var current = await KubernetesApiCall.RunAsync("get", "jobs", @namespace, () => client.BatchV1.ReadNamespacedJobAsync(jobName, @namespace, cancellationToken: cancellationToken)).ConfigureAwait(false);
             if (DeadlineExceeded(current)) throw DeadlineError();
+            if (podDeleted) throw new OrchestratorException($"the pod {pod.Metadata.Name} of Job {jobName} was deleted before it finished (evicted, or deleted by someone)");
             var lines = tail.Lines;
             if (logs is null) lines = await InitLogTailAsync(pod, cancellationToken).ConfigureAwait(false);
             throw new OrchestratorException(PodFailure.Describe(pod, lines));
@@ -75,7 +80,7 @@ internal sealed class JobMonitor(IKubernetes client, string @namespace, Kubernet
         new($"the node did not finish within --node-deadline {options.NodeDeadline} (DeadlineExceeded); the Job was stopped. Raise --node-deadline or make the stage faster");
 
     private static bool DeadlineExceeded(V1Job job) =>
-        job.Status?.Conditions?.Any(c => c.Type == "Failed" && c.Status == "True" && c.Reason == "DeadlineExceeded") == true;
+        job.Status?.Conditions?.Any(c => c.Type is "Failed" or "FailureTarget" && c.Status == "True" && c.Reason == "DeadlineExceeded") == true;
 
     private static string Digest(V1Pod pod, string jobName)
     {

@@ -7,10 +7,13 @@ public static class PodFailure
 {
     private static readonly HashSet<string> StuckReasons = new(StringComparer.Ordinal)
     {
-        "ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError",
+        "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError",
     };
 
-    /// <summary>A waiting container that will not start by itself (an image that cannot be pulled, a missing secret); null otherwise.</summary>
+    /// <summary>
+    /// A waiting container that will not start by itself (an image that cannot be pulled, a missing secret); null otherwise.
+    /// ErrImagePull alone is not final: the kubelet tries again, and reports ImagePullBackOff once it backs off.
+    /// </summary>
     public static string? Stuck(V1Pod pod, KubernetesOptions options)
     {
         foreach (var status in (pod.Status?.InitContainerStatuses ?? []).Concat(pod.Status?.ContainerStatuses ?? []))

@@ -51,6 +51,18 @@ public sealed class KubernetesApiEmulator : IAsyncDisposable
     /// <summary>Refuses <paramref name="verb"/> on <paramref name="resource"/> (e.g. <c>create</c>, <c>jobs</c>; <c>get</c>, <c>pods/log</c>) with 403.</summary>
     public void Deny(string verb, string resource) => _denied[(verb, resource)] = true;
 
+    public void Allow(string verb, string resource) => _denied.TryRemove((verb, resource), out _);
+
+    /// <summary>Compacts the store and ends every open watch stream, as an API server restart after etcd compaction does: resuming from an old version gets 410 Gone.</summary>
+    public void BreakWatches()
+    {
+        Store.Compact();
+        var breaker = Interlocked.Exchange(ref _watchBreaker, new CancellationTokenSource());
+        breaker.Cancel();
+    }
+
+    private CancellationTokenSource _watchBreaker = new();
+
     public static async Task<KubernetesApiEmulator> StartAsync(KubeletOptions kubeletOptions)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -232,7 +244,7 @@ public sealed class KubernetesApiEmulator : IAsyncDisposable
     {
         var query = http.Request.Query;
         var bookmarks = query["allowWatchBookmarks"] == "true";
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping.Token);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping.Token, _watchBreaker.Token);
         if (int.TryParse(query["timeoutSeconds"], out var seconds)) timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
         http.Response.StatusCode = 200;
         http.Response.ContentType = "application/json";
