@@ -27,17 +27,20 @@ internal sealed class ResourceWatch<T, TList>(
         while (true)
         {
             var listed = await KubernetesApiCall.RunAsync("list", resource, @namespace, () => list(cancellationToken)).ConfigureAwait(false);
+            Lists++;
             foreach (var item in listed.Items)
                 if (observe(WatchEventType.Added, item)) return;
             var version = listed.Metadata?.ResourceVersion;
-            Lists++;
+            var broken = 0;
             while (true)
             {
                 Exception? streamError = null;
+                var received = false;
                 try
                 {
                     await foreach (var (type, item) in watch(version, error => streamError = error, cancellationToken).ConfigureAwait(false))
                     {
+                        received = true;
                         if (item?.Metadata?.ResourceVersion is { } seen) version = seen;
                         if (type is WatchEventType.Bookmark or WatchEventType.Error || item is null) continue;
                         if (observe(type, item)) return;
@@ -47,10 +50,21 @@ internal sealed class ResourceWatch<T, TList>(
                 {
                     throw KubernetesApiCall.Translate(error, "watch", resource, @namespace);
                 }
+                catch (Exception error) when (error is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+                {
+                    // The connection dropped (an API server restart, a proxy's idle timeout): resume from the last version
+                    // seen, after a short pause that grows while nothing gets through.
+                    broken = received ? 1 : broken + 1;
+                    if (broken > 5)
+                        throw new OrchestratorException($"watching {resource} in namespace '{@namespace}' keeps failing: {error.Message}. Check that the Kubernetes API is reachable", error);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * broken), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
                 cancellationToken.ThrowIfCancellationRequested();
                 if (streamError is KubernetesException { Status.Code: (int)HttpStatusCode.Gone }) break; // too old: list again
                 if (streamError is not null)
                     throw new OrchestratorException($"watching {resource} in namespace '{@namespace}' failed: {streamError.Message}", streamError);
+                broken = 0;
             }
         }
     }
