@@ -493,6 +493,8 @@ public sealed class KubernetesApiEmulator : IAsyncDisposable
 
     private static async Task<JsonObject?> ReadObjectAsync(HttpContext http)
     {
+        if (http.Request.ContentType is { } type && !type.StartsWith("application/", StringComparison.Ordinal) || http.Request.ContentType?.Contains("protobuf", StringComparison.Ordinal) == true)
+            return null; // the emulator speaks JSON only (a real server also takes protobuf)
         using var reader = new StreamReader(http.Request.Body);
         var text = await reader.ReadToEndAsync(http.RequestAborted);
         if (string.IsNullOrWhiteSpace(text)) return null;
