@@ -73,6 +73,27 @@ public sealed class KubectlFidelityTests(KubernetesTestEnvironment env) : IClass
     }
 
     [Fact]
+    public async Task A_build_needs_no_more_than_the_example_role_grants()
+    {
+        var rbac = Path.Combine(KubernetesTestEnvironment.RepositoryRoot, "examples", "kubernetes", "rbac.yaml");
+        var applied = (await KubectlAsync("apply", "--validate=false", "-f", rbac)).EnsureSuccess();
+        Assert.Contains("role.rbac.authorization.k8s.io/orchestrator-builds created", applied.StandardOutput);
+        var role = env.Emulator.Store.Get(ResourceKind.Find("rbac.authorization.k8s.io", "v1", "roles")!, KubernetesTestEnvironment.Namespace, "orchestrator-builds")!;
+        env.Emulator.EnforcedRole = role;
+        try
+        {
+            var (_, job, _) = await BuildWithManifestsAsync();
+            Assert.StartsWith("orch-", job);
+            var denied = await KubectlAsync("get", "configmaps");
+            Assert.Contains("configmaps is forbidden", denied.StandardError); // the role is really enforced
+        }
+        finally
+        {
+            env.Emulator.EnforcedRole = null;
+        }
+    }
+
+    [Fact]
     public async Task Cleanup_deletes_the_jobs_builds_left_and_nothing_else()
     {
         var (_, job, _) = await BuildWithManifestsAsync();

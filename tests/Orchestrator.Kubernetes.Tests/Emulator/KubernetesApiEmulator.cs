@@ -53,6 +53,24 @@ public sealed class KubernetesApiEmulator : IAsyncDisposable
 
     public void Allow(string verb, string resource) => _denied.TryRemove((verb, resource), out _);
 
+    /// <summary>
+    /// From now on only what this rbac.authorization.k8s.io/v1 Role's rules grant is allowed (apiGroups, resources
+    /// with subresources, verbs, resourceNames), as the authorizer would for a subject bound to it alone; null lifts it.
+    /// </summary>
+    public JsonObject? EnforcedRole { get; set; }
+
+    private bool RoleAllows(ResourceKind kind, string verb, string? name, string? sub)
+    {
+        if (EnforcedRole is not { } role) return true;
+        var resource = sub is null ? kind.Plural : $"{kind.Plural}/{sub}";
+        return (role["rules"] as JsonArray ?? []).Any(rule =>
+            Has(rule!["apiGroups"], kind.Group) && Has(rule["resources"], resource) && Has(rule["verbs"], verb) &&
+            (rule["resourceNames"] is not JsonArray names || (name is not null && names.Any(n => n!.GetValue<string>() == name))));
+
+        static bool Has(JsonNode? list, string value) =>
+            (list as JsonArray ?? []).Any(v => v!.GetValue<string>() is var item && (item == value || item == "*"));
+    }
+
     /// <summary>Compacts the store and ends every open watch stream, as an API server restart after etcd compaction does: resuming from an old version gets 410 Gone.</summary>
     public void BreakWatches()
     {
@@ -184,7 +202,7 @@ public sealed class KubernetesApiEmulator : IAsyncDisposable
             await Json(http, 405, StatusObjects.Failure(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource"));
             return;
         }
-        if (_denied.ContainsKey((verb, sub is null ? kind.Plural : $"{kind.Plural}/{sub}")))
+        if (_denied.ContainsKey((verb, sub is null ? kind.Plural : $"{kind.Plural}/{sub}")) || !RoleAllows(kind, verb, name, sub))
         {
             await Json(http, 403, StatusObjects.Forbidden(kind, verb, User, ns, sub));
             return;
