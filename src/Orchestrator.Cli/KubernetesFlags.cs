@@ -10,7 +10,7 @@ internal sealed class KubernetesFlags
     private readonly Option<string?> _namespace = new("--namespace") { Description = "kubernetes backend: namespace of the Jobs (default: the kubeconfig context's, else default)." };
     private readonly Option<string?> _context = new("--kube-context") { Description = "kubernetes backend: kubeconfig context (default: the current one)." };
     private readonly Option<string?> _kubeconfig = new("--kubeconfig") { Description = "kubernetes backend: kubeconfig file (default: KUBECONFIG, ~/.kube/config, or the pod's service account)." };
-    private readonly Option<string> _executorImage = new("--executor-image") { Description = "kubernetes backend: image of the executor (this project's or an upstream Kaniko image).", DefaultValueFactory = _ => KubernetesOptions.DefaultExecutorImage };
+    private readonly Option<string?> _executorImage = new("--executor-image") { Description = "kubernetes backend: image of the executor (this project's, built by the repository's build.csx, or an upstream Kaniko image); required." };
     private readonly Option<string?> _fetchImage = new("--context-fetch-image") { Description = "kubernetes backend: image of the init container that fetches the context (default: --executor-image; must be this project's)." };
     private readonly Option<string?> _serviceAccount = new("--service-account") { Description = "kubernetes backend: service account of the build pods." };
     private readonly Option<string> _deadline = new("--node-deadline") { Description = "kubernetes backend: longest a node's Job may run (Go duration, e.g. 30m).", DefaultValueFactory = _ => "1h" };
@@ -42,7 +42,7 @@ internal sealed class KubernetesFlags
         Namespace = result.GetValue(_namespace),
         Context = result.GetValue(_context),
         KubeconfigPath = result.GetValue(_kubeconfig),
-        ExecutorImage = result.GetValue(_executorImage)!,
+        ExecutorImage = result.GetValue(_executorImage) ?? "",
         ContextFetchImage = result.GetValue(_fetchImage),
         ServiceAccount = result.GetValue(_serviceAccount),
         NodeDeadline = GoDuration.TryParse(result.GetValue(_deadline) ?? "", out var deadline) ? deadline : TimeSpan.FromHours(1),

@@ -5,9 +5,6 @@ namespace Orchestrator.Kubernetes;
 /// <summary>Settings of the Kubernetes backend for one run (CLI flags <c>--namespace</c>, <c>--executor-image</c>, ...).</summary>
 public sealed record KubernetesOptions
 {
-    /// <summary>The executor image every Job runs: this project's executor, or an upstream Kaniko image (both read Kaniko's flags).</summary>
-    public const string DefaultExecutorImage = "ghcr.io/orchestrator/executor:latest";
-
     /// <summary>Namespace of the Jobs and of the push secret; null: the kubeconfig context's namespace, else <c>default</c>.</summary>
     public string? Namespace { get; init; }
 
@@ -17,7 +14,11 @@ public sealed record KubernetesOptions
     /// <summary>kubeconfig file; null: KUBECONFIG or ~/.kube/config, else the in-cluster service account.</summary>
     public string? KubeconfigPath { get; init; }
 
-    public string ExecutorImage { get; init; } = DefaultExecutorImage;
+    /// <summary>
+    /// The executor image every Job runs: this project's executor (built by the repository's build.csx), or an
+    /// upstream Kaniko image (both read Kaniko's flags). There is no default: the cluster must be able to pull it.
+    /// </summary>
+    public string ExecutorImage { get; init; } = "";
 
     /// <summary>
     /// Image of the init container that fetches the build context into <c>/workspace</c>: it runs

@@ -27,9 +27,7 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
 
     public KubernetesStageExecutor(KubernetesOptions options, IKubernetes client, string @namespace)
     {
-        if (options.MaxParallelJobs < 1) throw new OrchestratorException("--max-parallel-jobs must be at least 1");
-        if (options.Retries < 0) throw new OrchestratorException("--retries must be 0 or more");
-        if (options.NodeDeadline <= TimeSpan.Zero) throw new OrchestratorException("--node-deadline must be positive, e.g. 30m or 1h");
+        Validate(options);
         _options = options;
         _client = client;
         _namespace = @namespace;
@@ -43,8 +41,18 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
     /// <summary>Creates the executor with the client the options describe (kubeconfig or in-cluster).</summary>
     public static KubernetesStageExecutor Connect(KubernetesOptions options)
     {
+        Validate(options);
         var (client, @namespace) = KubernetesConnection.Open(options);
         return new KubernetesStageExecutor(options, client, @namespace);
+    }
+
+    private static void Validate(KubernetesOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.ExecutorImage))
+            throw new OrchestratorException("--backend kubernetes needs --executor-image REGISTRY/REPOSITORY:TAG: this project's executor image (build it with the repository's build.csx) or an upstream Kaniko image, pullable by the cluster");
+        if (options.MaxParallelJobs < 1) throw new OrchestratorException("--max-parallel-jobs must be at least 1");
+        if (options.Retries < 0) throw new OrchestratorException("--retries must be 0 or more");
+        if (options.NodeDeadline <= TimeSpan.Zero) throw new OrchestratorException("--node-deadline must be positive, e.g. 30m or 1h");
     }
 
     /// <summary>The id in the labels and names of this build's Jobs.</summary>

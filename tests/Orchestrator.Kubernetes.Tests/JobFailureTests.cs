@@ -25,6 +25,23 @@ public sealed class JobFailureTests(KubernetesTestEnvironment env) : IClassFixtu
             "--cache-dir", Path.Combine(_folder, "cache"), .. more, .. more.Contains("--executor-image") ? Array.Empty<string>() : ["--executor-image", KubernetesTestEnvironment.ExecutorImage]]);
 
     [Fact]
+    public async Task Without_an_executor_image_the_usage_error_says_what_to_pass()
+    {
+        var (code, _, errors) = await KubernetesTestEnvironment.OrchestrateAsync(Script("true"), "--backend", "kubernetes", "--kubeconfig", env.Kubeconfig);
+        Assert.Equal(ExitCodes.UsageError, code);
+        Assert.Contains("--backend kubernetes needs --executor-image REGISTRY/REPOSITORY:TAG", errors);
+    }
+
+    [Fact]
+    public async Task A_missing_kubeconfig_is_named()
+    {
+        var missing = Path.Combine(_folder, "no-such-kubeconfig");
+        var (code, _, errors) = await KubernetesTestEnvironment.OrchestrateAsync(Script("true"), "--backend", "kubernetes", "--kubeconfig", missing, "--executor-image", "x/y:z");
+        Assert.Equal(ExitCodes.UsageError, code);
+        Assert.Contains($"--kubeconfig '{missing}' does not exist", errors);
+    }
+
+    [Fact]
     public async Task A_failing_step_fails_the_node_with_the_exit_code_and_the_last_log_lines()
     {
         var (code, output, errors) = await BuildAsync(Script("echo the-step-says-goodbye && exit 3"));
