@@ -62,6 +62,7 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
 
     public void Dispose()
     {
+        _client.Dispose();
         _registries.Dispose();
         _jobSlots.Dispose();
     }
