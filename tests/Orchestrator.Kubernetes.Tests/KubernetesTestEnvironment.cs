@@ -37,22 +37,33 @@ public sealed class KubernetesTestEnvironment : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Registry.InitializeAsync();
-        Emulator = await KubernetesApiEmulator.StartAsync(new KubeletOptions
+        Emulator = await StartEmulatorAsync(Root);
+        Emulator.WriteKubeconfig(Kubeconfig, Namespace);
+        AddPushSecret(Emulator, "regcred", Registry.Address, "builder", "not-needed");
+        await PushBusyboxBaseAsync();
+    }
+
+    /// <summary>An emulator whose node can pull <see cref="ExecutorImage"/>: this project's executor, entrypoint <c>dotnet /orchestrator/dotnet-orchestrate.dll executor</c>.</summary>
+    public static Task<KubernetesApiEmulator> StartEmulatorAsync(string root) =>
+        KubernetesApiEmulator.StartAsync(new KubeletOptions
         {
             Images = new Dictionary<string, IReadOnlyList<string>> { [ExecutorImage] = ["dotnet", "/orchestrator/dotnet-orchestrate.dll", "executor"] },
             ImageFiles = new Dictionary<string, string> { ["/orchestrator/dotnet-orchestrate.dll"] = CliDll },
-            WorkRoot = Directory.CreateDirectory(Path.Combine(Root, "node")).FullName,
+            WorkRoot = Directory.CreateDirectory(Path.Combine(root, "node")).FullName,
         });
-        Emulator.WriteKubeconfig(Kubeconfig, Namespace);
-        var config = new JsonObject { ["auths"] = new JsonObject { [Registry.Address] = new JsonObject { ["auth"] = Convert.ToBase64String(Encoding.UTF8.GetBytes("builder:not-needed")) } } };
+
+    /// <summary>Adds a kubernetes.io/dockerconfigjson Secret (what <c>kubectl create secret docker-registry</c> makes) to <see cref="Namespace"/>.</summary>
+    public static void AddPushSecret(KubernetesApiEmulator emulator, string name, string registry, string user, string password)
+    {
+        var config = new JsonObject { ["auths"] = new JsonObject { [registry] = new JsonObject { ["auth"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")) } } };
         var secret = new JsonObject
         {
             ["apiVersion"] = "v1", ["kind"] = "Secret", ["type"] = "kubernetes.io/dockerconfigjson",
-            ["metadata"] = new JsonObject { ["name"] = "regcred" },
+            ["metadata"] = new JsonObject { ["name"] = name },
             ["data"] = new JsonObject { [".dockerconfigjson"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(config.ToJsonString())) },
         };
-        Emulator.Store.TryCreate(ResourceKind.Find("", "v1", "secrets")!, Namespace, secret, out _);
-        await PushBusyboxBaseAsync();
+        if (!emulator.Store.TryCreate(ResourceKind.Find("", "v1", "secrets")!, Namespace, secret, out _))
+            throw new InvalidOperationException($"secret {name} exists already");
     }
 
     public async Task DisposeAsync()
