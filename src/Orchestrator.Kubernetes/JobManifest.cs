@@ -2,9 +2,6 @@ using k8s.Models;
 
 namespace Orchestrator.Kubernetes;
 
-/// <summary>What one node's Job needs besides the options: its names, its context blob and its executor arguments.</summary>
-public sealed record JobRequest(string BuildId, string Node, string JobName, string ContextBlob, long ContextSize, IReadOnlyList<string> ExecutorArgs);
-
 /// <summary>
 /// The <c>batch/v1</c> Job of one node: one pod, never restarted or retried by Kubernetes (the backend decides
 /// about retries), removed some time after it finishes. The pod is unprivileged: no host paths, no Docker socket,

@@ -87,6 +87,36 @@ public sealed class BuildGraphJobsTests(KubernetesTestEnvironment env) : IClassF
         Assert.Equal("from the context\n", await File.ReadAllTextAsync(Path.Combine(bundle, "rootfs", "api.txt")));
     }
 
+    [Fact]
+    public async Task The_kubernetes_example_builds_through_jobs()
+    {
+        var script = Path.Combine(KubernetesTestEnvironment.RepositoryRoot, "examples", "kubernetes", "build.csx");
+        var (code, output, errors) = await KubernetesTestEnvironment.OrchestrateAsync(script, "--progress", "plain", "--backend", "kubernetes",
+            "--kubeconfig", env.Kubeconfig, "--executor-image", KubernetesTestEnvironment.ExecutorImage, "--cache-dir", Path.Combine(_folder, "cache"),
+            "--build-arg", $"BASE={env.BaseImage}", "--build-arg", $"REGISTRY={env.Registry.Address}/demo");
+        Assert.True(code == ExitCodes.Ok, $"{output}\n{errors}");
+        var bundle = await UnpackAsync($"{env.Registry.Address}/demo/web:latest");
+        Assert.Equal("listen=8080\nroot=/srv/www\n", await File.ReadAllTextAsync(Path.Combine(bundle, "rootfs", "etc", "web", "app.conf")));
+        Assert.Contains("built by a Job", await File.ReadAllTextAsync(Path.Combine(bundle, "rootfs", "srv", "www", "index.html")));
+    }
+
+    [Fact]
+    public async Task A_failed_node_is_tried_again_as_a_new_job_when_retries_are_allowed()
+    {
+        var script = Path.Combine(_folder, "flaky.csx");
+        File.WriteAllText(script, $$"""
+            Image("flaky").From("{{env.BaseImage}}").Run("echo attempt && exit 7").CacheRepo("{{env.CacheRepo}}").Destination("{{Repository}}/flaky:1");
+            """);
+        var (code, output, errors) = await KubernetesTestEnvironment.OrchestrateAsync(script, "--progress", "plain", "--backend", "kubernetes",
+            "--kubeconfig", env.Kubeconfig, "--executor-image", KubernetesTestEnvironment.ExecutorImage, "--cache-dir", Path.Combine(_folder, "cache"), "--retries", "1");
+        Assert.Equal(ExitCodes.BuildFailed, code);
+        Assert.Contains("trying again (1 of 1)", output);
+        var jobs = env.Emulator.Kubelet.Runs.Where(r => r.Container == JobManifest.ExecutorContainer && r.Job.Contains("-flaky", StringComparison.Ordinal)).Select(r => r.Job).ToList();
+        Assert.Equal(2, jobs.Count);
+        Assert.Single(jobs, j => j.EndsWith("-flaky-r1", StringComparison.Ordinal));
+        Assert.Contains("the executor exited with code", errors);
+    }
+
     private async Task<string> UnpackAsync(string reference)
     {
         var layout = Path.Combine(_folder, "layout");
