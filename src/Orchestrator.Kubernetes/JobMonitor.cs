@@ -13,6 +13,9 @@ internal sealed class JobMonitor(IKubernetes client, string @namespace, Kubernet
 {
     private const int TailLines = 20;
 
+    /// <summary>True once the pod reached Succeeded or Failed: its Job is finished and keeps the pod for inspection until its TTL.</summary>
+    public bool PodEnded { get; private set; }
+
     public async Task<string> WaitAsync(string jobName, StageJob job, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -36,7 +39,9 @@ internal sealed class JobMonitor(IKubernetes client, string @namespace, Kubernet
                 logs = FollowLogAsync(pod.Metadata.Name, job, tail, stop.Token);
             if (PodFailure.Stuck(pod, options) is { } stuck)
                 return outcome.TrySetException(new OrchestratorException(stuck));
-            return pod.Status?.Phase is "Succeeded" or "Failed" && outcome.TrySetResult(pod);
+            if (pod.Status?.Phase is not ("Succeeded" or "Failed")) return false;
+            PodEnded = true;
+            return outcome.TrySetResult(pod);
         }, stop.Token);
 
         var jobSelector = "metadata.name=" + jobName;
@@ -58,7 +63,16 @@ internal sealed class JobMonitor(IKubernetes client, string @namespace, Kubernet
         {
             var pod = await outcome.Task.ConfigureAwait(false);
             if (logs is not null)
-                await logs.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false); // the log ends with the container
+            {
+                try
+                {
+                    await logs.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false); // the log ends with the container
+                }
+                catch (TimeoutException)
+                {
+                    job.Log("(the rest of the executor's log did not arrive within 30 s of its end)");
+                }
+            }
             if (pod.Status.Phase == "Succeeded" && !podDeleted)
                 return Digest(pod, jobName);
             // The Job controller stops a pod that outlives activeDeadlineSeconds; say so rather than "exit 137".

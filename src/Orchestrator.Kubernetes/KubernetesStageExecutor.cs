@@ -130,12 +130,20 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
         if (_emitter is not null) await _emitter.WriteAsync(manifest, cancellationToken).ConfigureAwait(false);
         await KubernetesApiCall.RunAsync("create", "jobs", _namespace, () => _client.BatchV1.CreateNamespacedJobAsync(manifest, _namespace, cancellationToken: cancellationToken)).ConfigureAwait(false);
         job.Log($"Job {request.JobName} created in namespace {_namespace}");
+        var monitor = new JobMonitor(_client, _namespace, _options);
         try
         {
-            return await new JobMonitor(_client, _namespace, _options).WaitAsync(request.JobName, job, cancellationToken).ConfigureAwait(false);
+            return await monitor.WaitAsync(request.JobName, job, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            await DeleteJobAsync(request.JobName).ConfigureAwait(false);
+            throw;
+        }
+        catch (OrchestratorException) when (!monitor.PodEnded)
+        {
+            // A pod that cannot start (ImagePullBackOff, a missing secret) would wait until the deadline: remove it.
+            // A pod that ran and failed stays, with its Job, for `kubectl logs` until ttlSecondsAfterFinished.
             await DeleteJobAsync(request.JobName).ConfigureAwait(false);
             throw;
         }

@@ -59,6 +59,9 @@ public sealed class JobFailureTests(KubernetesTestEnvironment env) : IClassFixtu
         Assert.Equal(ExitCodes.BuildFailed, code);
         Assert.Contains("image 'registry.test/nobody/executor:missing' cannot be pulled (ImagePullBackOff", errors);
         Assert.Contains("--executor-image", errors);
+        // The stuck Job is not left waiting for its deadline.
+        var jobs = env.Emulator.Store.List(ResourceKind.Find("batch", "v1", "jobs")!, KubernetesTestEnvironment.Namespace).Items;
+        Assert.DoesNotContain(jobs, j => j.ToJsonString().Contains("registry.test/nobody/executor:missing", StringComparison.Ordinal));
     }
 
     [Fact]
