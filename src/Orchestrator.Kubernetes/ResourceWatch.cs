@@ -18,6 +18,9 @@ internal sealed class ResourceWatch<T, TList>(
     where T : IKubernetesObject<V1ObjectMeta>
     where TList : IKubernetesObject<V1ListMeta>, IItems<T>
 {
+    /// <summary>The last resourceVersion seen (from a list, an event or a bookmark).</summary>
+    public string? Version { get; private set; }
+
     /// <summary>How many lists were made: one, plus one per 410 Gone.</summary>
     public int Lists { get; private set; }
 
@@ -30,7 +33,7 @@ internal sealed class ResourceWatch<T, TList>(
             Lists++;
             foreach (var item in listed.Items)
                 if (observe(WatchEventType.Added, item)) return;
-            var version = listed.Metadata?.ResourceVersion;
+            var version = Version = listed.Metadata?.ResourceVersion;
             var broken = 0;
             while (true)
             {
@@ -41,7 +44,7 @@ internal sealed class ResourceWatch<T, TList>(
                     await foreach (var (type, item) in watch(version, error => streamError = error, cancellationToken).ConfigureAwait(false))
                     {
                         received = true;
-                        if (item?.Metadata?.ResourceVersion is { } seen) version = seen;
+                        if (item?.Metadata?.ResourceVersion is { } seen) Version = version = seen;
                         if (type is WatchEventType.Bookmark or WatchEventType.Error || item is null) continue;
                         if (observe(type, item)) return;
                     }

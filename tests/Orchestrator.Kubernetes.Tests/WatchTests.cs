@@ -91,7 +91,10 @@ public sealed class WatchTests : IAsyncLifetime
         var run = watch.RunAsync((_, pod) => { seen.Add(pod.Metadata.Name); return pod.Metadata.Name == "second"; }, CancellationToken.None);
         await WaitForWatchRequestsAsync(1);
         AddPod("noise", "other");
-        await Task.Delay(500); // a few bookmark intervals: the client's version moves past "noise"
+        var noise = _emulator.Store.CurrentVersion;
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            while (!(long.TryParse(watch.Version, out var version) && version >= noise)) // a bookmark moved the client past "noise"
+                await Task.Delay(20, timeout.Token);
         _emulator.Store.Compact();
         AddPod("second", "target");
         await run.WaitAsync(TimeSpan.FromSeconds(30));
