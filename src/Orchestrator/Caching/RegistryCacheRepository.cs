@@ -54,17 +54,25 @@ public sealed class RegistryCacheRepository
 
     /// <summary>
     /// Looks every key up at once (at most <see cref="MaxParallelLookups"/> requests in flight); returns the hits.
-    /// Absent, expired and malformed entries are misses. A registry that cannot be reached throws
-    /// <see cref="OrchestratorException"/> naming the repository, so the caller can build without it.
+    /// Absent and expired entries are misses; so are damaged ones — a malformed manifest, a layer blob the repository
+    /// no longer has — which <paramref name="onDamaged"/> hears of. The repository is pinged first: one that cannot be
+    /// reached throws <see cref="OrchestratorException"/> naming it, so the caller can build without it.
     /// </summary>
-    public async Task<IReadOnlyDictionary<Digest, CachedStep>> LookupAsync(IEnumerable<Digest> keys, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<Digest, CachedStep>> LookupAsync(IEnumerable<Digest> keys, CancellationToken cancellationToken, Action<Digest, string>? onDamaged = null)
     {
+        await Client.PingAsync(cancellationToken).ConfigureAwait(false);
         var hits = new System.Collections.Concurrent.ConcurrentDictionary<Digest, CachedStep>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = MaxParallelLookups, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(keys.Distinct(), options, async (key, ct) =>
         {
             var manifest = await Client.TryGetManifestAsync(Repository.Repository, TagOf(key), ct).ConfigureAwait(false);
-            if (manifest is not null && Read(key, manifest) is { } step) hits[key] = step;
+            if (manifest is null || Expired(manifest)) return;
+            if (Read(key, manifest) is not { } step)
+                onDamaged?.Invoke(key, "is malformed");
+            else if (step.Layer is { } layer && !await Client.BlobExistsAsync(Repository.Repository, layer.Digest, ct).ConfigureAwait(false))
+                onDamaged?.Invoke(key, $"has lost its layer blob {layer.Digest.Short}");
+            else
+                hits[key] = step;
         }).ConfigureAwait(false);
         return hits;
     }
@@ -107,10 +115,7 @@ public sealed class RegistryCacheRepository
         var manifest = document.AsManifest();
         var annotations = manifest.Annotations;
         if (annotations is null || !annotations.TryGetValue(KeyAnnotation, out var recorded) || recorded != key.ToString()) return null;
-        if (!annotations.TryGetValue(CreatedAnnotation, out var createdText)
-            || !DateTimeOffset.TryParse(createdText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created)
-            || _clock.GetUtcNow() - created > TimeToLive)
-            return null;
+        if (CreatedOf(manifest) is not { } created) return null;
         switch (manifest.Layers.Count)
         {
             case 0:
@@ -121,6 +126,16 @@ public sealed class RegistryCacheRepository
                 return null;
         }
     }
+
+    /// <summary>An entry older than the time to live is a miss (Kaniko's <c>--cache-ttl</c>); so is one without a creation time.</summary>
+    private bool Expired(ManifestDocument document) =>
+        document.IsIndex || CreatedOf(document.AsManifest()) is not { } created || _clock.GetUtcNow() - created > TimeToLive;
+
+    private static DateTimeOffset? CreatedOf(ImageManifest manifest) =>
+        manifest.Annotations is { } annotations && annotations.TryGetValue(CreatedAnnotation, out var text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created)
+            ? created
+            : null;
 
     /// <summary>The entry's own config from memory, every other blob from the build's blob source.</summary>
     private sealed class EntryBlobs(IBlobSource blobs, Descriptor config, byte[] configBytes) : IBlobSource
