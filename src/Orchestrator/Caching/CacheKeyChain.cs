@@ -1,4 +1,5 @@
 using Orchestrator.Dockerfiles;
+using Orchestrator.Oci;
 using Orchestrator.Oci.Documents;
 using Orchestrator.Recipes;
 
@@ -18,7 +19,8 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
 
     /// <summary>
     /// The chains of <paramref name="stagesInBuildOrder"/> (every stage after the stages it is built FROM, as a
-    /// build graph orders its nodes), by stage name. Registry and layout bases are resolved concurrently first.
+    /// build graph orders its nodes), by stage name. Registry and layout bases are resolved concurrently first; a
+    /// stage whose base cannot be resolved has its keys pending on that, with the error as the reason.
     /// Saves the file-hash memos before it returns.
     /// </summary>
     /// <param name="defaultPlatform">The platform of stages that name none.</param>
@@ -29,7 +31,7 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
             .Where(s => s.Base is ImageSource.Registry or ImageSource.Layout)
             .Select(s => (s.Base, Platform: platforms[s.Name]))
             .Distinct()
-            .ToDictionary(b => b, b => inputs.ResolveBaseAsync(b.Base, b.Platform, cancellationToken));
+            .ToDictionary(b => b, b => ResolveAsync(b.Base, b.Platform, cancellationToken));
         await Task.WhenAll(bases.Values).ConfigureAwait(false);
 
         var results = new Dictionary<string, StageCacheKeys>(StringComparer.Ordinal);
@@ -50,7 +52,9 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
                     else pending = upstreamKeys.Pending;
                     break;
                 default:
-                    root = new CacheKeyRoot.Image(await bases[(stage.Base, platform)].ConfigureAwait(false), platform);
+                    var (digest, failure) = await bases[(stage.Base, platform)].ConfigureAwait(false);
+                    if (digest is { } manifest) root = new CacheKeyRoot.Image(manifest, platform);
+                    else pending = failure;
                     break;
             }
             var inherited = stage.Base is ImageSource.Stage from ? results[from.Name].Args : null;
@@ -58,6 +62,19 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
         }
         await hasher.Files.SaveMemosAsync(cancellationToken).ConfigureAwait(false);
         return results;
+    }
+
+    /// <summary>A base's manifest digest, or — when it cannot be resolved now (a registry out of reach) — why its stage's keys wait.</summary>
+    private async Task<(Digest? Digest, PendingKeyReason? Failure)> ResolveAsync(ImageSource source, Platform platform, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await inputs.ResolveBaseAsync(source, platform, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (Exception error) when (error is OrchestratorException or HttpRequestException or IOException)
+        {
+            return (null, new PendingKeyReason(source, $"base {source} cannot be resolved now: {error.Message}"));
+        }
     }
 
     /// <summary>

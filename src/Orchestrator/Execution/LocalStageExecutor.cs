@@ -106,7 +106,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             var inputs = new LocalCacheKeyInputs(_registries, job.Inputs, _cache.Hasher, (upstream, ct) => ExtractAsync(upstream.Layers, ct));
             var targetPlatform = platform is null ? Platform.Host : Platform.Parse(platform);
             var keys = await _cache.ComputeKeysAsync(job, inputs, targetPlatform, cancellationToken).ConfigureAwait(false);
-            var hits = await _cache.LookupAsync(job, keys, cancellationToken).ConfigureAwait(false);
+            var hits = await _cache.LookupAsync(stage, keys, warning => job.Observer.OnWarning($"{job.Node.Name}: {warning}"), cancellationToken).ConfigureAwait(false);
             var inheritedArgs = stage.Base is ImageSource.Stage from && job.Inputs.TryGetValue(from.Name, out var parent) && parent is LocalStageResult built ? built.Args : null;
             var build = new StageBuild(this, job, work, image, inheritedArgs);
             var count = stage.Instructions.Count;
@@ -135,6 +135,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 }
             }
 
+            _cache.Remember(stage, keys);
             var manifest = await build.CommitAsync(cancellationToken).ConfigureAwait(false);
             var publisher = new ImagePublisher(_registries, _sources);
             var destinations = _options.Push ? stage.Destinations : [];

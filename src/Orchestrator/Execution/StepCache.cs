@@ -47,6 +47,7 @@ public sealed class StepCache : IDisposable
         _index = new LocalCacheIndex(options.CacheDirectory, blobs.IsLocal);
         _files = new FileContentHasher(options.CacheDirectory);
         Hasher = new CopySourceHasher(_files);
+        History = new StepHistory(options.CacheDirectory);
         LooksUp = !options.NoCache;
         var layers = options.Layers;
         _namespace = string.Join('\n',
@@ -109,9 +110,8 @@ public sealed class StepCache : IDisposable
     /// reads it (<see cref="BuildBlobs"/>). An unreachable cache repo is a warning and the build goes on without it,
     /// unless <see cref="LocalBuildOptions.CacheRequired"/>.
     /// </summary>
-    public async Task<IReadOnlyList<CachedStep?>> LookupAsync(StageJob job, StageCacheKeys? keys, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<CachedStep?>> LookupAsync(StageRecipe stage, StageCacheKeys? keys, Action<string> warn, CancellationToken cancellationToken)
     {
-        var stage = job.Node.Stage;
         var found = new CachedStep?[stage.Instructions.Count];
         if (keys is null || !LooksUp) return found;
         var remote = new List<(int Step, Digest Entry)>();
@@ -130,7 +130,7 @@ public sealed class StepCache : IDisposable
         try
         {
             hits = await repo.Repository.LookupAsync(remote.Select(r => r.Entry), cancellationToken,
-                (entry, problem) => Warn(job, $"cache repo {repo.Name}: entry {RegistryCacheRepository.TagOf(entry)} {problem}; the step runs")).ConfigureAwait(false);
+                (entry, problem) => warn($"cache repo {repo.Name}: entry {RegistryCacheRepository.TagOf(entry)} {problem}; the step runs")).ConfigureAwait(false);
         }
         catch (OrchestratorException error)
         {
@@ -139,7 +139,7 @@ public sealed class StepCache : IDisposable
             if (!repo.Disabled)
             {
                 repo.Disabled = true;
-                Warn(job, $"cache repo {repo.Name} cannot be read, building without it: {error.Message}");
+                warn($"cache repo {repo.Name} cannot be read, building without it: {error.Message}");
             }
             return found;
         }
@@ -173,6 +173,14 @@ public sealed class StepCache : IDisposable
         var push = PushAsync(job, repo, entryKey, layer, platform);
         lock (_pushes) _pushes.Add(push);
     }
+
+    /// <summary>Keeps the stage's keys as its last build's, for the plan's reasons (<see cref="StepHistory"/>).</summary>
+    public void Remember(StageRecipe stage, StageCacheKeys? keys)
+    {
+        if (keys is not null) History.Record(stage.Name, stage.Context, keys);
+    }
+
+    public StepHistory History { get; }
 
     /// <summary>
     /// Drops the cache-repo entry whose layer is <paramref name="layer"/> for the rest of the build (its blob could not
@@ -241,8 +249,6 @@ public sealed class StepCache : IDisposable
         CopyInstruction or AddInstruction => _options.CacheCopyLayers,
         _ => true,
     };
-
-    private static void Warn(StageJob job, string message) => job.Observer.OnWarning($"{job.Node.Name}: {message}");
 
     private sealed class CacheRepo(RegistryCacheRepository repository)
     {

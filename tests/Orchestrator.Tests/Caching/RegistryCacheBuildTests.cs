@@ -209,6 +209,75 @@ public sealed class RegistryCacheBuildTests(ConformanceEnvironment environment, 
         Assert.NotEqual(cold.Digest, rebuilt.Digest);
     }
 
+    [Fact]
+    public async Task Every_key_pushed_is_one_the_plan_predicted()
+    {
+        var context = EightStepContext();
+        var machine = Machine("a");
+
+        var plan = await PlanAsync(context, machine);
+        Assert.All(plan, step => Assert.Equal(("run", "not in the cache"), (step.Status, step.Reason)));
+        await BuildScriptAsync(context, machine);
+
+        var pushed = (await Registry.ListTagsAsync($"cache/{_name}")).Order().ToList();
+        Assert.Equal(plan.Select(s => RegistryCacheRepository.TagOf(Digest.Parse(s.Key!))).Order().ToList(), pushed);
+    }
+
+    [Fact]
+    public async Task The_plan_says_before_anything_runs_what_hits_and_why_the_rest_runs()
+    {
+        var context = EightStepContext();
+        var machine = Machine("a");
+        await BuildScriptAsync(context, machine);
+        File.WriteAllText(Path.Combine(context, "src", "a.txt"), "changed");
+
+        var plan = await PlanAsync(context, machine);
+
+        Assert.Equal(["cached", "cached", "cached", "cached", "run", "run", "run", "run"], plan.Select(s => s.Status));
+        Assert.Equal("content of a.txt changed", plan[4].Reason);
+        Assert.Equal(["step 5 changed", "step 6 changed", "step 7 changed"], plan.Skip(5).Select(s => s.Reason));
+        // The build does what the plan said: steps 1-4 hit, the rest run, under the keys the plan showed.
+        var build = await BuildScriptAsync(context, machine);
+        Assert.Equal([1, 2, 3, 4], build.CachedSteps);
+        Assert.Equal([6], build.RanSteps);
+        var tags = await Registry.ListTagsAsync($"cache/{_name}");
+        Assert.All(plan, step => Assert.Contains(RegistryCacheRepository.TagOf(Digest.Parse(step.Key!)), tags));
+        // Nothing changed since: the text plan marks the node as not run.
+        var text = await CacheBuildRun.SucceedAsync([.. ScriptArguments(context, machine), "--plan"]);
+        Assert.Matches(@"✓ image\s+image .*8 steps, all cached: not run", text.Output);
+    }
+
+    [Fact]
+    public async Task A_fresh_machine_plans_its_hits_from_the_cache_repo()
+    {
+        var context = EightStepContext();
+        await BuildScriptAsync(context, Machine("a"));
+
+        var plan = await PlanAsync(context, Machine("b"));
+
+        Assert.All(plan, step => Assert.Equal("cached", step.Status));
+    }
+
+    private async Task<List<(string Status, string? Key, string? Reason)>> PlanAsync(string context, string machine)
+    {
+        var run = await CacheBuildRun.SucceedAsync([.. ScriptArguments(context, machine), "--plan", "--plan-format", "json"]);
+        using var json = System.Text.Json.JsonDocument.Parse(run.Output);
+        var node = json.RootElement.GetProperty("nodes").EnumerateArray().Single(n => n.GetProperty("name").GetString() == "image");
+        return node.GetProperty("steps").EnumerateArray()
+            .Select(s => (s.GetProperty("status").GetString()!, s.TryGetProperty("cacheKey", out var k) ? k.GetString() : null, s.TryGetProperty("reason", out var r) ? r.GetString() : null))
+            .ToList();
+    }
+
+    private Task<CacheBuildRun> BuildScriptAsync(string context, string machine) =>
+        CacheBuildRun.SucceedAsync([.. ScriptArguments(context, machine), "--progress", "plain"]);
+
+    private string[] ScriptArguments(string context, string machine)
+    {
+        var script = Path.Combine(context, "build.csx");
+        File.WriteAllText(script, $"Dockerfile(\"Dockerfile\", name: \"image\").Destination(\"{registry.Address}/apps/{_name}:script\");\n");
+        return [script, "--cache-dir", machine, "--cache-repo", CacheRepo, "--reproducible", "--build-arg", $"BUSYBOX={environment.Busybox}"];
+    }
+
     private async Task<List<Digest>> CacheLayersAsync()
     {
         var layers = new List<Digest>();
