@@ -278,6 +278,76 @@ public sealed class RegistryCacheBuildTests(ConformanceEnvironment environment, 
         return [script, "--cache-dir", machine, "--cache-repo", CacheRepo, "--reproducible", "--build-arg", $"BUSYBOX={environment.Busybox}"];
     }
 
+    [Fact]
+    public async Task In_a_monorepo_a_change_to_one_service_runs_only_that_services_node()
+    {
+        var root = Path.Combine(_temp.Path, "monorepo");
+        foreach (var service in new[] { "a", "b", "c" })
+        {
+            Directory.CreateDirectory(Path.Combine(root, "services", service));
+            File.WriteAllText(Path.Combine(root, "services", service, "app.txt"), "service " + service);
+        }
+        var script = Path.Combine(root, "build.csx");
+        File.WriteAllText(script, $$"""
+            var shared = Stage("base").From(Arg("BUSYBOX")).Run("echo \"base-$((40+2))\" && mkdir -p /app");
+            foreach (var name in new[] { "a", "b", "c" })
+                Image("svc-" + name).From(shared).Context("services/" + name)
+                    .Copy("app.txt", "/app/")
+                    .Run($"echo \"{name}-ran-$((1+1))\" && wc -c /app/app.txt > /app/size")
+                    .Destination("{{registry.Address}}/apps/{{_name}}-" + name + ":1");
+            """);
+        string[] Arguments(string machine) =>
+            [script, "--cache-dir", machine, "--cache-repo", CacheRepo, "--reproducible", "--progress", "plain", "--build-arg", $"BUSYBOX={environment.Busybox}"];
+
+        var cold = await CacheBuildRun.SucceedAsync(Arguments(Machine("a")));
+        Assert.Equal(["a", "b", "base", "c"], Executed(cold).Order(StringComparer.Ordinal));
+        File.WriteAllText(Path.Combine(root, "services", "b", "app.txt"), "service b, changed");
+
+        var changed = await CacheBuildRun.SucceedAsync(Arguments(Machine("b")));
+
+        Assert.Equal(["b"], Executed(changed));
+        Assert.Contains("[base] cached (1 steps)", changed.Output);
+        Assert.Contains("[svc-a] cached (2 steps)", changed.Output);
+        Assert.Contains("[svc-c] cached (2 steps)", changed.Output);
+        Assert.Contains("[svc-b] step 1/2: COPY app.txt /app/", changed.Output);
+        Assert.Contains("cache: 5 of 7 steps cached, 3 of 4 nodes not run", changed.Output);
+
+        static List<string> Executed(CacheBuildRun run) =>
+            System.Text.RegularExpressions.Regex.Matches(run.Output, @"^\[(?:svc-)?(\w+)\] (?:base-42|\w-ran-2)$", System.Text.RegularExpressions.RegexOptions.Multiline)
+                .Select(m => m.Groups[1].Value).ToList();
+    }
+
+    [Fact]
+    public async Task Two_machines_pushing_the_same_keys_at_once_both_succeed()
+    {
+        var context = EightStepContext();
+
+        var builds = await Task.WhenAll(BuildAsync(context, Machine("a"), "1"), BuildAsync(context, Machine("b"), "2"));
+
+        Assert.All(builds, build => Assert.DoesNotContain("warning:", build.Output));
+        Assert.Equal(builds[0].Digest, builds[1].Digest);
+        Assert.Equal(8, (await Registry.ListTagsAsync($"cache/{_name}")).Count);
+        var third = await BuildAsync(context, Machine("c"), "3");
+        Assert.Empty(third.RanSteps);
+    }
+
+    [Fact]
+    public async Task A_cache_push_the_registry_refuses_is_a_warning_and_the_image_is_still_pushed()
+    {
+        var context = EightStepContext();
+        await using var proxy = new FaultInjectingProxy(registry.Address);
+        // Every manifest PUT to the cache repo fails; the image's own manifest goes through.
+        proxy.Fail(r => r.Method == "PUT" && r.PathAndQuery.StartsWith($"/v2/cache/{_name}/manifests/", StringComparison.Ordinal), System.Net.HttpStatusCode.InternalServerError, times: int.MaxValue);
+
+        var run = await BuildAsync(context, Machine("a"), "1", "--cache-repo", $"{proxy.Address}/cache/{_name}", "--push-retry", "0");
+
+        Assert.Equal([4, 6], run.RanSteps);
+        Assert.Contains("cache: 0 of 8 new entries pushed", run.Output);
+        Assert.Equal(8, run.Output.Split('\n').Count(l => l.StartsWith("warning: image: cache entry sha256-", StringComparison.Ordinal) && l.Contains("not pushed")));
+        Assert.NotNull(await Registry.TryGetManifestAsync($"apps/{_name}", "1"));
+        Assert.Empty(await Registry.ListTagsAsync($"cache/{_name}"));
+    }
+
     private async Task<List<Digest>> CacheLayersAsync()
     {
         var layers = new List<Digest>();
