@@ -15,6 +15,9 @@ namespace Orchestrator.Caching;
 /// </summary>
 public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hasher)
 {
+    // The stages computed so far by ComputeAsync: a COPY --from of one of them knows its key.
+    private readonly Dictionary<string, StageCacheKeys> _computed = new(StringComparer.Ordinal);
+
     private readonly Dictionary<string, DockerignoreMatcher> _dockerignores = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -34,7 +37,7 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
             .ToDictionary(b => b, b => ResolveAsync(b.Base, b.Platform, cancellationToken));
         await Task.WhenAll(bases.Values).ConfigureAwait(false);
 
-        var results = new Dictionary<string, StageCacheKeys>(StringComparer.Ordinal);
+        var results = _computed;
         foreach (var stage in stagesInBuildOrder)
         {
             var platform = platforms[stage.Name];
@@ -127,7 +130,12 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
             case CopyInstruction { From: null } copy:
                 return (new StepInputs { Content = await ContextContentAsync(stage, instruction, copy.Sources, copy.Chmod, cancellationToken).ConfigureAwait(false) }, null);
             case CopyInstruction { From: { } from } copy:
-                var copied = await inputs.CopiedContentAsync(new CopyFromRequest(stage.Name, from, copy.Sources, copy.Chmod, platform), cancellationToken).ConfigureAwait(false);
+                var request = new CopyFromRequest(stage.Name, from, copy.Sources, copy.Chmod, platform)
+                {
+                    UpstreamKey = from is ImageSource.Stage upstream && _computed.TryGetValue(upstream.Name, out var upstreamKeys) ? upstreamKeys.LastKey : null,
+                    CacheRepo = stage.CacheRepo,
+                };
+                var copied = await inputs.CopiedContentAsync(request, cancellationToken).ConfigureAwait(false);
                 return copied is null
                     ? (StepInputs.None, new PendingKeyReason(from, $"COPY --from={from}: known once {(from is ImageSource.Stage s ? $"stage '{s.Name}' is built" : $"image {from} is read")}"))
                     : (new StepInputs { Content = copied }, null);

@@ -103,7 +103,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         {
             var platform = stage.Platform ?? _options.Platform;
             var image = await ResolveAsync(stage.Base, platform, job, cancellationToken).ConfigureAwait(false);
-            var inputs = new LocalCacheKeyInputs(_registries, job.Inputs, _cache.Hasher, (upstream, ct) => ExtractAsync(upstream.Layers, ct));
+            var inputs = new LocalCacheKeyInputs(_registries, job.Inputs, _cache, job.Node.Name, (upstream, ct) => ExtractAsync(upstream.Layers, ct));
             var targetPlatform = platform is null ? Platform.Host : Platform.Parse(platform);
             var keys = await _cache.ComputeKeysAsync(job, inputs, targetPlatform, cancellationToken).ConfigureAwait(false);
             var hits = await _cache.LookupAsync(stage, keys, warning => job.Observer.OnWarning($"{job.Node.Name}: {warning}"), cancellationToken).ConfigureAwait(false);

@@ -25,6 +25,7 @@ public sealed class StepCache : IDisposable
 
     private readonly LocalBuildOptions _options;
     private readonly LocalCacheIndex _index;
+    private readonly CopiedContentMemo _copied;
     private readonly FileContentHasher _files;
     private readonly BuildBlobs _blobs;
     private readonly RegistryClientPool _registries;
@@ -48,6 +49,7 @@ public sealed class StepCache : IDisposable
         _files = new FileContentHasher(options.CacheDirectory);
         Hasher = new CopySourceHasher(_files);
         History = new StepHistory(options.CacheDirectory);
+        _copied = new CopiedContentMemo(options.CacheDirectory);
         LooksUp = !options.NoCache;
         var layers = options.Layers;
         _namespace = string.Join('\n',
@@ -170,7 +172,42 @@ public sealed class StepCache : IDisposable
         var stage = job.Node.Stage;
         if (!_options.PushCache || RepoFor(stage) is not { Disabled: false } repo || !SharesWithRepo(stage.Instructions[step])) return;
         var entryKey = new CacheKey(entry, [.. key.Parts, new CacheKeyPart("layer-encoding", _namespace.Replace('\n', ' '))]);
-        var push = PushAsync(job, repo, entryKey, layer, platform);
+        var push = PushAsync(job.Node.Name, repo, entry, ct => repo.Repository.PutAsync(entryKey, layer?.Blob, layer?.DiffId, _blobs, platform, ct));
+        lock (_pushes) _pushes.Add(push);
+    }
+
+    /// <summary>
+    /// What a <c>COPY --from=stage</c> reads, if a build already hashed it for a stage with <paramref name="upstreamKey"/>:
+    /// remembered on this machine, else in the copying stage's cache repo. Null with <c>--no-cache</c>.
+    /// </summary>
+    public async Task<SelectionDigest?> FindCopiedAsync(CopyFromRequest request, CacheKey upstreamKey, CancellationToken cancellationToken)
+    {
+        if (!LooksUp) return null;
+        var memoKey = request.MemoKey(upstreamKey);
+        if (_copied.TryGet(memoKey) is { } known) return known;
+        if (RepoFor(request.CacheRepo) is not { Disabled: false } repo) return null;
+        try
+        {
+            if (await repo.Repository.TryGetValueAsync(memoKey, cancellationToken).ConfigureAwait(false) is { } text && CopiedContentMemo.Parse(text) is { } remote)
+            {
+                _copied.Put(memoKey, remote);
+                return remote;
+            }
+        }
+        catch (OrchestratorException)
+        {
+            // The files are hashed instead; the step lookups say what is wrong with the cache repo.
+        }
+        return null;
+    }
+
+    /// <summary>Remembers what a <c>COPY --from=stage</c> read out of a stage with <paramref name="upstreamKey"/>, here and (in the background) in the cache repo.</summary>
+    public void RememberCopied(string node, CopyFromRequest request, CacheKey upstreamKey, SelectionDigest digest)
+    {
+        var memoKey = request.MemoKey(upstreamKey);
+        _copied.Put(memoKey, digest);
+        if (!_options.PushCache || RepoFor(request.CacheRepo) is not { Disabled: false } repo) return;
+        var push = PushAsync(node, repo, memoKey, ct => repo.Repository.PutValueAsync(memoKey, CopiedContentMemo.Format(digest), request.Platform, ct));
         lock (_pushes) _pushes.Add(push);
     }
 
@@ -211,7 +248,7 @@ public sealed class StepCache : IDisposable
         _disposed.Dispose();
     }
 
-    private async Task PushAsync(StageJob job, CacheRepo repo, CacheKey entry, LocalLayer? layer, Platform platform)
+    private async Task PushAsync(string node, CacheRepo repo, Digest entry, Func<CancellationToken, Task> push)
     {
         var cancellationToken = _disposed.Token;
         await Task.Yield();
@@ -220,7 +257,7 @@ public sealed class StepCache : IDisposable
             await _pushSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await repo.Repository.PutAsync(entry, layer?.Blob, layer?.DiffId, _blobs, platform, cancellationToken).ConfigureAwait(false);
+                await push(cancellationToken).ConfigureAwait(false);
                 Interlocked.Increment(ref _pushed);
             }
             finally
@@ -230,15 +267,17 @@ public sealed class StepCache : IDisposable
         }
         catch (Exception error) when (error is OrchestratorException or IOException or HttpRequestException)
         {
-            _warnings.Enqueue($"{job.Node.Name}: cache entry {RegistryCacheRepository.TagOf(entry.Digest)} not pushed to {repo.Name}: {error.Message}");
+            _warnings.Enqueue($"{node}: cache entry {RegistryCacheRepository.TagOf(entry)} not pushed to {repo.Name}: {error.Message}");
         }
         catch (OperationCanceledException)
         {
         }
     }
 
-    private CacheRepo? RepoFor(StageRecipe stage) =>
-        stage.CacheRepo is { } name
+    private CacheRepo? RepoFor(StageRecipe stage) => RepoFor(stage.CacheRepo);
+
+    private CacheRepo? RepoFor(string? cacheRepo) =>
+        cacheRepo is { } name
             ? _repos.GetOrAdd(name, n => new CacheRepo(new RegistryCacheRepository(_registries, ImageReference.Parse(n), _options.CacheTimeToLive)))
             : null;
 

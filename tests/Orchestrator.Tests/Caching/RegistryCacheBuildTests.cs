@@ -69,6 +69,34 @@ public sealed class RegistryCacheBuildTests(ConformanceEnvironment environment, 
     }
 
     [Fact]
+    public async Task A_copy_from_another_stage_on_a_fresh_machine_is_keyed_without_fetching_that_stages_layers()
+    {
+        var context = ExecutorBuild.WriteContext(Path.Combine(_temp.Path, "context"), """
+            ARG BUSYBOX
+            FROM ${BUSYBOX} AS build
+            COPY input.txt /in/
+            RUN echo "ran-$((1+1))" && cut -c1-3 /in/input.txt > /out.txt
+            FROM ${BUSYBOX}
+            COPY --from=build /out.txt /out.txt
+            RUN echo "ran-$((1+2))" && cat /out.txt
+            """, ("input.txt", "abcdef\n"));
+        var cold = await BuildAsync(context, Machine("a"), "1");
+        Assert.Equal([3], cold.RanSteps);
+
+        var fresh = Machine("b");
+        var planned = await CacheBuildRun.SucceedAsync([.. ScriptArguments(context, fresh), "--plan"]);
+        var warm = await BuildAsync(context, fresh, "2");
+
+        // The plan knows the COPY --from key before anything is built: what the first machine read is in the cache repo.
+        Assert.DoesNotContain("pending", planned.Output);
+        Assert.Matches(@"✓ image\s", planned.Output);
+        Assert.Equal([1, 2], warm.CachedSteps);
+        Assert.Contains("[image/build] cached (2 steps)", warm.Output);
+        Assert.Equal(cold.Digest, warm.Digest);
+        Assert.False(Directory.Exists(Path.Combine(fresh, "layers", "sha256")) && Directory.EnumerateDirectories(Path.Combine(fresh, "layers", "sha256")).Any(), "a layer was extracted");
+    }
+
+    [Fact]
     public async Task A_changed_source_file_on_a_fresh_machine_runs_only_the_steps_from_its_copy_on()
     {
         var context = EightStepContext();
