@@ -34,7 +34,7 @@ public sealed class LocalCacheIndex
         Stored? stored;
         try
         {
-            stored = JsonSerializer.Deserialize<Stored>(File.ReadAllBytes(path));
+            stored = JsonSerializer.Deserialize(File.ReadAllBytes(path), CacheJsonContext.Default.IndexEntry);
         }
         catch (Exception error) when (error is IOException or JsonException or UnauthorizedAccessException)
         {
@@ -58,7 +58,7 @@ public sealed class LocalCacheIndex
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
             {
-                JsonSerializer.Serialize(file, stored);
+                JsonSerializer.Serialize(file, stored, CacheJsonContext.Default.IndexEntry);
                 file.Flush(flushToDisk: true);
             }
             File.Move(temp, PathOf(step.Key), overwrite: true);
@@ -71,5 +71,5 @@ public sealed class LocalCacheIndex
 
     private string PathOf(Digest key) => Path.Combine(_folder, key.Hex + ".json");
 
-    private sealed record Stored(int Version, string Key, string? LayerMediaType, string? LayerDigest, long LayerSize, string? DiffId, DateTimeOffset Created);
+    internal sealed record Stored(int Version, string Key, string? LayerMediaType, string? LayerDigest, long LayerSize, string? DiffId, DateTimeOffset Created);
 }
