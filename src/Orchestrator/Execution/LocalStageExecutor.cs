@@ -34,6 +34,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     private readonly LocalBlobStore _blobs;
     private readonly BuildBlobs _sources;
     private readonly RegistryClientPool _registries;
+    private readonly BaseResolver _bases;
     private readonly LayerWriter _writer;
     private readonly StepCache _cache;
 
@@ -44,6 +45,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         _layers = new LayerStore(options.CacheDirectory);
         _blobs = new LocalBlobStore(options.CacheDirectory);
         _registries = new RegistryClientPool(options.Registry);
+        _bases = new BaseResolver(_registries);
         _writer = new LayerWriter(options.Layers);
         _sources = new BuildBlobs(_blobs);
         _cache = new StepCache(options, _sources, _registries);
@@ -103,7 +105,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         {
             var platform = stage.Platform ?? _options.Platform;
             var image = await ResolveAsync(stage.Base, platform, job, cancellationToken).ConfigureAwait(false);
-            var inputs = new LocalCacheKeyInputs(_registries, job.Inputs, _cache, job.Node.Name, (upstream, ct) => ExtractAsync(upstream.Layers, ct));
+            var inputs = new LocalCacheKeyInputs(_bases, job.Inputs, _cache, job.Node.Name, (upstream, ct) => ExtractAsync(upstream.Layers, ct));
             var targetPlatform = platform is null ? Platform.Host : Platform.Parse(platform);
             var keys = await _cache.ComputeKeysAsync(job, inputs, targetPlatform, cancellationToken).ConfigureAwait(false);
             var hits = await _cache.LookupAsync(stage, keys, warning => job.Observer.OnWarning($"{job.Node.Name}: {warning}"), cancellationToken).ConfigureAwait(false);
@@ -190,7 +192,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     /// </summary>
     private async Task<LocalImage> PullAsync(ImageReference reference, string? platform, StageJob job, CancellationToken cancellationToken)
     {
-        var (document, _) = await new ImagePuller(_registries).ResolveAsync(reference, platform is null ? null : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
+        var document = await _bases.ResolveAsync(reference, platform is null ? null : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
         job.Log($"base {reference} is {document.Digest}");
         var manifest = document.AsManifest();
         var origin = new RegistryBlobSource(_registries.For(reference), reference.Repository);
