@@ -35,9 +35,11 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     private readonly RegistryClientPool _registries;
     private readonly LayerWriter _writer;
     private readonly LocalStepCache _cache;
+    private readonly CacheDirectoryLock _cacheLock;
 
     public LocalStageExecutor(LocalBuildOptions options, ISandbox? sandbox = null)
     {
+        _cacheLock = CacheDirectoryLock.ForBuild(options.CacheDirectory);
         _options = options;
         _sandbox = new Lazy<Task<ISandbox>>(() => sandbox is not null ? Task.FromResult(sandbox) : ChooseSandboxAsync(options));
         _layers = new LayerStore(options.CacheDirectory);
@@ -47,7 +49,11 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         _cache = new LocalStepCache(options, _blobs);
     }
 
-    public void Dispose() => _registries.Dispose();
+    public void Dispose()
+    {
+        _registries.Dispose();
+        _cacheLock.Dispose();
+    }
 
     /// <summary>The sandbox of this build; <see cref="SandboxChoice.Auto"/> probes the host once, on the first RUN.</summary>
     private static async Task<ISandbox> ChooseSandboxAsync(LocalBuildOptions options)
@@ -85,7 +91,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 var key = keys?.Steps[i].Key;
                 try
                 {
-                    if (_cache.Find(key) is { } hit)
+                    if (_cache.Find(key, job.Log) is { } hit)
                     {
                         job.Observer.OnStepCached(stage.Name, i + 1, count, InstructionText.OneLine(instruction));
                         build.Replay(instruction, hit);
@@ -428,6 +434,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         private string CacheMountFolder(CacheMount mount)
         {
             var key = Digest.Sha256(System.Text.Encoding.UTF8.GetBytes((mount.Id ?? Stage.Name + ":" + mount.Target))).Short;
+            new CacheUsageLog(Options.CacheDirectory).Touch(CacheUsageLog.CacheMount, key);
             return Directory.CreateDirectory(Path.Combine(Options.CacheDirectory, "cache-mounts", key)).FullName;
         }
 

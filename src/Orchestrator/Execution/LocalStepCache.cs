@@ -25,7 +25,7 @@ public sealed class LocalStepCache
 
     public LocalStepCache(LocalBuildOptions options, LocalBlobStore blobs)
     {
-        _index = new LocalCacheIndex(options.CacheDirectory, digest => File.Exists(blobs.PathOf(digest)));
+        _index = new LocalCacheIndex(options.CacheDirectory, blobs);
         _files = new FileContentHasher(options.CacheDirectory);
         Hasher = new CopySourceHasher(_files);
         LooksUp = !options.NoCache;
@@ -84,8 +84,8 @@ public sealed class LocalStepCache
         }
     }
 
-    /// <summary>The cached result of a step, or null (no key, <c>--no-cache</c>, no entry, a damaged entry, a missing blob).</summary>
-    public CachedStep? Find(CacheKey? key) => key is null || !LooksUp ? null : _index.TryGet(IndexKey(key));
+    /// <summary>The cached result of a step, or null (no key, <c>--no-cache</c>, no entry, a damaged entry, a missing or corrupt blob: told to <paramref name="warn"/>).</summary>
+    public CachedStep? Find(CacheKey? key, Action<string>? warn = null) => key is null || !LooksUp ? null : _index.TryGet(IndexKey(key), warn);
 
     /// <summary>Records what a step that ran produced; call once its layer blob (if any) is in the blob store.</summary>
     public void Record(CacheKey? key, LocalLayer? layer, DateTimeOffset created)
