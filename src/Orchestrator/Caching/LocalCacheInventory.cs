@@ -8,7 +8,8 @@ namespace Orchestrator.Caching;
 /// Sizes are apparent sizes (the bytes of the files); a file hard-linked into two layer folders counts in both.
 /// A layer folder never changes once stored, so its size is measured once and kept in the
 /// <see cref="CacheUsageLog"/>; cache mounts change with every RUN that uses them and are measured every time.
-/// The last use of a blob, layer folder or cache mount is its latest record in the usage log, else its own time;
+/// The last use of a blob, layer folder or cache mount is its record in the usage log (made when it was stored and
+/// set at every use), else its own time;
 /// an index entry's is its modification time (a hit sets it).
 /// </summary>
 public sealed class LocalCacheInventory
@@ -39,7 +40,7 @@ public sealed class LocalCacheInventory
         foreach (var file in Files(Path.Combine(root, "blobs", "sha256")))
         {
             var name = Path.GetFileName(file.FullName);
-            items.Add(new(LocalCacheItemKind.Blob, name, file.FullName, file.Length, Latest(usage.LastUse(CacheUsageLog.Blob, name), file.LastWriteTimeUtc)));
+            items.Add(new(LocalCacheItemKind.Blob, name, file.FullName, file.Length, LastUseOf(usage.LastUse(CacheUsageLog.Blob, name), file.LastWriteTimeUtc)));
         }
         foreach (var folder in Folders(Path.Combine(root, "layers", "sha256")))
         {
@@ -50,12 +51,12 @@ public sealed class LocalCacheInventory
                 size = SizeOf(folder.FullName);
                 usage.RecordSize(CacheUsageLog.Layer, name, size.Value);
             }
-            items.Add(new(LocalCacheItemKind.LayerFolder, name, folder.FullName, size.Value, Latest(usage.LastUse(CacheUsageLog.Layer, name), ChangeTime(folder.FullName))));
+            items.Add(new(LocalCacheItemKind.LayerFolder, name, folder.FullName, size.Value, LastUseOf(usage.LastUse(CacheUsageLog.Layer, name), ChangeTime(folder.FullName))));
         }
         foreach (var file in Files(LocalCacheIndex.FolderOf(root)))
             items.Add(new(LocalCacheItemKind.IndexEntry, Path.GetFileNameWithoutExtension(file.Name), file.FullName, file.Length, Utc(file.LastWriteTimeUtc)));
         foreach (var folder in Folders(Path.Combine(root, "cache-mounts")))
-            items.Add(new(LocalCacheItemKind.CacheMount, folder.Name, folder.FullName, SizeOf(folder.FullName), Latest(usage.LastUse(CacheUsageLog.CacheMount, folder.Name), folder.LastWriteTimeUtc)));
+            items.Add(new(LocalCacheItemKind.CacheMount, folder.Name, folder.FullName, SizeOf(folder.FullName), LastUseOf(usage.LastUse(CacheUsageLog.CacheMount, folder.Name), folder.LastWriteTimeUtc)));
         foreach (var file in Files(Path.Combine(root, "hash-memo")))
             items.Add(new(file.Name.Contains(".tmp-", StringComparison.Ordinal) ? LocalCacheItemKind.Temporary : LocalCacheItemKind.HashMemo, file.Name, file.FullName, file.Length, Utc(file.LastWriteTimeUtc)));
         foreach (var folder in Folders(Path.Combine(root, "scripts")))
@@ -95,8 +96,7 @@ public sealed class LocalCacheInventory
     private static DateTime ChangeTime(string path) =>
         Libc.LinkStatus(path) is { } status ? DateTime.UnixEpoch.AddSeconds(status.ChangeTime.Seconds) : DateTime.UnixEpoch;
 
-    private static DateTimeOffset Latest(DateTimeOffset? recorded, DateTime own) =>
-        recorded is { } used && used > Utc(own) ? used : Utc(own);
+    private static DateTimeOffset LastUseOf(DateTimeOffset? recorded, DateTime own) => recorded ?? Utc(own);
 
     private static DateTimeOffset Utc(DateTime time) => new(DateTime.SpecifyKind(time, DateTimeKind.Utc), TimeSpan.Zero);
 
