@@ -73,7 +73,7 @@ internal sealed class CacheCommand(TextWriter stdout, TextWriter stderr)
             {
                 cacheDirectory = folder,
                 totalBytes = inventory.TotalSize,
-                defaultLimitBytes = CacheGarbageCollector.DefaultLimit(folder),
+                limitAfterBuildsBytes = CacheMaintenance.Limit(folder),
                 kinds = inventory.ByKind().Select(k => new { kind = KindName(k.Kind), count = k.Count, bytes = k.Size }),
                 items = verbose ? inventory.Items.Select(i => new { kind = KindName(i.Kind), name = i.Name, bytes = i.Size, lastUse = i.LastUse }) : null,
             };
@@ -85,7 +85,9 @@ internal sealed class CacheCommand(TextWriter stdout, TextWriter stderr)
         foreach (var (kind, count, size) in inventory.ByKind())
             stdout.WriteLine($"{KindName(kind),-16} {count,8} {SizeAndDuration.FormatSize(size),12}");
         stdout.WriteLine($"{"total",-16} {inventory.Items.Count,8} {SizeAndDuration.FormatSize(inventory.TotalSize),12}");
-        stdout.WriteLine($"kept after each build: at most {SizeAndDuration.FormatSize(CacheGarbageCollector.DefaultLimit(folder))} (10% of the disk or 20 GB, whichever is smaller)");
+        stdout.WriteLine(CacheMaintenance.Limit(folder) is { } limit
+            ? $"kept after each build: at most {SizeAndDuration.FormatSize(limit)} ({(Environment.GetEnvironmentVariable(CacheMaintenance.Variable) is { Length: > 0 } ? CacheMaintenance.Variable : "10% of the disk or 20 GB, whichever is smaller")})"
+            : $"kept after each build: no limit ({CacheMaintenance.Variable}=off)");
         if (verbose)
             foreach (var item in inventory.Items.OrderBy(i => i.Kind).ThenByDescending(i => i.LastUse))
                 stdout.WriteLine($"  {KindName(item.Kind),-14} {SizeAndDuration.FormatSize(item.Size),12}  {item.LastUse:yyyy-MM-dd HH:mm:ss}Z  {item.Name}");
@@ -124,7 +126,7 @@ internal sealed class CacheCommand(TextWriter stdout, TextWriter stderr)
         if (!Exists(given, folder)) return ExitCodes.Ok;
         var policy = all || keep is not null || olderThan is not null
             ? new CachePrunePolicy { All = all, KeepBytes = keep, OlderThan = olderThan }
-            : new CachePrunePolicy { KeepBytes = CacheGarbageCollector.DefaultLimit(folder) };
+            : new CachePrunePolicy { KeepBytes = CacheMaintenance.Limit(folder) ?? CacheGarbageCollector.DefaultLimit(folder) };
         using var held = await CacheDirectoryLock.ExclusiveAsync(folder, () => stderr.WriteLine($"waiting for the builds using {folder} to end…"), cancellationToken);
         var pruned = CacheGarbageCollector.Prune(folder, policy, held);
         stdout.WriteLine(Describe(pruned));

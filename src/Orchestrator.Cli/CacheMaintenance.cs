@@ -12,24 +12,22 @@ internal static class CacheMaintenance
 {
     public const string Variable = "ORCHESTRATOR_CACHE_KEEP_STORAGE";
 
+    /// <summary>The limit after builds for a cache folder: the variable's size, else the default; null when turned off.</summary>
+    public static long? Limit(string folder, TextWriter? notes = null)
+    {
+        var setting = Environment.GetEnvironmentVariable(Variable);
+        if (setting is "off") return null;
+        if (string.IsNullOrEmpty(setting)) return CacheGarbageCollector.DefaultLimit(folder);
+        if (SizeAndDuration.TryParseSize(setting, out var bytes)) return bytes;
+        notes?.WriteLine($"note: {Variable}='{setting}' is neither a size (5GB) nor 'off'; the default limit applies");
+        return CacheGarbageCollector.DefaultLimit(folder);
+    }
+
     public static void AfterBuild(BuildSettings settings, TextWriter stderr)
     {
         if (settings.Backend != "local" || !OperatingSystem.IsLinux()) return;
-        var setting = Environment.GetEnvironmentVariable(Variable);
-        if (setting is "off") return;
-        long? limit = null;
-        if (!string.IsNullOrEmpty(setting))
-        {
-            if (!SizeAndDuration.TryParseSize(setting, out var bytes))
-            {
-                stderr.WriteLine($"note: {Variable}='{setting}' is neither a size (5GB) nor 'off'; the default limit applies");
-            }
-            else
-            {
-                limit = bytes;
-            }
-        }
         var folder = Path.GetFullPath(settings.CacheDirectory ?? LocalBuildOptions.DefaultCacheDirectory);
+        if (Limit(folder, stderr) is not { } limit) return;
         try
         {
             if (CacheGarbageCollector.CollectAfterBuild(folder, limit) is { Removed.Count: > 0 } pruned && pruned.Removed.Any(i => i.Kind != LocalCacheItemKind.Temporary))
