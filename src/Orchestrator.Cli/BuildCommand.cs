@@ -75,7 +75,7 @@ internal sealed class BuildCommand
         _backend.AcceptOnlyFromAmong("local", "kubernetes");
         _progress.AcceptOnlyFromAmong("auto", "plain", "json");
         _sandbox.Validators.Add(result => OneOf(result, "--sandbox", "auto", "overlay", "chroot"));
-        GoDuration.Validate(_cacheTtl);
+        SizeAndDuration.ValidateDuration(_cacheTtl);
         _buildArgs.Validators.Add(result =>
         {
             foreach (var token in result.Tokens.Where(t => !t.Value.Contains('=')))
@@ -122,7 +122,7 @@ internal sealed class BuildCommand
             Output = result.GetValue(_output),
             CacheRepo = result.GetValue(_cacheRepo),
             NoCache = result.GetValue(_noCache),
-            CacheTimeToLive = GoDuration.ParseOrNull(result.GetValue(_cacheTtl)),
+            CacheTimeToLive = SizeAndDuration.DurationOrNull(result.GetValue(_cacheTtl)),
             NoPushCache = result.GetValue(_noPushCache),
             CacheRequired = result.GetValue(_cacheRequired),
             CacheRunLayers = result.GetValue(_cacheRunLayers),

@@ -82,7 +82,7 @@ internal sealed class ExecutorCommand
         // Kaniko refuses other snapshot modes too; the value itself chooses nothing here (see docs/kaniko-compat.md).
         _snapshotMode.Validators.Add(result => BuildCommand.OneOf(result, "--snapshot-mode", "full", "redo", "time"));
         _sandbox.Validators.Add(result => BuildCommand.OneOf(result, "--sandbox", "auto", "overlay", "chroot"));
-        GoDuration.Validate(_cacheTtl);
+        SizeAndDuration.ValidateDuration(_cacheTtl);
 
         command.SetAction(async (result, token) =>
         {
@@ -96,7 +96,7 @@ internal sealed class ExecutorCommand
                 NoPush = noPush,
                 NoCache = !result.GetValue(_cache),
                 CacheRepo = result.GetValue(_cache) ? result.GetValue(_cacheRepo) ?? DefaultCacheRepo(destinations) : null,
-                CacheTimeToLive = GoDuration.ParseOrNull(result.GetValue(_cacheTtl)),
+                CacheTimeToLive = SizeAndDuration.DurationOrNull(result.GetValue(_cacheTtl)),
                 NoPushCache = result.GetValue(_noPushCache),
                 CacheRequired = result.GetValue(_cacheRequired),
                 CacheRunLayers = result.GetValue(_cacheRunLayers),

@@ -37,9 +37,11 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     private readonly BaseResolver _bases;
     private readonly LayerWriter _writer;
     private readonly StepCache _cache;
+    private readonly CacheDirectoryLock _cacheLock;
 
     public LocalStageExecutor(LocalBuildOptions options, ISandbox? sandbox = null)
     {
+        _cacheLock = CacheDirectoryLock.ForBuild(options.CacheDirectory);
         _options = options;
         _sandbox = new Lazy<Task<ISandbox>>(() => sandbox is not null ? Task.FromResult(sandbox) : ChooseSandboxAsync(options));
         _layers = new LayerStore(options.CacheDirectory);
@@ -51,15 +53,13 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         _cache = new StepCache(options, _sources, _registries);
     }
 
-    /// <summary>How many blobs this executor fetched from registries (base layers, cache-repo hits): none when every step hits and nothing reads the files.</summary>
-    public int FetchedBlobs => _sources.Fetched;
-
     public Task CompleteAsync(IBuildObserver observer, CancellationToken cancellationToken) => _cache.CompleteAsync(observer, cancellationToken);
 
     public void Dispose()
     {
         _cache.Dispose();
         _registries.Dispose();
+        _cacheLock.Dispose();
     }
 
     /// <summary>The sandbox of this build; <see cref="SandboxChoice.Auto"/> probes the host once, on the first RUN.</summary>
@@ -220,6 +220,8 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     {
         var diffIds = config.RootFs.DiffIds;
         var layers = manifest.Layers.Select((blob, i) => new LocalLayer(blob, diffIds[i], _layers.PathFor(diffIds[i]))).ToList();
+        // Every build whose image has a layer uses it, extracted or not (pruning keeps what builds still stand on).
+        foreach (var layer in layers) _layers.MarkUsed(layer.DiffId);
         return new LocalImage(config with { History = config.History ?? [] }, layers);
     }
 
@@ -467,6 +469,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         private string CacheMountFolder(CacheMount mount)
         {
             var key = Digest.Sha256(System.Text.Encoding.UTF8.GetBytes((mount.Id ?? Stage.Name + ":" + mount.Target))).Short;
+            new CacheUsageLog(Options.CacheDirectory).Touch(CacheUsageLog.CacheMount, key);
             return Directory.CreateDirectory(Path.Combine(Options.CacheDirectory, "cache-mounts", key)).FullName;
         }
 
