@@ -10,8 +10,8 @@ namespace Orchestrator.Caching;
 /// would be misses anyway). Runs only under the exclusive <see cref="CacheDirectoryLock"/>, i.e. while no build
 /// uses the folder, so no layer folder or blob a build stacks or reads can go away beneath it; temporaries are then
 /// leftovers of killed builds and go too. <see cref="CollectAfterBuild"/> is the default policy the front end
-/// applies after each build: at most <see cref="DefaultLimit"/> (10% of the cache's filesystem or 20 GB, whichever
-/// is smaller). The compiled-script cache is removed only by a prune of everything.
+/// applies after each build (at most once per <see cref="CollectionInterval"/>): at most <see cref="DefaultLimit"/>
+/// (10% of the cache's filesystem or 20 GB, whichever is smaller). The compiled-script cache is removed only by a prune of everything.
 /// </summary>
 public static class CacheGarbageCollector
 {
@@ -41,10 +41,20 @@ public static class CacheGarbageCollector
     public static CachePruneResult? CollectAfterBuild(string cacheDirectory, long? limitBytes = null, TimeProvider? clock = null)
     {
         if (!Directory.Exists(cacheDirectory)) return null;
+        // Taking stock of a large cache costs a walk of it: once per interval is enough (a rebuild is often under a second).
+        var stamp = Path.Combine(cacheDirectory, "collected");
+        var now = (clock ?? TimeProvider.System).GetUtcNow();
+        if (File.Exists(stamp) && now - File.GetLastWriteTimeUtc(stamp) < CollectionInterval) return null;
         using var held = CacheDirectoryLock.TryExclusive(cacheDirectory);
         if (held is null) return null;
-        return Prune(cacheDirectory, new CachePrunePolicy { KeepBytes = limitBytes ?? DefaultLimit(cacheDirectory) }, held, clock);
+        var result = Prune(cacheDirectory, new CachePrunePolicy { KeepBytes = limitBytes ?? DefaultLimit(cacheDirectory) }, held, clock);
+        File.WriteAllBytes(stamp, []);
+        File.SetLastWriteTimeUtc(stamp, now.UtcDateTime);
+        return result;
     }
+
+    /// <summary>How long after one collection the next build's collector does nothing.</summary>
+    public static TimeSpan CollectionInterval { get; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Prunes by <paramref name="policy"/>; the caller holds the folder's exclusive lock (<paramref name="held"/>).</summary>
     public static CachePruneResult Prune(string cacheDirectory, CachePrunePolicy policy, CacheDirectoryLock held, TimeProvider? clock = null)

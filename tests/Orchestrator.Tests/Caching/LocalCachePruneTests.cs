@@ -168,6 +168,23 @@ public sealed class LocalCachePruneTests(ConformanceEnvironment environment) : I
     }
 
     [Fact]
+    public async Task The_collector_takes_stock_at_most_once_per_interval()
+    {
+        // The build's own collector took stock as it ended.
+        await BuildAsync(Context(), "x");
+        var clock = new SettableClock(DateTimeOffset.UtcNow);
+
+        var soon = CacheGarbageCollector.CollectAfterBuild(Cache, limitBytes: 0, clock);
+        Assert.Null(soon);
+        Assert.NotNull(RunLayerFolder("x"));
+
+        clock.Advance(CacheGarbageCollector.CollectionInterval + TimeSpan.FromSeconds(1));
+        var later = CacheGarbageCollector.CollectAfterBuild(Cache, limitBytes: 0, clock);
+        Assert.NotNull(later);
+        Assert.Null(RunLayerFolder("x"));
+    }
+
+    [Fact]
     public async Task The_collector_after_a_build_applies_the_configured_limit()
     {
         var context = Context();
