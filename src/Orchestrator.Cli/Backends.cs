@@ -33,13 +33,27 @@ internal static class Backends
             throw new OrchestratorException($"the '{settings.Backend}' backend is not available in this version; use --backend local, or --plan to see the build graph");
         if (!OperatingSystem.IsLinux())
             throw new OrchestratorException("the local builder needs Linux (user namespaces and overlayfs); use --plan, or build on a Linux machine");
+        return new LocalStageExecutor(LocalOptions(settings));
+    }
+
+    /// <summary>What the cache says of every step of <paramref name="graph"/> (for <c>--plan</c>), looked up with the settings a build would use.</summary>
+    public static Task<CachePlan> PlanCacheAsync(BuildSettings settings, BuildGraph graph, CancellationToken cancellationToken) =>
+        new CachePlanner(LocalOptions(settings)).PlanAsync(graph, cancellationToken);
+
+    private static LocalBuildOptions LocalOptions(BuildSettings settings)
+    {
         var timestamps = TimestampPolicy.Resolve(settings.Reproducible, Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH"));
         var registry = RegistryOptions(settings);
-        return new LocalStageExecutor(new LocalBuildOptions
+        return new LocalBuildOptions
         {
             CacheDirectory = CacheDirectory(settings),
             Push = !settings.NoPush,
             NoCache = settings.NoCache,
+            CacheTimeToLive = settings.CacheTimeToLive,
+            PushCache = !settings.NoPushCache,
+            CacheRequired = settings.CacheRequired,
+            CacheRunLayers = settings.CacheRunLayers,
+            CacheCopyLayers = settings.CacheCopyLayers,
             Registry = registry,
             Secrets = settings.Secrets,
             IgnorePaths = settings.IgnorePaths,
@@ -52,7 +66,7 @@ internal static class Backends
                 Compression = settings.Compression == "zstd" ? LayerCompression.Zstd : LayerCompression.Gzip,
                 CompressionLevel = settings.CompressionLevel,
             },
-        });
+        };
     }
 
     public static BaseImageEnvironment BaseImages(BuildSettings settings) => new(RegistryOptions(settings), settings.Platform);

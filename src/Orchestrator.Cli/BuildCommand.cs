@@ -37,6 +37,16 @@ internal sealed class BuildCommand
 
     private readonly Option<string?> _cacheRepo = new("--cache-repo") { Description = "Registry repository for cached layers and stages (overrides the recipes')." };
 
+    private readonly Option<string?> _cacheTtl = new("--cache-ttl") { Description = "How long cache-repo entries stay valid, e.g. 336h (the default), 72h30m." };
+
+    private readonly Option<bool> _noPushCache = new("--no-push-cache") { Description = "Use the cache repo for lookups only: steps that run are not pushed to it." };
+
+    private readonly Option<bool> _cacheRequired = new("--cache-required") { Description = "Fail when the cache repo cannot be read, instead of building without it." };
+
+    private readonly Option<bool> _cacheRunLayers = new("--cache-run-layers") { Description = "Keep RUN steps in the cache repo (default true).", DefaultValueFactory = _ => true };
+
+    private readonly Option<bool> _cacheCopyLayers = new("--cache-copy-layers") { Description = "Keep COPY and ADD steps in the cache repo (default true).", DefaultValueFactory = _ => true };
+
     private readonly Option<bool> _noCache = new("--no-cache") { Description = "Do not look up or reuse cached results (script cache included)." };
 
     private readonly Option<string?> _cacheDir = new("--cache-dir") { Description = "Local cache folder (default: $XDG_CACHE_HOME/orchestrator)." };
@@ -67,6 +77,7 @@ internal sealed class BuildCommand
         _backend.AcceptOnlyFromAmong("local", "kubernetes");
         _progress.AcceptOnlyFromAmong("auto", "plain", "json");
         _sandbox.Validators.Add(result => OneOf(result, "--sandbox", "auto", "overlay", "chroot"));
+        SizeAndDuration.ValidateDuration(_cacheTtl);
         _buildArgs.Validators.Add(result =>
         {
             foreach (var token in result.Tokens.Where(t => !t.Value.Contains('=')))
@@ -86,7 +97,7 @@ internal sealed class BuildCommand
     public void AddTo(Command command)
     {
         command.Arguments.Add(_arguments);
-        foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _noCache, _cacheDir, _insecure, _progress, _verbose, _secrets, _reproducible, _platform, _sandbox })
+        foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _cacheTtl, _noPushCache, _cacheRequired, _cacheRunLayers, _cacheCopyLayers, _noCache, _cacheDir, _insecure, _progress, _verbose, _secrets, _reproducible, _platform, _sandbox })
             command.Options.Add(option);
         _kubernetes.AddTo(command);
     }
@@ -114,6 +125,11 @@ internal sealed class BuildCommand
             Output = result.GetValue(_output),
             CacheRepo = result.GetValue(_cacheRepo),
             NoCache = result.GetValue(_noCache),
+            CacheTimeToLive = SizeAndDuration.DurationOrNull(result.GetValue(_cacheTtl)),
+            NoPushCache = result.GetValue(_noPushCache),
+            CacheRequired = result.GetValue(_cacheRequired),
+            CacheRunLayers = result.GetValue(_cacheRunLayers),
+            CacheCopyLayers = result.GetValue(_cacheCopyLayers),
             CacheDirectory = result.GetValue(_cacheDir),
             InsecureRegistries = result.GetValue(_insecure) ?? [],
             Progress = result.GetValue(_progress)!,

@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace Orchestrator.Cli;
 
 /// <summary>Loads the recipes, plans, and runs the build: the CLI's whole job, with exit codes.</summary>
-internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, ExecutorFactory createExecutor)
+internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, ExecutorFactory createExecutor, CachePlanSource planCache)
 {
     public async Task<int> RunAsync(BuildSettings settings, RecipeLoader loadRecipes, CancellationToken cancellationToken)
     {
@@ -26,7 +26,8 @@ internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, Executor
 
         if (settings.PlanOnly)
         {
-            stdout.Write(PlanRenderer.Render(graph, settings.PlanFormat));
+            var cache = settings.PlanFormat is PlanFormat.Text or PlanFormat.Json ? await planCache(settings, graph, cancellationToken) : null;
+            stdout.Write(PlanRenderer.Render(graph, settings.PlanFormat, cache));
             return ExitCodes.Ok;
         }
 
@@ -45,9 +46,14 @@ internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, Executor
         {
             var results = await RunWithProgressAsync(graph, executor, settings, cancellationToken);
             if (settings.Progress != "json")
+            {
+                var steps = graph.Nodes.Sum(n => n.Stage.Instructions.Count);
+                if (steps > 0)
+                    stdout.WriteLine($"cache: {results.Values.Sum(r => r.CachedSteps)} of {steps} steps cached, {results.Values.Count(r => r.FromCache)} of {graph.Nodes.Count} nodes not run");
                 foreach (var node in graph.Nodes.Where(n => n.IsRequested))
                     foreach (var place in results[node.Name].Published)
                         stdout.WriteLine($"{node.Name} → {place}");
+            }
             await DigestFiles.WriteAsync(settings, graph, results, cancellationToken);
             return ExitCodes.Ok;
         }
@@ -65,6 +71,7 @@ internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, Executor
         finally
         {
             (executor as IDisposable)?.Dispose();
+            CacheMaintenance.AfterBuild(settings, stderr);
         }
     }
 
@@ -88,6 +95,9 @@ internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, Executor
 
 /// <summary>Produces the recipes of a run: evaluates the build script, or imports a Dockerfile (executor).</summary>
 internal delegate Task<RecipeBook> RecipeLoader(BuildSettings settings, CancellationToken cancellationToken);
+
+/// <summary>The cache status of every step for <c>--plan</c> (keys computed and looked up; nothing runs).</summary>
+internal delegate Task<CachePlan> CachePlanSource(BuildSettings settings, BuildGraph graph, CancellationToken cancellationToken);
 
 /// <summary>Creates the executor for the chosen backend; throws an <see cref="OrchestratorException"/> when it cannot.</summary>
 internal delegate IStageExecutor ExecutorFactory(BuildSettings settings);

@@ -27,6 +27,20 @@ public sealed record BuildSettings
 
     public bool NoCache { get; init; }
 
+    /// <summary>How long cache-repo entries stay hits (<c>--cache-ttl</c>); null keeps two weeks.</summary>
+    public TimeSpan? CacheTimeToLive { get; init; }
+
+    /// <summary><c>--no-push-cache</c>: steps that ran are not pushed to the cache repo.</summary>
+    public bool NoPushCache { get; init; }
+
+    /// <summary><c>--cache-required</c>: fail instead of building without a cache repo that cannot be read.</summary>
+    public bool CacheRequired { get; init; }
+
+    /// <summary>Kaniko's <c>--cache-run-layers</c> / <c>--cache-copy-layers</c>: which steps the cache repo holds.</summary>
+    public bool CacheRunLayers { get; init; } = true;
+
+    public bool CacheCopyLayers { get; init; } = true;
+
     public string? CacheDirectory { get; init; }
 
     public IReadOnlyList<string> InsecureRegistries { get; init; } = [];

@@ -8,7 +8,7 @@ public static class CliApp
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
         RunAsync(args, stdout, stderr, Backends.LoadScriptAsync, Backends.Create, cancellationToken);
 
-    internal static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, RecipeLoader loader, ExecutorFactory executors, CancellationToken cancellationToken = default)
+    internal static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, RecipeLoader loader, ExecutorFactory executors, CancellationToken cancellationToken = default, CachePlanSource? planCache = null)
     {
         var root = new RootCommand("Builds container images from typed C# recipes (build.csx) or Dockerfiles, without a Docker daemon.");
         var rootBuild = new BuildCommand();
@@ -18,11 +18,12 @@ public static class CliApp
         buildOptions.AddTo(build);
         root.Subcommands.Add(build);
 
-        var runner = new BuildRunner(stdout, stderr, executors);
+        var runner = new BuildRunner(stdout, stderr, executors, planCache ?? Backends.PlanCacheAsync);
         root.SetAction((result, token) => runner.RunAsync(rootBuild.Read(result), loader, token));
         build.SetAction((result, token) => runner.RunAsync(buildOptions.Read(result), loader, token));
         root.Subcommands.Add(new ExecutorCommand().Create(runner.RunAsync));
         root.Subcommands.Add(new UnshareCommand().Create());
+        root.Subcommands.Add(new CacheCommand(stdout, stderr).Create());
         root.Subcommands.Add(new KubernetesCommand(stdout).Create());
 
         var parsed = root.Parse(args);

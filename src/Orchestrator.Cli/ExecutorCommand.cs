@@ -28,10 +28,11 @@ internal sealed class ExecutorCommand
     private readonly Option<string?> _nameTagDigestFile = new("--image-name-tag-with-digest-file") { Description = "Write NAME:TAG@DIGEST lines to this file." };
     private readonly Option<string[]> _label = new("--label") { Description = "KEY=VALUE label (repeatable).", Arity = ArgumentArity.ZeroOrMore };
     private readonly Option<bool> _reproducible = new("--reproducible") { Description = "Strip timestamps (SOURCE_DATE_EPOCH or the Unix epoch)." };
-    private readonly Option<bool> _cache = new("--cache") { Description = "Use the cache repo." };
-    private readonly Option<string?> _cacheRepo = new("--cache-repo") { Description = "Repository for cached layers." };
+    private readonly Option<bool> _cache = new("--cache") { Description = "Use the build cache: the local one and the cache repo." };
+    private readonly Option<string?> _cacheRepo = new("--cache-repo") { Description = "Repository for cached layers (default with --cache: <first destination's repository>/cache)." };
     private readonly Option<string?> _cacheDir = new("--cache-dir") { Description = "Local cache folder." };
-    private readonly Option<string?> _cacheTtl = new("--cache-ttl") { Description = "How long cached layers stay valid (Go duration)." };
+    private readonly Option<string?> _cacheTtl = new("--cache-ttl") { Description = "How long cached layers stay valid (Go duration, default 336h)." };
+    private readonly Option<bool> _cacheRequired = new("--cache-required") { Description = "Fail when the cache repo cannot be read (not a Kaniko flag)." };
     private readonly Option<bool> _insecure = new("--insecure") { Description = "Push over plain HTTP." };
     private readonly Option<bool> _insecurePull = new("--insecure-pull") { Description = "Pull over plain HTTP." };
     private readonly Option<string[]> _insecureRegistry = new("--insecure-registry") { Description = "Registry reached over plain HTTP (repeatable).", Arity = ArgumentArity.ZeroOrMore };
@@ -52,10 +53,10 @@ internal sealed class ExecutorCommand
     private readonly Option<string> _sandbox = new("--sandbox") { Description = "RUN sandbox (not a Kaniko flag): auto, overlay, or chroot (one flattened root per stage; what a root pod without mount rights gets with auto).", DefaultValueFactory = _ => "auto" };
     private readonly Option<bool> _singleSnapshot = new("--single-snapshot") { Description = "Accepted; each step still makes its own layer." };
     private readonly Option<bool> _skipUnusedStages = new("--skip-unused-stages") { Description = "Accepted: unused stages are always skipped." };
-    private readonly Option<bool> _cacheCopyLayers = new("--cache-copy-layers") { Description = "Accepted." };
-    private readonly Option<bool> _cacheRunLayers = new("--cache-run-layers") { Description = "Accepted." };
+    private readonly Option<bool> _cacheCopyLayers = new("--cache-copy-layers") { Description = "Keep COPY and ADD steps in the cache repo (default true here; keys hash the copied content).", DefaultValueFactory = _ => true };
+    private readonly Option<bool> _cacheRunLayers = new("--cache-run-layers") { Description = "Keep RUN steps in the cache repo.", DefaultValueFactory = _ => true };
     private readonly Option<bool> _compressedCaching = new("--compressed-caching") { Description = "Accepted." };
-    private readonly Option<bool> _noPushCache = new("--no-push-cache") { Description = "Accepted." };
+    private readonly Option<bool> _noPushCache = new("--no-push-cache") { Description = "Look steps up in the cache repo but do not push new ones." };
     private readonly Option<bool> _ignoreVarRun = new("--ignore-var-run") { Description = "Accepted: /var/run is never in a RUN layer unless the step writes it." };
     private readonly Option<string?> _kanikoDir = new("--kaniko-dir") { Description = "Accepted." };
     private readonly Option<bool> _force = new("--force") { Description = "Accepted: the executor runs anywhere." };
@@ -68,7 +69,7 @@ internal sealed class ExecutorCommand
         foreach (var option in new Option[]
         {
             _dockerfile, _context, _contextSubPath, _destination, _buildArg, _target, _noPush, _tarPath, _ociLayoutPath, _digestFile,
-            _nameDigestFile, _nameTagDigestFile, _label, _reproducible, _cache, _cacheRepo, _cacheDir, _cacheTtl, _insecure, _insecurePull,
+            _nameDigestFile, _nameTagDigestFile, _label, _reproducible, _cache, _cacheRepo, _cacheDir, _cacheTtl, _cacheRequired, _insecure, _insecurePull,
             _insecureRegistry, _skipTlsVerify, _skipTlsVerifyPull, _skipTlsVerifyRegistry, _platform, _compression, _compressionLevel,
             _ignorePath, _cleanup, _verbosity, _logFormat, _logTimestamp, _pushRetry, _snapshotMode, _useNewRun, _singleSnapshot,
             _skipUnusedStages, _cacheCopyLayers, _cacheRunLayers, _compressedCaching, _noPushCache, _ignoreVarRun, _kanikoDir, _force,
@@ -81,6 +82,7 @@ internal sealed class ExecutorCommand
         // Kaniko refuses other snapshot modes too; the value itself chooses nothing here (see docs/kaniko-compat.md).
         _snapshotMode.Validators.Add(result => BuildCommand.OneOf(result, "--snapshot-mode", "full", "redo", "time"));
         _sandbox.Validators.Add(result => BuildCommand.OneOf(result, "--sandbox", "auto", "overlay", "chroot"));
+        SizeAndDuration.ValidateDuration(_cacheTtl);
 
         command.SetAction(async (result, token) =>
         {
@@ -93,7 +95,12 @@ internal sealed class ExecutorCommand
                 ScriptPath = result.GetValue(_dockerfile)!,
                 NoPush = noPush,
                 NoCache = !result.GetValue(_cache),
-                CacheRepo = result.GetValue(_cacheRepo),
+                CacheRepo = result.GetValue(_cache) ? result.GetValue(_cacheRepo) ?? DefaultCacheRepo(destinations) : null,
+                CacheTimeToLive = SizeAndDuration.DurationOrNull(result.GetValue(_cacheTtl)),
+                NoPushCache = result.GetValue(_noPushCache),
+                CacheRequired = result.GetValue(_cacheRequired),
+                CacheRunLayers = result.GetValue(_cacheRunLayers),
+                CacheCopyLayers = result.GetValue(_cacheCopyLayers),
                 CacheDirectory = result.GetValue(_cacheDir),
                 BuildArgs = KeyValueArguments.Parse(result.GetValue(_buildArg) ?? [], FromEnvironment),
                 InsecureRegistries = InsecureRegistries(result, destinations),
@@ -189,6 +196,12 @@ internal sealed class ExecutorCommand
             registries.AddRange(destinations.Select(d => Oci.ImageReference.TryParse(d, out var r, out _) ? r.Registry : null).OfType<string>());
         return registries.Distinct().ToList();
     }
+
+    /// <summary>Kaniko's default cache repo with <c>--cache</c> and no <c>--cache-repo</c>: the first destination's repository + <c>/cache</c>.</summary>
+    private static string? DefaultCacheRepo(string[] destinations) =>
+        destinations.Length > 0 && Oci.ImageReference.TryParse(destinations[0], out var first, out _)
+            ? first.Name + "/cache"
+            : null;
 
     private static string FromEnvironment(string name) => Environment.GetEnvironmentVariable(name) ?? "";
 }

@@ -24,6 +24,10 @@ internal sealed class JsonBuildObserver(TextWriter output) : IBuildObserver
 
     public void OnNodeSkipped(string node, string reason) => Write(new { @event = "skipped", node, reason });
 
+    public void OnWarning(string message) => Write(new { @event = "warning", message });
+
+    public void OnNote(string message) => Write(new { @event = "note", message });
+
     private void Write(object value)
     {
         var line = JsonSerializer.Serialize(value);

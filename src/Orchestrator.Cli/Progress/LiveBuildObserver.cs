@@ -11,6 +11,7 @@ internal sealed class LiveBuildObserver : IBuildObserver
 {
     private readonly Dictionary<string, ProgressTask> _tasks = new(StringComparer.Ordinal);
     private readonly object _gate = new();
+    private readonly List<string> _messages = [];
 
     private LiveBuildObserver() { }
 
@@ -18,16 +19,34 @@ internal sealed class LiveBuildObserver : IBuildObserver
     public static async Task<T> RunAsync<T>(IAnsiConsole console, BuildGraph graph, Func<IBuildObserver, Task<T>> build)
     {
         var observer = new LiveBuildObserver();
-        return await console.Progress()
-            .AutoClear(false)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-            .StartAsync(async context =>
-            {
-                foreach (var node in graph.Nodes)
-                    observer._tasks[node.Name] = context.AddTask(Describe(node.Name, "waiting"), autoStart: false, maxValue: node.Stage.Instructions.Count + 1);
-                return await build(observer);
-            });
+        try
+        {
+            return await console.Progress()
+                .AutoClear(false)
+                .HideCompleted(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                .StartAsync(async context =>
+                {
+                    foreach (var node in graph.Nodes)
+                        observer._tasks[node.Name] = context.AddTask(Describe(node.Name, "waiting"), autoStart: false, maxValue: node.Stage.Instructions.Count + 1);
+                    return await build(observer);
+                });
+        }
+        finally
+        {
+            // Printed below the rows, once they stop moving.
+            foreach (var line in observer._messages) console.MarkupLine(line);
+        }
+    }
+
+    public void OnWarning(string message)
+    {
+        lock (_gate) _messages.Add("[yellow]warning:[/] " + Markup.Escape(message));
+    }
+
+    public void OnNote(string message)
+    {
+        lock (_gate) _messages.Add(Markup.Escape(message));
     }
 
     public void OnNodeStarted(string node) => Update(node, t => { t.StartTask(); t.Description = Describe(node, "starting"); });

@@ -28,6 +28,16 @@ internal sealed class PlainBuildObserver(TextWriter output, bool verbose) : IBui
         if (verbose) Write(node, "skipped: " + reason);
     }
 
+    public void OnWarning(string message)
+    {
+        lock (_gate) output.WriteLine("warning: " + message);
+    }
+
+    public void OnNote(string message)
+    {
+        lock (_gate) output.WriteLine(message);
+    }
+
     private void Write(string node, string message)
     {
         lock (_gate) output.WriteLine($"[{node}] {message}");

@@ -9,7 +9,8 @@ namespace Orchestrator.Oci.Images;
 /// Pushes an image (manifest or index, blobs from any <see cref="IBlobSource"/>) to one or more
 /// destinations. Per destination: layers in parallel (bounded), then the config, then the manifest,
 /// so no manifest ever points at a missing blob. A later destination on the same registry mounts
-/// blobs from an earlier one instead of sending them again.
+/// blobs from an earlier one, and a blob whose source knows a repository of the destination's registry that
+/// holds it (<see cref="IRegistryBlobOrigins"/>) is mounted from there, instead of being sent again.
 /// </summary>
 public sealed class ImagePusher(RegistryClientPool registries)
 {
@@ -56,9 +57,15 @@ public sealed class ImagePusher(RegistryClientPool registries)
 
     private static Task<BlobUploadOutcome> UploadAsync(RegistryClient client, string repository, Descriptor blob, IBlobSource blobs, string? mountFrom, CancellationToken cancellationToken)
     {
-        // Same registry and repository as the source: the blob is already where it needs to be.
-        if (blobs is RegistryBlobSource source && source.Client == client && source.Repository != repository)
-            mountFrom ??= source.Repository;
+        // A repository of the same registry holds the blob: mount it from there instead of sending its bytes.
+        var origin = blobs switch
+        {
+            RegistryBlobSource source => source,
+            IRegistryBlobOrigins origins => origins.OriginOf(blob.Digest),
+            _ => null,
+        };
+        if (origin is not null && origin.Client == client && origin.Repository != repository)
+            mountFrom ??= origin.Repository;
         return client.UploadBlobAsync(repository, blob, ct => blobs.OpenReadAsync(blob, ct), mountFrom, cancellationToken);
     }
 

@@ -1,4 +1,5 @@
 using Orchestrator.Dockerfiles;
+using Orchestrator.Oci;
 using Orchestrator.Oci.Documents;
 using Orchestrator.Recipes;
 
@@ -14,11 +15,15 @@ namespace Orchestrator.Caching;
 /// </summary>
 public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hasher)
 {
+    // The stages computed so far by ComputeAsync: a COPY --from of one of them knows its key.
+    private readonly Dictionary<string, StageCacheKeys> _computed = new(StringComparer.Ordinal);
+
     private readonly Dictionary<string, DockerignoreMatcher> _dockerignores = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The chains of <paramref name="stagesInBuildOrder"/> (every stage after the stages it is built FROM, as a
-    /// build graph orders its nodes), by stage name. Registry and layout bases are resolved concurrently first.
+    /// build graph orders its nodes), by stage name. Registry and layout bases are resolved concurrently first; a
+    /// stage whose base cannot be resolved has its keys pending on that, with the error as the reason.
     /// Saves the file-hash memos before it returns.
     /// </summary>
     /// <param name="defaultPlatform">The platform of stages that name none.</param>
@@ -29,10 +34,10 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
             .Where(s => s.Base is ImageSource.Registry or ImageSource.Layout)
             .Select(s => (s.Base, Platform: platforms[s.Name]))
             .Distinct()
-            .ToDictionary(b => b, b => inputs.ResolveBaseAsync(b.Base, b.Platform, cancellationToken));
+            .ToDictionary(b => b, b => ResolveAsync(b.Base, b.Platform, cancellationToken));
         await Task.WhenAll(bases.Values).ConfigureAwait(false);
 
-        var results = new Dictionary<string, StageCacheKeys>(StringComparer.Ordinal);
+        var results = _computed;
         foreach (var stage in stagesInBuildOrder)
         {
             var platform = platforms[stage.Name];
@@ -50,7 +55,9 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
                     else pending = upstreamKeys.Pending;
                     break;
                 default:
-                    root = new CacheKeyRoot.Image(await bases[(stage.Base, platform)].ConfigureAwait(false), platform);
+                    var (digest, failure) = await bases[(stage.Base, platform)].ConfigureAwait(false);
+                    if (digest is { } manifest) root = new CacheKeyRoot.Image(manifest, platform);
+                    else pending = failure;
                     break;
             }
             var inherited = stage.Base is ImageSource.Stage from ? results[from.Name].Args : null;
@@ -58,6 +65,19 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
         }
         await hasher.Files.SaveMemosAsync(cancellationToken).ConfigureAwait(false);
         return results;
+    }
+
+    /// <summary>A base's manifest digest, or — when it cannot be resolved now (a registry out of reach) — why its stage's keys wait.</summary>
+    private async Task<(Digest? Digest, PendingKeyReason? Failure)> ResolveAsync(ImageSource source, Platform platform, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await inputs.ResolveBaseAsync(source, platform, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (Exception error) when (error is OrchestratorException or HttpRequestException or IOException)
+        {
+            return (null, new PendingKeyReason(source, $"base {source} cannot be resolved now: {error.Message}"));
+        }
     }
 
     /// <summary>
@@ -110,7 +130,12 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
             case CopyInstruction { From: null } copy:
                 return (new StepInputs { Content = await ContextContentAsync(stage, instruction, copy.Sources, copy.Chmod, cancellationToken).ConfigureAwait(false) }, null);
             case CopyInstruction { From: { } from } copy:
-                var copied = await inputs.CopiedContentAsync(new CopyFromRequest(stage.Name, from, copy.Sources, copy.Chmod, platform), cancellationToken).ConfigureAwait(false);
+                var request = new CopyFromRequest(stage.Name, from, copy.Sources, copy.Chmod, platform)
+                {
+                    UpstreamKey = from is ImageSource.Stage upstream && _computed.TryGetValue(upstream.Name, out var upstreamKeys) ? upstreamKeys.LastKey : null,
+                    CacheRepo = stage.CacheRepo,
+                };
+                var copied = await inputs.CopiedContentAsync(request, cancellationToken).ConfigureAwait(false);
                 return copied is null
                     ? (StepInputs.None, new PendingKeyReason(from, $"COPY --from={from}: known once {(from is ImageSource.Stage s ? $"stage '{s.Name}' is built" : $"image {from} is read")}"))
                     : (new StepInputs { Content = copied }, null);

@@ -22,6 +22,7 @@ public sealed class RegistryCacheRepository
     public const string KeyAnnotation = "dev.orchestrator.cache.key";
     public const string InputsAnnotation = "dev.orchestrator.cache.inputs";
     public const string DiffIdAnnotation = "dev.orchestrator.cache.diff-id";
+    public const string ValueAnnotation = "dev.orchestrator.cache.value";
     public const string CreatedAnnotation = "org.opencontainers.image.created";
 
     /// <summary>Kaniko's default <c>--cache-ttl</c>: two weeks.</summary>
@@ -54,17 +55,25 @@ public sealed class RegistryCacheRepository
 
     /// <summary>
     /// Looks every key up at once (at most <see cref="MaxParallelLookups"/> requests in flight); returns the hits.
-    /// Absent, expired and malformed entries are misses. A registry that cannot be reached throws
-    /// <see cref="OrchestratorException"/> naming the repository, so the caller can build without it.
+    /// Absent and expired entries are misses; so are damaged ones — a malformed manifest, a layer blob the repository
+    /// no longer has — which <paramref name="onDamaged"/> hears of. The repository is pinged first: one that cannot be
+    /// reached throws <see cref="OrchestratorException"/> naming it, so the caller can build without it.
     /// </summary>
-    public async Task<IReadOnlyDictionary<Digest, CachedStep>> LookupAsync(IEnumerable<Digest> keys, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<Digest, CachedStep>> LookupAsync(IEnumerable<Digest> keys, CancellationToken cancellationToken, Action<Digest, string>? onDamaged = null)
     {
+        await Client.PingAsync(cancellationToken).ConfigureAwait(false);
         var hits = new System.Collections.Concurrent.ConcurrentDictionary<Digest, CachedStep>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = MaxParallelLookups, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(keys.Distinct(), options, async (key, ct) =>
         {
             var manifest = await Client.TryGetManifestAsync(Repository.Repository, TagOf(key), ct).ConfigureAwait(false);
-            if (manifest is not null && Read(key, manifest) is { } step) hits[key] = step;
+            if (manifest is null || Expired(manifest)) return;
+            if (Read(key, manifest) is not { } step)
+                onDamaged?.Invoke(key, "is malformed");
+            else if (step.Layer is { } layer && !await Client.BlobExistsAsync(Repository.Repository, layer.Digest, ct).ConfigureAwait(false))
+                onDamaged?.Invoke(key, $"has lost its layer blob {layer.Digest.Short}");
+            else
+                hits[key] = step;
         }).ConfigureAwait(false);
         return hits;
     }
@@ -74,9 +83,37 @@ public sealed class RegistryCacheRepository
     /// config that lists the layer's diffID, then the manifest under the key's tag, last, so a reader never finds
     /// a tag whose blobs are not all there.
     /// </summary>
-    public async Task PutAsync(CacheKey key, Descriptor? layer, Digest? diffId, IBlobSource blobs, Platform platform, CancellationToken cancellationToken)
+    public Task PutAsync(CacheKey key, Descriptor? layer, Digest? diffId, IBlobSource blobs, Platform platform, CancellationToken cancellationToken)
     {
         if ((layer is null) != (diffId is null)) throw new ArgumentException("a layer needs its diffID and a diffID its layer");
+        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            [InputsAnnotation] = JsonSerializer.Serialize(key.Parts.Select(p => new[] { p.Name, p.Display }).ToArray(), CacheJsonContext.Default.StringArrayArray),
+        };
+        if (diffId is { } diff) annotations[DiffIdAnnotation] = diff.ToString();
+        return PushEntryAsync(key.Digest, layer, diffId, annotations, blobs, platform, cancellationToken);
+    }
+
+    /// <summary>
+    /// Remembers a small derived value under a key (the digest of what a <c>COPY --from</c> reads out of a stage with a
+    /// given key): an entry without layer whose annotation holds the value, so another machine need not fetch and hash
+    /// the files to know it.
+    /// </summary>
+    public Task PutValueAsync(Digest key, string value, Platform platform, CancellationToken cancellationToken) =>
+        PushEntryAsync(key, null, null, new SortedDictionary<string, string>(StringComparer.Ordinal) { [ValueAnnotation] = value }, null, platform, cancellationToken);
+
+    /// <summary>The value remembered under <paramref name="key"/>, or null (absent, expired, not a value entry).</summary>
+    public async Task<string?> TryGetValueAsync(Digest key, CancellationToken cancellationToken)
+    {
+        var document = await Client.TryGetManifestAsync(Repository.Repository, TagOf(key), cancellationToken).ConfigureAwait(false);
+        if (document is null || Expired(document)) return null;
+        var annotations = document.AsManifest().Annotations;
+        return annotations is not null && annotations.TryGetValue(KeyAnnotation, out var recorded) && recorded == key.ToString()
+            && annotations.TryGetValue(ValueAnnotation, out var value) ? value : null;
+    }
+
+    private async Task PushEntryAsync(Digest key, Descriptor? layer, Digest? diffId, SortedDictionary<string, string> annotations, IBlobSource? blobs, Platform platform, CancellationToken cancellationToken)
+    {
         var created = _clock.GetUtcNow();
         var config = new ImageConfig
         {
@@ -88,16 +125,11 @@ public sealed class RegistryCacheRepository
         };
         var configBytes = CanonicalJson.Serialize(config);
         var configDescriptor = new Descriptor(MediaTypes.OciConfig, Digest.Sha256(configBytes), configBytes.LongLength);
-        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
-        {
-            [KeyAnnotation] = key.Digest.ToString(),
-            [InputsAnnotation] = JsonSerializer.Serialize(key.Parts.Select(p => new[] { p.Name, p.Display })),
-            [CreatedAnnotation] = created.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture),
-        };
-        if (diffId is { } diff) annotations[DiffIdAnnotation] = diff.ToString();
+        annotations[KeyAnnotation] = key.ToString();
+        annotations[CreatedAnnotation] = created.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
         var manifest = ManifestDocument.From(new ImageManifest(MediaTypes.OciManifest, configDescriptor, layer is null ? [] : [layer]) { Annotations = annotations });
         var source = new EntryBlobs(blobs, configDescriptor, configBytes);
-        var destination = Repository with { Tag = TagOf(key.Digest), Digest = null };
+        var destination = Repository with { Tag = TagOf(key), Digest = null };
         await new ImagePusher(_registries).PushAsync(manifest, source, [destination], cancellationToken).ConfigureAwait(false);
     }
 
@@ -107,10 +139,7 @@ public sealed class RegistryCacheRepository
         var manifest = document.AsManifest();
         var annotations = manifest.Annotations;
         if (annotations is null || !annotations.TryGetValue(KeyAnnotation, out var recorded) || recorded != key.ToString()) return null;
-        if (!annotations.TryGetValue(CreatedAnnotation, out var createdText)
-            || !DateTimeOffset.TryParse(createdText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created)
-            || _clock.GetUtcNow() - created > TimeToLive)
-            return null;
+        if (CreatedOf(manifest) is not { } created) return null;
         switch (manifest.Layers.Count)
         {
             case 0:
@@ -122,10 +151,21 @@ public sealed class RegistryCacheRepository
         }
     }
 
+    /// <summary>An entry older than the time to live is a miss (Kaniko's <c>--cache-ttl</c>); so is one without a creation time.</summary>
+    private bool Expired(ManifestDocument document) =>
+        document.IsIndex || CreatedOf(document.AsManifest()) is not { } created || _clock.GetUtcNow() - created > TimeToLive;
+
+    private static DateTimeOffset? CreatedOf(ImageManifest manifest) =>
+        manifest.Annotations is { } annotations && annotations.TryGetValue(CreatedAnnotation, out var text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created)
+            ? created
+            : null;
+
     /// <summary>The entry's own config from memory, every other blob from the build's blob source.</summary>
-    private sealed class EntryBlobs(IBlobSource blobs, Descriptor config, byte[] configBytes) : IBlobSource
+    private sealed class EntryBlobs(IBlobSource? blobs, Descriptor config, byte[] configBytes) : IBlobSource
     {
         public Task<Stream> OpenReadAsync(Descriptor blob, CancellationToken cancellationToken) =>
-            blob.Digest == config.Digest ? Task.FromResult<Stream>(new MemoryStream(configBytes, writable: false)) : blobs.OpenReadAsync(blob, cancellationToken);
+            blob.Digest == config.Digest ? Task.FromResult<Stream>(new MemoryStream(configBytes, writable: false))
+            : blobs?.OpenReadAsync(blob, cancellationToken) ?? throw new InvalidOperationException("an entry without layer has no blob " + blob.Digest);
     }
 }

@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using System.Text.RegularExpressions;
 
 namespace Orchestrator.Execution;
@@ -107,15 +108,27 @@ public sealed class CopyPlanner(string sourceRoot, Func<string, bool>? isIgnored
 
     private void AddTree(string folder, string relative, string destination, List<CopyEntry> entries)
     {
-        foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
+        foreach (var (name, full, isFolder) in Children(folder))
         {
-            var childRelative = Join2(relative, entry.Name);
-            var target = Join(destination, entry.Name);
-            var isFolder = entry is DirectoryInfo && entry.LinkTarget is null;
-            if (!_ignored(childRelative)) entries.Add(new CopyEntry(entry.FullName, target, isFolder));
+            var childRelative = Join2(relative, name);
+            var target = Join(destination, name);
+            if (!_ignored(childRelative)) entries.Add(new CopyEntry(full, target, isFolder));
             // An ignored folder may still hold files that a later '!' pattern re-includes: walk it anyway.
-            if (isFolder) AddTree(entry.FullName, childRelative, target, entries);
+            if (isFolder) AddTree(full, childRelative, target, entries);
         }
+    }
+
+    /// <summary>
+    /// A folder's entries in ordinal order, typed from the directory listing itself (no stat or readlink per entry):
+    /// a symlink, even to a folder, is not a folder to walk into.
+    /// </summary>
+    private static List<(string Name, string Full, bool IsFolder)> Children(string folder)
+    {
+        var children = new FileSystemEnumerable<(string, string, bool)>(folder,
+            (ref FileSystemEntry entry) => (entry.FileName.ToString(), entry.ToFullPath(), entry.IsDirectory && (entry.Attributes & FileAttributes.ReparsePoint) == 0),
+            new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false }).ToList();
+        children.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        return children;
     }
 
     private string ResolveTopLevelLink(string full, string relative)

@@ -20,6 +20,21 @@ public sealed record LocalBuildOptions
     /// <summary><c>--no-cache</c>: no step is looked up in or reused from the local cache index (steps that run are still recorded).</summary>
     public bool NoCache { get; init; }
 
+    /// <summary>How long an entry of a cache repo stays a hit (<c>--cache-ttl</c>); null keeps Kaniko's two weeks.</summary>
+    public TimeSpan? CacheTimeToLive { get; init; }
+
+    /// <summary>Steps that ran are pushed to their stage's cache repo (<c>--no-push-cache</c> turns it off).</summary>
+    public bool PushCache { get; init; } = true;
+
+    /// <summary><c>--cache-required</c>: a cache repo that cannot be read fails the build instead of being skipped with a warning.</summary>
+    public bool CacheRequired { get; init; }
+
+    /// <summary>Kaniko's <c>--cache-run-layers</c>: RUN steps are looked up in and pushed to the cache repo.</summary>
+    public bool CacheRunLayers { get; init; } = true;
+
+    /// <summary>Kaniko's <c>--cache-copy-layers</c>: COPY and ADD steps are looked up in and pushed to the cache repo.</summary>
+    public bool CacheCopyLayers { get; init; } = true;
+
     /// <summary>Secret files by id (<c>--secret id=npmrc,src=~/.npmrc</c>); mounted only into the RUN steps that ask.</summary>
     public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
 

@@ -15,13 +15,17 @@ namespace Orchestrator.Execution;
 /// The inputs of a stage's keys as the local builder finds them when the stage is about to run: a registry base's
 /// platform manifest digest (the manifest only, no layers), an OCI-layout base's from its index, the content a
 /// <c>COPY --from=stage</c> copies out of the upstream stage's layer folders (built already: the scheduler runs
-/// dependencies first), and an <c>ADD</c> URL's ETag or Last-Modified from a HEAD request. <c>COPY --from</c> an
-/// image that is not a stage of the build is pending (its step and the rest of the stage run).
+/// dependencies first) — or, when a build already hashed the same copy out of a stage with the same key, that digest,
+/// remembered here or in the cache repo, without extracting anything — and an <c>ADD</c> URL's ETag or Last-Modified
+/// from a HEAD request. <c>COPY --from</c> an image that is not a stage of the build is pending (its step and the rest
+/// of the stage run), and so is one of a stage not built yet whose copy no build remembered.
 /// </summary>
+/// <param name="node">The node whose keys these are (named in warnings about memos not pushed).</param>
 public sealed class LocalCacheKeyInputs(
-    RegistryClientPool registries,
+    BaseResolver bases,
     IReadOnlyDictionary<string, StageResult> upstream,
-    CopySourceHasher hasher,
+    StepCache cache,
+    string node,
     Func<LocalImage, CancellationToken, Task> extract) : ICacheKeyInputs
 {
     public async Task<Digest> ResolveBaseAsync(ImageSource source, Platform platform, CancellationToken cancellationToken)
@@ -29,8 +33,7 @@ public sealed class LocalCacheKeyInputs(
         switch (source)
         {
             case ImageSource.Registry r:
-                var (manifest, _) = await new ImagePuller(registries).ResolveAsync(ImageReference.Parse(r.Reference), platform, cancellationToken).ConfigureAwait(false);
-                return manifest.Digest;
+                return (await bases.ResolveAsync(ImageReference.Parse(r.Reference), platform, cancellationToken).ConfigureAwait(false)).Digest;
             case ImageSource.Layout l:
                 return (await LayoutImageReader.ResolveAsync(l.Path, l.Tag, platform, cancellationToken).ConfigureAwait(false)).Manifest.Digest;
             default:
@@ -40,12 +43,18 @@ public sealed class LocalCacheKeyInputs(
 
     public async Task<SelectionDigest?> CopiedContentAsync(CopyFromRequest request, CancellationToken cancellationToken)
     {
-        if (request.From is not ImageSource.Stage s || !upstream.TryGetValue(s.Name, out var input) || input is not LocalStageResult built)
-            return null;
+        if (request.From is not ImageSource.Stage s) return null;
+        var built = upstream.GetValueOrDefault(s.Name) as LocalStageResult;
+        var upstreamKey = built?.Key ?? request.UpstreamKey;
+        if (upstreamKey is not null && await cache.FindCopiedAsync(request, upstreamKey, cancellationToken).ConfigureAwait(false) is { } remembered)
+            return remembered;
+        if (built is null) return null;
         // The upstream's layers that hit the cache may not be extracted yet.
         await extract(built.Image, cancellationToken).ConfigureAwait(false);
         var sources = request.Sources.Select(p => p.TrimStart('/')).ToList();
-        return await hasher.HashLayerStackAsync(new LayerStackView(built.Image.FoldersTopFirst), sources, request.Chmod, cancellationToken).ConfigureAwait(false);
+        var content = await cache.Hasher.HashLayerStackAsync(new LayerStackView(built.Image.FoldersTopFirst), sources, request.Chmod, cancellationToken).ConfigureAwait(false);
+        if (upstreamKey is not null) cache.RememberCopied(node, request, upstreamKey, content);
+        return content;
     }
 
     /// <summary>The server's strong ETag, else its Last-Modified; null (the step runs) when it gives neither or cannot be asked.</summary>

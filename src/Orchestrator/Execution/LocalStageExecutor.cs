@@ -32,22 +32,35 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     private readonly Lazy<Task<ISandbox>> _sandbox;
     private readonly LayerStore _layers;
     private readonly LocalBlobStore _blobs;
+    private readonly BuildBlobs _sources;
     private readonly RegistryClientPool _registries;
+    private readonly BaseResolver _bases;
     private readonly LayerWriter _writer;
-    private readonly LocalStepCache _cache;
+    private readonly StepCache _cache;
+    private readonly CacheDirectoryLock _cacheLock;
 
     public LocalStageExecutor(LocalBuildOptions options, ISandbox? sandbox = null)
     {
+        _cacheLock = CacheDirectoryLock.ForBuild(options.CacheDirectory);
         _options = options;
         _sandbox = new Lazy<Task<ISandbox>>(() => sandbox is not null ? Task.FromResult(sandbox) : ChooseSandboxAsync(options));
         _layers = new LayerStore(options.CacheDirectory);
         _blobs = new LocalBlobStore(options.CacheDirectory);
         _registries = new RegistryClientPool(options.Registry);
+        _bases = new BaseResolver(_registries);
         _writer = new LayerWriter(options.Layers);
-        _cache = new LocalStepCache(options, _blobs);
+        _sources = new BuildBlobs(_blobs);
+        _cache = new StepCache(options, _sources, _registries);
     }
 
-    public void Dispose() => _registries.Dispose();
+    public Task CompleteAsync(IBuildObserver observer, CancellationToken cancellationToken) => _cache.CompleteAsync(observer, cancellationToken);
+
+    public void Dispose()
+    {
+        _cache.Dispose();
+        _registries.Dispose();
+        _cacheLock.Dispose();
+    }
 
     /// <summary>The sandbox of this build; <see cref="SandboxChoice.Auto"/> probes the host once, on the first RUN.</summary>
     private static async Task<ISandbox> ChooseSandboxAsync(LocalBuildOptions options)
@@ -65,7 +78,26 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         }
     }
 
+    /// <summary>
+    /// Builds the stage; when a layer of one of its cache hits cannot be fetched (the cache repo lost or damaged it),
+    /// that entry is dropped with a warning and the stage is built again, so a bad cache entry never fails a build.
+    /// </summary>
     public async Task<StageResult> ExecuteAsync(StageJob job, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await BuildAsync(job, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception error) when (attempt < 3 && BlobFetchException.Find(error) is { } failed && _cache.Forget(failed.Blob.Digest))
+            {
+                job.Observer.OnWarning($"{job.Node.Name}: cached layer {failed.Blob.Digest} cannot be read from {failed.Origin}: {failed.InnerException?.Message ?? failed.Message}; the stage is built again without that entry");
+            }
+        }
+    }
+
+    private async Task<StageResult> BuildAsync(StageJob job, CancellationToken cancellationToken)
     {
         var stage = job.Node.Stage;
         var work = Directory.CreateDirectory(Path.Combine(_options.TemporaryDirectory, $"stage-{Guid.NewGuid():N}")).FullName;
@@ -73,8 +105,10 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         {
             var platform = stage.Platform ?? _options.Platform;
             var image = await ResolveAsync(stage.Base, platform, job, cancellationToken).ConfigureAwait(false);
-            var inputs = new LocalCacheKeyInputs(_registries, job.Inputs, _cache.Hasher, (upstream, ct) => ExtractAsync(upstream.Layers, ct));
-            var keys = await _cache.ComputeKeysAsync(job, inputs, platform is null ? Platform.Host : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
+            var inputs = new LocalCacheKeyInputs(_bases, job.Inputs, _cache, job.Node.Name, (upstream, ct) => ExtractAsync(upstream.Layers, ct));
+            var targetPlatform = platform is null ? Platform.Host : Platform.Parse(platform);
+            var keys = await _cache.ComputeKeysAsync(job, inputs, targetPlatform, cancellationToken).ConfigureAwait(false);
+            var hits = await _cache.LookupAsync(stage, keys, warning => job.Observer.OnWarning($"{job.Node.Name}: {warning}"), cancellationToken).ConfigureAwait(false);
             var inheritedArgs = stage.Base is ImageSource.Stage from && job.Inputs.TryGetValue(from.Name, out var parent) && parent is LocalStageResult built ? built.Args : null;
             var build = new StageBuild(this, job, work, image, inheritedArgs);
             var count = stage.Instructions.Count;
@@ -85,7 +119,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 var key = keys?.Steps[i].Key;
                 try
                 {
-                    if (_cache.Find(key) is { } hit)
+                    if (hits[i] is { } hit)
                     {
                         job.Observer.OnStepCached(stage.Name, i + 1, count, InstructionText.OneLine(instruction));
                         build.Replay(instruction, hit);
@@ -95,7 +129,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                     job.Observer.OnStepStarted(stage.Name, i + 1, count, InstructionText.OneLine(instruction));
                     var layersBefore = build.LayerCount;
                     await build.ApplyAsync(instruction, cancellationToken).ConfigureAwait(false);
-                    _cache.Record(key, build.LayerCount > layersBefore ? build.TopLayer : null, DateTimeOffset.UtcNow);
+                    _cache.Record(job, i, key, build.LayerCount > layersBefore ? build.TopLayer : null, targetPlatform);
                 }
                 catch (OrchestratorException error) when (instruction.Location.IsKnown && !error.Message.StartsWith(instruction.Location.ToString(), StringComparison.Ordinal))
                 {
@@ -103,8 +137,9 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 }
             }
 
+            _cache.Remember(stage, keys);
             var manifest = await build.CommitAsync(cancellationToken).ConfigureAwait(false);
-            var publisher = new ImagePublisher(_registries, _blobs);
+            var publisher = new ImagePublisher(_registries, _sources);
             var destinations = _options.Push ? stage.Destinations : [];
             var published = await publisher.PublishAsync(stage.Name, manifest, destinations, stage.Outputs, cancellationToken).ConfigureAwait(false);
             return new LocalStageResult(stage.Name, build.Image, manifest)
@@ -151,11 +186,21 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         }
     }
 
+    /// <summary>
+    /// A registry image, lazily: its manifest and config now, its layers recorded as remote blobs that are fetched and
+    /// extracted only once a step reads the filesystem (a build whose every step hits never downloads the base).
+    /// </summary>
     private async Task<LocalImage> PullAsync(ImageReference reference, string? platform, StageJob job, CancellationToken cancellationToken)
     {
-        job.Log($"pulling {reference}");
-        var pulled = await new ImagePuller(_registries).PullAsync(reference, _blobs, platform is null ? null : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
-        return await MaterialiseAsync(pulled.ImageManifest, pulled.Config, cancellationToken).ConfigureAwait(false);
+        var document = await _bases.ResolveAsync(reference, platform is null ? null : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
+        job.Log($"base {reference} is {document.Digest}");
+        var manifest = document.AsManifest();
+        var origin = new RegistryBlobSource(_registries.For(reference), reference.Repository);
+        foreach (var blob in manifest.Blobs) _sources.AddOrigin(blob, origin);
+        ImageConfig config;
+        await using (var stream = await _sources.OpenReadAsync(manifest.Config, cancellationToken).ConfigureAwait(false))
+            config = await ImageConfig.ReadAsync(stream, manifest, reference.ToString(), cancellationToken).ConfigureAwait(false);
+        return Materialise(manifest, config);
     }
 
     /// <summary>
@@ -167,27 +212,23 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     {
         job.Log($"reading {source}");
         var image = await LayoutImageReader.CopyAsync(source.Path, source.Tag, _blobs, platform is null ? null : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
-        return await MaterialiseAsync(image.ImageManifest, image.Config, cancellationToken).ConfigureAwait(false);
+        return Materialise(image.ImageManifest, image.Config);
     }
 
-    /// <summary>Extracts each layer of an image already in the blob store once (keyed by diffID) and stacks the folders.</summary>
-    private async Task<LocalImage> MaterialiseAsync(ImageManifest manifest, ImageConfig config, CancellationToken cancellationToken)
+    /// <summary>An image as stacked layer folders (keyed by diffID); they are extracted once something reads them (<see cref="ExtractAsync"/>).</summary>
+    private LocalImage Materialise(ImageManifest manifest, ImageConfig config)
     {
-        var descriptors = manifest.Layers;
         var diffIds = config.RootFs.DiffIds;
-        var layers = new List<LocalLayer>();
-        for (var i = 0; i < descriptors.Count; i++)
-        {
-            var blob = descriptors[i];
-            var folder = await _layers.GetOrExtractAsync(diffIds[i], ct => _blobs.OpenReadAsync(blob, ct), diffIds.Take(i).ToList(), cancellationToken).ConfigureAwait(false);
-            layers.Add(new LocalLayer(blob, diffIds[i], folder));
-        }
+        var layers = manifest.Layers.Select((blob, i) => new LocalLayer(blob, diffIds[i], _layers.PathFor(diffIds[i]))).ToList();
+        // Every build whose image has a layer uses it, extracted or not (pruning keeps what builds still stand on).
+        foreach (var layer in layers) _layers.MarkUsed(layer.DiffId);
         return new LocalImage(config with { History = config.History ?? [] }, layers);
     }
 
     /// <summary>
-    /// Extracts the layers a cache hit added without their folders (hits are lazy: a folder is made only once a step
-    /// or a dependent stage reads the filesystem); on a warm machine the folders are there already.
+    /// Extracts the layers that have no folder yet — a base's, a cache hit's (both are lazy: a folder is made only once
+    /// a step or a dependent stage reads the filesystem), fetching their blobs first where they are remote; on a warm
+    /// machine the folders are there already.
     /// </summary>
     private async Task ExtractAsync(IReadOnlyList<LocalLayer> layers, CancellationToken cancellationToken)
     {
@@ -195,7 +236,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         {
             var layer = layers[i];
             if (_layers.Contains(layer.DiffId)) continue;
-            await _layers.GetOrExtractAsync(layer.DiffId, ct => _blobs.OpenReadAsync(layer.Blob, ct), layers.Take(i).Select(l => l.DiffId).ToList(), cancellationToken).ConfigureAwait(false);
+            await _layers.GetOrExtractAsync(layer.DiffId, ct => _sources.OpenReadAsync(layer.Blob, ct), layers.Take(i).Select(l => l.DiffId).ToList(), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -407,7 +448,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
 
         private async Task ApplyToRootAsync(FlattenedRootfs rootfs, LocalLayer layer, CancellationToken cancellationToken)
         {
-            var blob = await executor._blobs.OpenReadAsync(layer.Blob, cancellationToken).ConfigureAwait(false);
+            var blob = await executor._sources.OpenReadAsync(layer.Blob, cancellationToken).ConfigureAwait(false);
             await using (blob.ConfigureAwait(false))
                 await rootfs.ApplyAsync(blob, layer.DiffId.ToString(), cancellationToken).ConfigureAwait(false);
         }
@@ -428,6 +469,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         private string CacheMountFolder(CacheMount mount)
         {
             var key = Digest.Sha256(System.Text.Encoding.UTF8.GetBytes((mount.Id ?? Stage.Name + ":" + mount.Target))).Short;
+            new CacheUsageLog(Options.CacheDirectory).Touch(CacheUsageLog.CacheMount, key);
             return Directory.CreateDirectory(Path.Combine(Options.CacheDirectory, "cache-mounts", key)).FullName;
         }
 
@@ -474,14 +516,13 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                     ignored = Dockerfiles.DockerignoreMatcher.Load(sourceRoot, Stage.IgnoreFile).IsExcluded;
                     break;
                 case ImageSource.Stage s when job.Inputs.TryGetValue(s.Name, out var input) && input is LocalStageResult built:
-                    await executor.ExtractAsync(built.Image.Layers, cancellationToken).ConfigureAwait(false);
-                    sourceRoot = ExportSources(built.Image, copy.Sources);
+                    sourceRoot = await ExportExtractedAsync(built.Image, copy.Sources, cancellationToken).ConfigureAwait(false);
                     break;
                 case ImageSource.Registry r:
-                    sourceRoot = ExportSources(await executor.PullAsync(ImageReference.Parse(r.Reference), Stage.Platform ?? Options.Platform, job, cancellationToken).ConfigureAwait(false), copy.Sources);
+                    sourceRoot = await ExportExtractedAsync(await executor.PullAsync(ImageReference.Parse(r.Reference), Stage.Platform ?? Options.Platform, job, cancellationToken).ConfigureAwait(false), copy.Sources, cancellationToken).ConfigureAwait(false);
                     break;
                 case ImageSource.Layout l:
-                    sourceRoot = ExportSources(await executor.ReadLayoutAsync(l, Stage.Platform ?? Options.Platform, job, cancellationToken).ConfigureAwait(false), copy.Sources);
+                    sourceRoot = await ExportExtractedAsync(await executor.ReadLayoutAsync(l, Stage.Platform ?? Options.Platform, job, cancellationToken).ConfigureAwait(false), copy.Sources, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     throw new OrchestratorException($"COPY --from={copy.From} has no local result to read");
@@ -612,6 +653,13 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         {
             var uri = new Uri(url);
             return uri.UserInfo.Length == 0 ? url : new UriBuilder(uri) { UserName = "***", Password = "" }.Uri.ToString();
+        }
+
+        /// <summary>The image's layers extracted first (they may be lazy: a base's, a cache hit's), then <see cref="ExportSources"/>.</summary>
+        private async Task<string> ExportExtractedAsync(LocalImage image, IEnumerable<string> sources, CancellationToken cancellationToken)
+        {
+            await executor.ExtractAsync(image.Layers, cancellationToken).ConfigureAwait(false);
+            return ExportSources(image, sources);
         }
 
         /// <summary>

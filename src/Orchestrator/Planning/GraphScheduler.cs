@@ -65,6 +65,8 @@ public sealed class GraphScheduler(IStageExecutor executor, int maxParallel, IBu
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        // What the nodes that finished recorded (cache entries) stays useful even when another node failed.
+        await executor.CompleteAsync(_observer, cancellationToken).ConfigureAwait(false);
         if (failures.Count > 0) throw new BuildFailedException(failures);
         return results;
     }

@@ -19,6 +19,12 @@ public interface IBuildObserver
 
     /// <summary>The node will not run because a dependency failed or the build was cancelled.</summary>
     void OnNodeSkipped(string node, string reason) { }
+
+    /// <summary>Something went wrong that does not fail the build (a cache repo that cannot be reached, an entry not pushed).</summary>
+    void OnWarning(string message) { }
+
+    /// <summary>A fact about the whole build worth one line (how many cache entries were pushed).</summary>
+    void OnNote(string message) { }
 }
 
 /// <summary>An observer that ignores everything.</summary>

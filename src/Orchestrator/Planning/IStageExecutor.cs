@@ -7,6 +7,12 @@ namespace Orchestrator.Planning;
 public interface IStageExecutor
 {
     Task<StageResult> ExecuteAsync(StageJob job, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Called once every node has finished (built or failed): waits for work the executor keeps off the nodes' critical
+    /// path (cache pushes) and reports what went wrong there as warnings, never as a failed build.
+    /// </summary>
+    Task CompleteAsync(IBuildObserver observer, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>One node to build, with the results of the nodes it depends on (by stage name).</summary>

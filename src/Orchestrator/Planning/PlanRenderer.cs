@@ -4,19 +4,22 @@ using Orchestrator.Recipes;
 
 namespace Orchestrator.Planning;
 
-/// <summary>Prints a <see cref="BuildGraph"/> for people (text) and machines (JSON, Graphviz DOT, Mermaid).</summary>
+/// <summary>
+/// Prints a <see cref="BuildGraph"/> for people (text) and machines (JSON, Graphviz DOT, Mermaid); text and JSON show
+/// each step's cache status when a <see cref="CachePlan"/> is given (what hits, what runs and why).
+/// </summary>
 public static class PlanRenderer
 {
-    public static string Render(BuildGraph graph, PlanFormat format) => format switch
+    public static string Render(BuildGraph graph, PlanFormat format, CachePlan? cache = null) => format switch
     {
-        PlanFormat.Text => Text(graph),
-        PlanFormat.Json => Json(graph),
+        PlanFormat.Text => Text(graph, cache),
+        PlanFormat.Json => Json(graph, cache),
         PlanFormat.Dot => Dot(graph),
         PlanFormat.Mermaid => Mermaid(graph),
         _ => throw new ArgumentOutOfRangeException(nameof(format)),
     };
 
-    public static string Text(BuildGraph graph)
+    public static string Text(BuildGraph graph, CachePlan? cache = null)
     {
         var text = new StringBuilder();
         var images = graph.Nodes.Count(n => n.Stage.IsImage);
@@ -33,24 +36,44 @@ public static class PlanRenderer
         foreach (var node in graph.Nodes)
         {
             var stage = node.Stage;
-            text.Append("  ● ").Append(node.Name.PadRight(width)).Append("  ").Append(stage.Kind.PadRight(5));
+            var status = cache?.For(node.Name);
+            text.Append(status is { AllCached: true } ? "  ✓ " : "  ● ").Append(node.Name.PadRight(width)).Append("  ").Append(stage.Kind.PadRight(5));
             var places = stage.Destinations.Concat(stage.Outputs.Select(DisplayPath)).ToList();
             if (places.Count > 0) text.Append(" → ").Append(string.Join(", ", places));
-            text.Append("  ").Append(Count(stage.Instructions.Count + 1, "step")).Append(", all to run");
+            text.Append("  ").Append(status switch
+            {
+                null => Count(stage.Instructions.Count + 1, "step") + ", all to run",
+                { AllCached: true } => Count(status.Steps.Count, "step") + ", all cached: not run",
+                _ => $"{Count(status.Steps.Count, "step")}: {status.Hits} cached, {status.ToRun} to run",
+            });
             if (node.Dependencies.Count > 0) text.Append(" · needs ").Append(string.Join(", ", node.Dependencies));
             text.AppendLine();
 
-            text.Append("        ● FROM ").AppendLine(BaseText(stage.Base));
-            foreach (var instruction in stage.Instructions)
+            text.Append(status is { AllCached: true } ? "        ✓ FROM " : "        ● FROM ").AppendLine(BaseText(stage.Base));
+            // The first step that runs (or waits) says why; the ones after it follow from it (the JSON plan has every reason).
+            var explained = false;
+            for (var i = 0; i < stage.Instructions.Count; i++)
             {
-                var line = "        ● " + Shorten(InstructionText.OneLine(instruction), 72);
-                text.Append(line.PadRight(84)).AppendLine(Where(instruction.Location));
+                var instruction = stage.Instructions[i];
+                var step = status?.Steps[i];
+                var mark = step?.Status switch { StepCacheStatus.Cached => "✓", StepCacheStatus.Pending => "?", _ => "●" };
+                text.Append(($"        {mark} " + Shorten(InstructionText.OneLine(instruction), 72)).PadRight(84));
+                if (step is { Reason: { } reason } && !explained)
+                {
+                    text.Append(Where(instruction.Location).PadRight(32)).Append(step.Status == StepCacheStatus.Pending ? "pending: " : "runs: ").AppendLine(reason);
+                    explained = true;
+                }
+                else
+                {
+                    text.AppendLine(Where(instruction.Location));
+                }
             }
         }
+        if (cache?.Note is { } note) text.AppendLine("note: " + note);
         return text.ToString();
     }
 
-    public static string Json(BuildGraph graph)
+    public static string Json(BuildGraph graph, CachePlan? cache = null)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -60,7 +83,7 @@ public static class PlanRenderer
             foreach (var target in graph.Targets) json.WriteStringValue(target);
             json.WriteEndArray();
             json.WriteStartArray("nodes");
-            foreach (var node in graph.Nodes) WriteNode(json, node);
+            foreach (var node in graph.Nodes) WriteNode(json, node, cache?.For(node.Name));
             json.WriteEndArray();
             json.WriteStartArray("edges");
             foreach (var edge in graph.Edges)
@@ -72,12 +95,13 @@ public static class PlanRenderer
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+            WriteOptional(json, "cacheNote", cache?.Note);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray()) + Environment.NewLine;
     }
 
-    private static void WriteNode(Utf8JsonWriter json, GraphNode node)
+    private static void WriteNode(Utf8JsonWriter json, GraphNode node, NodeCachePlan? status)
     {
         var stage = node.Stage;
         json.WriteStartObject();
@@ -99,9 +123,19 @@ public static class PlanRenderer
         WriteStrings(json, "destinations", stage.Destinations);
         WriteStrings(json, "outputs", stage.Outputs);
         WriteStrings(json, "dependsOn", node.Dependencies);
-        json.WriteStartArray("steps");
-        foreach (var instruction in stage.Instructions)
+        if (status is not null)
         {
+            json.WriteStartObject("cache");
+            json.WriteNumber("cached", status.Hits);
+            json.WriteNumber("toRun", status.ToRun);
+            json.WriteBoolean("allCached", status.AllCached);
+            json.WriteEndObject();
+        }
+        json.WriteStartArray("steps");
+        for (var i = 0; i < stage.Instructions.Count; i++)
+        {
+            var instruction = stage.Instructions[i];
+            var step = status?.Steps[i];
             json.WriteStartObject();
             json.WriteString("instruction", instruction.Keyword);
             json.WriteString("text", InstructionText.OneLine(instruction));
@@ -110,7 +144,9 @@ public static class PlanRenderer
                 json.WriteString("file", instruction.Location.DisplayFile);
                 json.WriteNumber("line", instruction.Location.Line);
             }
-            json.WriteString("status", "run");
+            json.WriteString("status", step?.Status switch { StepCacheStatus.Cached => "cached", StepCacheStatus.Pending => "pending", _ => "run" });
+            WriteOptional(json, "cacheKey", step?.Key);
+            WriteOptional(json, "reason", step?.Reason);
             json.WriteEndObject();
         }
         json.WriteEndArray();

@@ -15,7 +15,7 @@ namespace Orchestrator.Tests.Caching;
 /// the result of shell arithmetic, which its step line does not contain) and from the CACHED step lines.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed partial class LocalCacheBuildTests(ConformanceEnvironment environment) : IClassFixture<ConformanceEnvironment>, IDisposable
+public sealed class LocalCacheBuildTests(ConformanceEnvironment environment) : IClassFixture<ConformanceEnvironment>, IDisposable
 {
     private const string EightSteps = """
         ARG BUSYBOX
@@ -228,49 +228,31 @@ public sealed partial class LocalCacheBuildTests(ConformanceEnvironment environm
     private string Context(string dockerfile, params (string Path, string Content)[] files) =>
         ExecutorBuild.WriteContext(Path.Combine(_temp.Path, "context"), dockerfile, files);
 
-    private async Task<(string Output, string Digest)> BuildAsync(string context, string cache, params string[] extra)
+    private Task<CacheBuildRun> BuildAsync(string context, string cache, params string[] extra)
     {
         var run = Guid.NewGuid().ToString("N");
         var digestFile = Path.Combine(_temp.Path, "digest-" + run);
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        string[] arguments =
+        return CacheBuildRun.SucceedAsync(
         [
             "executor", "-f", "Dockerfile", "-c", context, "--no-push", "--oci-layout-path", Path.Combine(_temp.Path, "layout-" + run),
             "--digest-file", digestFile, "--cache-dir", cache, "--reproducible", "--build-arg", $"BUSYBOX={environment.Busybox}", .. extra,
-        ];
-        var code = await CliApp.RunAsync(arguments, stdout, stderr);
-        Assert.True(code == ExitCodes.Ok, $"build failed ({code}):\nstdout:\n{stdout}\nstderr:\n{stderr}");
-        return (stdout.ToString(), File.ReadAllText(digestFile).Trim());
+        ], digestFile);
     }
 
-    private async Task<(string Output, string Digest)> BuildScriptAsync(string context, string cache, params string[] extra)
+    private async Task<CacheBuildRun> BuildScriptAsync(string context, string cache, params string[] extra)
     {
         var layout = Path.Combine(_temp.Path, "layout-" + Guid.NewGuid().ToString("N"));
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        string[] arguments =
+        var run = await CacheBuildRun.SucceedAsync(
         [
             Path.Combine(context, "build.csx"), "--no-push", "--output", layout, "--progress", "plain", "--cache-dir", cache, "--reproducible",
             "--build-arg", $"BUSYBOX={environment.Busybox}", .. extra,
-        ];
-        var code = await CliApp.RunAsync(arguments, stdout, stderr);
-        Assert.True(code == ExitCodes.Ok, $"build failed ({code}):\nstdout:\n{stdout}\nstderr:\n{stderr}");
-        var digest = Regex.Match(stdout.ToString(), @"^image → .*@(sha256:[0-9a-f]{64})$", RegexOptions.Multiline);
-        Assert.True(digest.Success, "no published image in:\n" + stdout);
-        return (stdout.ToString(), digest.Groups[1].Value);
+        ]);
+        var digest = Regex.Match(run.Output, @"^image → .*@(sha256:[0-9a-f]{64})$", RegexOptions.Multiline);
+        Assert.True(digest.Success, "no published image in:\n" + run.Output);
+        return run with { Digest = digest.Groups[1].Value };
     }
 
-    /// <summary>The steps whose RUN printed its marker (<c>ran-4</c> is step 4's).</summary>
-    private static List<int> RanSteps((string Output, string Digest) build) =>
-        RanMarker().Matches(build.Output).Select(m => int.Parse(m.Groups[1].Value)).ToList();
+    private static List<int> RanSteps(CacheBuildRun build) => build.RanSteps;
 
-    private static List<int> CachedSteps((string Output, string Digest) build) =>
-        CachedLine().Matches(build.Output).Select(m => int.Parse(m.Groups[1].Value)).ToList();
-
-    [GeneratedRegex(@"^\[image\] ran-(\d+)", RegexOptions.Multiline)]
-    private static partial Regex RanMarker();
-
-    [GeneratedRegex(@"^\[image\] step (\d+)/\d+: CACHED ", RegexOptions.Multiline)]
-    private static partial Regex CachedLine();
+    private static List<int> CachedSteps(CacheBuildRun build) => build.CachedSteps;
 }
