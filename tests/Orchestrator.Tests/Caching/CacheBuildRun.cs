@@ -10,6 +10,27 @@ namespace Orchestrator.Tests.Caching;
 /// </summary>
 public sealed partial record CacheBuildRun(int ExitCode, string Output, string Error, string? Digest)
 {
+    /// <summary>
+    /// The cache tests' app image: eight steps on a busybox base (ARG BUSYBOX), two of them RUN steps that print their
+    /// markers (steps 4 and 6), a <c>.dockerignore</c>d file beside the copied sources.
+    /// </summary>
+    public const string EightSteps = """
+        ARG BUSYBOX
+        FROM ${BUSYBOX}
+        ARG FLAVOUR=plain
+        ENV APP=/app
+        COPY manifest.txt /app/
+        RUN echo "ran-$((2+2))" && cat /app/manifest.txt > /app/deps.txt
+        COPY src/ /app/src/
+        RUN echo "ran-$((3+3)) $FLAVOUR" && ls /app/src > /app/listing.txt
+        LABEL stage=test
+        CMD ["/bin/sh"]
+        """;
+
+    /// <summary>The files of <see cref="EightSteps"/>'s context.</summary>
+    public static readonly (string Path, string Content)[] EightStepFiles =
+        [("manifest.txt", "deps: 1\n"), ("src/a.txt", "a"), ("src/b.txt", "b"), ("src/notes.md", "notes"), (".dockerignore", "src/notes.md\n")];
+
     public static async Task<CacheBuildRun> StartAsync(string[] arguments, string? digestFile = null)
     {
         var stdout = new StringWriter();

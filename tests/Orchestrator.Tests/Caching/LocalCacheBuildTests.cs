@@ -17,19 +17,6 @@ namespace Orchestrator.Tests.Caching;
 [SupportedOSPlatform("linux")]
 public sealed class LocalCacheBuildTests(ConformanceEnvironment environment) : IClassFixture<ConformanceEnvironment>, IDisposable
 {
-    private const string EightSteps = """
-        ARG BUSYBOX
-        FROM ${BUSYBOX}
-        ARG FLAVOUR=plain
-        ENV APP=/app
-        COPY manifest.txt /app/
-        RUN echo "ran-$((2+2))" && cat /app/manifest.txt > /app/deps.txt
-        COPY src/ /app/src/
-        RUN echo "ran-$((3+3)) $FLAVOUR" && ls /app/src > /app/listing.txt
-        LABEL stage=test
-        CMD ["/bin/sh"]
-        """;
-
     private readonly TempFolder _temp = new();
 
     public void Dispose() => _temp.Dispose();
@@ -220,8 +207,7 @@ public sealed class LocalCacheBuildTests(ConformanceEnvironment environment) : I
 
     private (string Context, string Cache) EightStepContext()
     {
-        var context = Context(EightSteps,
-            ("manifest.txt", "deps: 1\n"), ("src/a.txt", "a"), ("src/b.txt", "b"), ("src/notes.md", "notes"), (".dockerignore", "src/notes.md\n"));
+        var context = Context(CacheBuildRun.EightSteps, CacheBuildRun.EightStepFiles);
         return (context, Path.Combine(_temp.Path, "cache"));
     }
 

@@ -19,19 +19,6 @@ namespace Orchestrator.Tests.Caching;
 public sealed class RegistryCacheBuildTests(ConformanceEnvironment environment, RegistryFixture registry)
     : IClassFixture<ConformanceEnvironment>, IClassFixture<RegistryFixture>, IDisposable
 {
-    private const string EightSteps = """
-        ARG BUSYBOX
-        FROM ${BUSYBOX}
-        ARG FLAVOUR=plain
-        ENV APP=/app
-        COPY manifest.txt /app/
-        RUN echo "ran-$((2+2))" && cat /app/manifest.txt > /app/deps.txt
-        COPY src/ /app/src/
-        RUN echo "ran-$((3+3)) $FLAVOUR" && ls /app/src > /app/listing.txt
-        LABEL stage=test
-        CMD ["/bin/sh"]
-        """;
-
     private readonly TempFolder _temp = new();
     private readonly RegistryClientPool _registries = new(new RegistryClientOptions { Retry = RetryOptions.Fast });
     private readonly string _name = "app-" + Guid.NewGuid().ToString("N")[..8];
@@ -387,8 +374,7 @@ public sealed class RegistryCacheBuildTests(ConformanceEnvironment environment, 
     private string Machine(string name) => Path.Combine(_temp.Path, "machine-" + name);
 
     private string EightStepContext() =>
-        ExecutorBuild.WriteContext(Path.Combine(_temp.Path, "context"), EightSteps,
-            ("manifest.txt", "deps: 1\n"), ("src/a.txt", "a"), ("src/b.txt", "b"), ("src/notes.md", "notes"), (".dockerignore", "src/notes.md\n"));
+        ExecutorBuild.WriteContext(Path.Combine(_temp.Path, "context"), CacheBuildRun.EightSteps, CacheBuildRun.EightStepFiles);
 
     /// <summary>Builds with Kaniko's cache flags and pushes to <c>apps/NAME:TAG</c> on the test registry.</summary>
     private Task<CacheBuildRun> BuildAsync(string context, string cacheDirectory, string tag, params string[] extra)

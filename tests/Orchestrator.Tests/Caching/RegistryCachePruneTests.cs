@@ -21,7 +21,7 @@ internal static class CacheRepositoryEntries
     /// <summary>Pushes a config-only entry for <paramref name="key"/> created <paramref name="age"/> ago; returns its tag.</summary>
     public static async Task<string> PutAsync(RegistryClientPool registries, ImageReference repository, string key, TimeSpan age, string blobFolder)
     {
-        var cache = new RegistryCacheRepository(registries, repository, clock: new FixedClock(Now - age));
+        var cache = new RegistryCacheRepository(registries, repository, clock: new SettableClock(Now - age));
         var cacheKey = Key(key);
         await cache.PutAsync(cacheKey, null, null, new LocalBlobStore(blobFolder), Platform.LinuxAmd64, CancellationToken.None);
         return RegistryCacheRepository.TagOf(cacheKey.Digest);
@@ -33,11 +33,6 @@ internal static class CacheRepositoryEntries
         var stderr = new StringWriter();
         var code = await CliApp.RunAsync(["cache", "prune", .. arguments], stdout, stderr);
         return (code, stdout.ToString(), stderr.ToString());
-    }
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }
 
