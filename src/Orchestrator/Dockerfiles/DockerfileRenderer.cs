@@ -146,6 +146,22 @@ public static class DockerfileRenderer
                 var mount = "type=cache,target=" + cache.Target + (cache.Id is null ? "" : ",id=" + cache.Id) + (cache.Sharing == "shared" ? "" : ",sharing=" + cache.Sharing);
                 line.Append("--mount=").Append(Value(mount, "RUN --mount")).Append(' ');
             }
+            foreach (var bind in run.Options.Binds)
+            {
+                var mount = "type=bind,target=" + bind.Target + (bind.Source is null ? "" : ",source=" + bind.Source)
+                    + (bind.From is null ? "" : ",from=" + Source(bind.From, "RUN --mount from")) + (bind.ReadWrite ? ",rw" : "");
+                line.Append("--mount=").Append(Value(mount, "RUN --mount")).Append(' ');
+            }
+            foreach (var tmpfs in run.Options.TmpfsMounts)
+            {
+                var mount = "type=tmpfs,target=" + tmpfs.Target + (tmpfs.Size is { } size ? ",size=" + size.ToString(CultureInfo.InvariantCulture) : "");
+                line.Append("--mount=").Append(Value(mount, "RUN --mount")).Append(' ');
+            }
+            foreach (var ssh in run.Options.SshMounts)
+            {
+                var mount = "type=ssh,id=" + ssh.Id + (ssh.Target is null ? "" : ",target=" + ssh.Target) + (ssh.Required ? ",required" : "");
+                line.Append("--mount=").Append(Value(mount, "RUN --mount")).Append(' ');
+            }
             if (run.Command.IsShellForm && NeedsHeredoc(run.Command.ShellText) && !heredocs)
                 return line.Append(JsonArray(run.Command.ToArgv(shell))).ToString();
             if (run.Command.IsShellForm && NeedsHeredoc(run.Command.ShellText))
