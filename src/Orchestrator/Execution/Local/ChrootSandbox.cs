@@ -13,7 +13,9 @@ namespace Orchestrator.Execution.Local;
 /// form, so layer writing is identical to the overlay path. Needs the chroot capability (root in
 /// the pod); without namespaces there is no private /proc, /dev, network switch or cache mount,
 /// and those requests are refused rather than silently ignored. Secrets are copied in for the
-/// step and removed before the snapshot, with any folder made only to hold them. Every signal starts
+/// step and removed before the snapshot, with any folder made only to hold them; bind mounts are copied in and tmpfs
+/// mounts are empty folders, both removed before the snapshot with what the image had there put back (SSH agent
+/// sockets cannot be copied, and are refused). Every signal starts
 /// at its default disposition (the .NET host ignores SIGPIPE, and an ignored signal survives exec).
 /// Where this host allows mount, UTS, IPC and pid namespaces (machine root, root of a user namespace),
 /// the step gets what the overlay sandbox gives it: its own /proc, a tmpfs /dev with the standard
@@ -36,6 +38,8 @@ public sealed class ChrootSandbox : ISandbox
             throw new OrchestratorException("Network(false) needs a network namespace, which this host does not allow (fallback sandbox); drop Network(false) or build where user namespaces are permitted.");
         if (request.CacheMounts.Count > 0)
             throw new OrchestratorException($"cache mount {request.CacheMounts[0].Target} needs mount namespaces, which this host does not allow (fallback sandbox); remove the cache mount or build where user namespaces are permitted.");
+        if (request.SshSockets.Count > 0)
+            throw new OrchestratorException($"ssh mount {request.SshSockets[0].Target} forwards an SSH agent socket, which must be bound into the step; the chroot fallback sandbox cannot mount on this host. Build where user namespaces and overlayfs are permitted (--sandbox overlay), or drop the ssh mount and fetch what the step needs before the build.");
         if (Libc.GetEffectiveUserId() != 0)
             throw new OrchestratorException("the fallback sandbox needs to chroot, which requires root; neither overlay-in-user-namespace nor chroot is available to this process.");
 
@@ -46,12 +50,14 @@ public sealed class ChrootSandbox : ISandbox
         var injected = new List<string>();
         var madeFolders = new List<(string Folder, Libc.Statx ParentBefore)>();
         var mountPoints = new List<MountPoint>();
+        var placed = new List<PlacedMount>();
         // The step's hosts file, next to the upper folder: outside the root, gone with the run.
         var files = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(request.UpperFolder))!, $".sandbox-{Guid.NewGuid():N}");
         try
         {
             foreach (var secret in request.Secrets)
                 injected.Add(InjectSecret(rootfs, secret, madeFolders));
+            PlaceMounts(rootfs, request, files, placed, madeFolders);
             var namespaces = await NamespacesAllowed.Value.ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             var setup = namespaces ? PrepareMounts(rootfs, files, madeFolders, mountPoints) : "";
@@ -88,6 +94,7 @@ public sealed class ChrootSandbox : ISandbox
             }
             await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
             RemoveMountPoints(mountPoints);
+            RemovePlaced(placed);
             RemoveInjected(injected, madeFolders);
             if (process.ExitCode == OverlaySandbox.SetupFailureExitCode && setupFailure is not null)
                 throw new OrchestratorException($"the step sandbox could not be set up: {setupFailure.TrimEnd('.')}.");
@@ -97,6 +104,7 @@ public sealed class ChrootSandbox : ISandbox
         finally
         {
             RemoveMountPoints(mountPoints);
+            RemovePlaced(placed);
             RemoveInjected(injected, madeFolders);
             FolderDeleter.Delete(files);
         }
@@ -207,6 +215,97 @@ public sealed class ChrootSandbox : ISandbox
             return false;
         }
     });
+
+    /// <summary>A bind or tmpfs mount copied into the root: what the image had there (moved aside), and the folder's times around it.</summary>
+    private sealed record PlacedMount(string Path, string? Stash, DateTimeOffset ParentBefore, DateTimeOffset ParentAfter);
+
+    /// <summary>
+    /// This sandbox cannot mount, so a bind mount's files (the caller's own copy) are copied to the target and a tmpfs is
+    /// an empty folder (1777); what the image has at the target is moved aside for the run, outside the root. After the
+    /// run (<see cref="RemovePlaced"/>) the target is deleted, whatever the step wrote there, and the image's entry comes
+    /// back, so nothing of a mount reaches the snapshot. Parents first, so a mount inside another lands in its copy.
+    /// </summary>
+    private static void PlaceMounts(string rootfs, SandboxRequest request, string files, List<PlacedMount> placed, List<(string Folder, Libc.Statx ParentBefore)> madeFolders)
+    {
+        var mounts = request.BindMounts.Select(b => (Target: b.Target, Host: (string?)b.HostPath))
+            .Concat(request.TmpfsMounts.Select(t => (t.Target, Host: (string?)null)))
+            .Select(m => (Relative: LayerPath.Normalize(m.Target.TrimStart('/'), "mount target " + m.Target), m.Target, m.Host))
+            .OrderBy(m => m.Relative.Count(c => c == '/'))
+            .ToList();
+        foreach (var (relative, target, host) in mounts)
+        {
+            if (relative.Length == 0 || new[] { "proc", "dev", "sys" }.Any(k => relative == k || relative.StartsWith(k + "/", StringComparison.Ordinal)))
+                throw new OrchestratorException($"mount target '{target}' is not allowed: it would hide the image root, /proc, /dev or /sys. Choose another path.");
+            var created = new List<(string Folder, Libc.Statx ParentBefore)>();
+            var parent = EnsureDirectoryInRoot(rootfs, LayerPath.Parent(relative), created);
+            if (created.Count > 0) madeFolders.Add(created[0]);
+            var path = Path.Combine(parent, LayerPath.Name(relative));
+            var parentBefore = ToTime(Libc.LinkStatus(parent)!.Value.ModificationTime);
+            string? stash = null;
+            if (Libc.LinkStatus(path) is not null)
+            {
+                Directory.CreateDirectory(files);
+                stash = Path.Combine(files, $"hidden-{placed.Count}");
+                Move(path, stash);
+            }
+            // Recorded before anything is made, so a failed copy is still cleaned up.
+            var record = new PlacedMount(path, stash, parentBefore, parentBefore);
+            placed.Add(record);
+            if (host is null)
+            {
+                Directory.CreateDirectory(path);
+                Libc.Chmod(path, 0x3FF); // 1777, as a fresh tmpfs
+            }
+            else
+            {
+                CopyTree(host, path);
+            }
+            placed[^1] = record with { ParentAfter = ToTime(Libc.LinkStatus(parent)!.Value.ModificationTime) };
+        }
+    }
+
+    /// <summary>rename(2) of a file, link or folder (never followed).</summary>
+    private static void Move(string from, string to)
+    {
+        if (Libc.LinkStatus(from) is { } status && FileKind.IsDirectory(status)) Directory.Move(from, to);
+        else File.Move(from, to);
+    }
+
+    /// <summary>Copies a file or folder tree as it is: modes, symlinks as links, times of files.</summary>
+    private static void CopyTree(string source, string target)
+    {
+        var status = Libc.LinkStatus(source) ?? throw new OrchestratorException($"bind mount source '{source}' does not exist.");
+        if (FileKind.Of(status) == FileKind.Symlink)
+        {
+            File.CreateSymbolicLink(target, new FileInfo(source).LinkTarget!);
+            return;
+        }
+        if (!FileKind.IsDirectory(status))
+        {
+            File.Copy(source, target);
+            Libc.Chmod(target, FileKind.Permissions(status));
+            return;
+        }
+        Directory.CreateDirectory(target);
+        foreach (var child in Directory.EnumerateFileSystemEntries(source))
+            CopyTree(child, Path.Combine(target, Path.GetFileName(child)));
+        Libc.Chmod(target, FileKind.Permissions(status));
+    }
+
+    /// <summary>Deletes what <see cref="PlaceMounts"/> placed (innermost first) and puts the image's entries and the folders' times back.</summary>
+    private static void RemovePlaced(List<PlacedMount> placed)
+    {
+        foreach (var mount in Enumerable.Reverse(placed))
+        {
+            var parent = Path.GetDirectoryName(mount.Path)!;
+            var beforeDelete = Libc.LinkStatus(parent) is { } status ? ToTime(status.ModificationTime) : (DateTimeOffset?)null;
+            if (Libc.LinkStatus(mount.Path) is not null) FolderDeleter.Delete(mount.Path);
+            if (mount.Stash is not null) Move(mount.Stash, mount.Path);
+            // The step's own change to the folder keeps its time, as overlay would show it.
+            if (beforeDelete is { } time) Libc.SetTimes(parent, time == mount.ParentAfter ? mount.ParentBefore : time);
+        }
+        placed.Clear();
+    }
 
     /// <summary>Copies a secret to its target inside the root (0400); returns the host path to delete after the step.</summary>
     private static string InjectSecret(string rootfs, SandboxBind secret, List<(string Folder, Libc.Statx ParentBefore)> madeFolders)
