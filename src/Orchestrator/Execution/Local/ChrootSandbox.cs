@@ -60,7 +60,7 @@ public sealed class ChrootSandbox : ISandbox
             PlaceMounts(rootfs, request, files, placed, madeFolders);
             var namespaces = await NamespacesAllowed.Value.ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            var setup = namespaces ? PrepareMounts(rootfs, files, madeFolders, mountPoints) : "";
+            var setup = namespaces ? PrepareMounts(rootfs, files, madeFolders, mountPoints) + ReadOnlyBinds(placed) : "";
             // Part of the step's changes, as in Docker: a missing working directory appears in the layer.
             EnsureDirectoryInRoot(rootfs, workdir, []);
 
@@ -217,7 +217,24 @@ public sealed class ChrootSandbox : ISandbox
     });
 
     /// <summary>A bind or tmpfs mount copied into the root: what the image had there (moved aside), and the folder's times around it.</summary>
-    private sealed record PlacedMount(string Path, string? Stash, DateTimeOffset ParentBefore, DateTimeOffset ParentAfter);
+    private sealed record PlacedMount(string Path, string? Stash, DateTimeOffset ParentBefore, DateTimeOffset ParentAfter)
+    {
+        public bool ReadOnly { get; init; }
+    }
+
+    /// <summary>
+    /// Where this host allows a mount namespace, a read-only bind's copy is made read-only in it (bound onto itself, then
+    /// remounted), so the step sees what a bind mount shows; without one the copy stays writable, and what the step
+    /// writes there is deleted with it all the same.
+    /// </summary>
+    private static string ReadOnlyBinds(List<PlacedMount> placed)
+    {
+        static string Q(string s) => ShellQuote.Quote(s);
+        var s = new StringBuilder();
+        foreach (var mount in placed.Where(m => m.ReadOnly))
+            s.AppendLine($"mount --bind {Q(mount.Path)} {Q(mount.Path)} && mount -o remount,bind,ro {Q(mount.Path)} {Q(mount.Path)} || fail {Q($"making the bind mount at {mount.Path} read-only failed")}");
+        return s.ToString();
+    }
 
     /// <summary>
     /// This sandbox cannot mount, so a bind mount's files (the caller's own copy) are copied to the target and a tmpfs is
@@ -227,12 +244,12 @@ public sealed class ChrootSandbox : ISandbox
     /// </summary>
     private static void PlaceMounts(string rootfs, SandboxRequest request, string files, List<PlacedMount> placed, List<(string Folder, Libc.Statx ParentBefore)> madeFolders)
     {
-        var mounts = request.BindMounts.Select(b => (Target: b.Target, Host: (string?)b.HostPath))
-            .Concat(request.TmpfsMounts.Select(t => (t.Target, Host: (string?)null)))
-            .Select(m => (Relative: LayerPath.Normalize(m.Target.TrimStart('/'), "mount target " + m.Target), m.Target, m.Host))
+        var mounts = request.BindMounts.Select(b => (Target: b.Target, Host: (string?)b.HostPath, ReadOnly: !b.ReadWrite))
+            .Concat(request.TmpfsMounts.Select(t => (t.Target, Host: (string?)null, ReadOnly: false)))
+            .Select(m => (Relative: LayerPath.Normalize(m.Target.TrimStart('/'), "mount target " + m.Target), m.Target, m.Host, m.ReadOnly))
             .OrderBy(m => m.Relative.Count(c => c == '/'))
             .ToList();
-        foreach (var (relative, target, host) in mounts)
+        foreach (var (relative, target, host, readOnly) in mounts)
         {
             if (relative.Length == 0 || new[] { "proc", "dev", "sys" }.Any(k => relative == k || relative.StartsWith(k + "/", StringComparison.Ordinal)))
                 throw new OrchestratorException($"mount target '{target}' is not allowed: it would hide the image root, /proc, /dev or /sys. Choose another path.");
@@ -249,7 +266,7 @@ public sealed class ChrootSandbox : ISandbox
                 Move(path, stash);
             }
             // Recorded before anything is made, so a failed copy is still cleaned up.
-            var record = new PlacedMount(path, stash, parentBefore, parentBefore);
+            var record = new PlacedMount(path, stash, parentBefore, parentBefore) { ReadOnly = readOnly };
             placed.Add(record);
             if (host is null)
             {
