@@ -171,6 +171,57 @@ public sealed class RunMountBuildTests(ConformanceEnvironment environment) : ICl
         Assert.Equal(["RUN echo grandchild"], OnBuildOf(layout));
     }
 
+    [Theory]
+    [MemberData(nameof(Sandboxes))]
+    public async Task An_ssh_agent_socket_is_forwarded_as_SSH_AUTH_SOCK_in_the_overlay_sandbox_and_refused_by_the_chroot_fallback(string sandbox)
+    {
+        var socketPath = Path.Combine(_temp.Path, "agent.sock");
+        using var agent = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        agent.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+        agent.Listen(1);
+        var context = Context("""
+            ARG BUSYBOX
+            FROM ${BUSYBOX}
+            RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo "$SSH_AUTH_SOCK" > /agent.txt
+            RUN --mount=type=ssh,id=missing echo optional agents that were not given are skipped > /skipped.txt
+            """);
+        var layout = Path.Combine(_temp.Path, "layout-ssh");
+        var stdout = new StringWriter();
+        var code = await CliApp.RunAsync(
+            ["executor", "-f", "Dockerfile", "-c", context, "--no-push", "--oci-layout-path", layout, "--cache-dir", Path.Combine(_temp.Path, "cache-ssh"),
+             "--sandbox", sandbox, "--ssh", "default=" + socketPath, "--build-arg", $"BUSYBOX={environment.Busybox}"], stdout, stdout);
+
+        if (sandbox == "chroot")
+        {
+            Assert.Equal(ExitCodes.BuildFailed, code);
+            Assert.Contains("ssh mount /run/buildkit/ssh_agent.0 forwards an SSH agent socket", stdout.ToString());
+            Assert.Contains("--sandbox overlay", stdout.ToString());
+            return;
+        }
+        Assert.True(code == ExitCodes.Ok, stdout.ToString());
+        await RootfsSnapshot.UnpackAsync(layout);
+        var rootfs = RootfsSnapshot.RootfsFolder(layout);
+        Assert.Equal("/run/buildkit/ssh_agent.0\n", File.ReadAllText(Path.Combine(rootfs, "agent.txt")));
+        Assert.True(File.Exists(Path.Combine(rootfs, "skipped.txt")));
+        Assert.False(Directory.Exists(Path.Combine(rootfs, "run", "buildkit")), "the socket's mount point reached the image");
+    }
+
+    [Fact]
+    public async Task A_required_agent_that_was_not_given_fails_the_step_with_the_flag_to_pass()
+    {
+        var context = Context("""
+            ARG BUSYBOX
+            FROM ${BUSYBOX}
+            RUN --mount=type=ssh,id=github,required true
+            """);
+        var stdout = new StringWriter();
+        var code = await CliApp.RunAsync(
+            ["executor", "-f", "Dockerfile", "-c", context, "--no-push", "--cache-dir", Path.Combine(_temp.Path, "cache-ssh"), "--build-arg", $"BUSYBOX={environment.Busybox}"], stdout, stdout);
+        Assert.Equal(ExitCodes.BuildFailed, code);
+        Assert.Contains("ssh agent 'github' is required but was not given; pass --ssh github=SOCKET", stdout.ToString());
+        Assert.Contains("Dockerfile(3,1)", stdout.ToString());
+    }
+
     private static string[]? OnBuildOf(string layout)
     {
         static JsonElement Read(string layout, string digest) => JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "blobs", "sha256", digest.Split(':')[1]))).RootElement;
