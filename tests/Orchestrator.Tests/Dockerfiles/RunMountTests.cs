@@ -69,6 +69,14 @@ public class RunMountTests
     }
 
     [Fact]
+    public void A_mount_path_with_a_comma_cannot_be_rendered_and_says_so()
+    {
+        var stage = new StageRecipe("app", true, new ImageSource.Registry("busybox"), [new RunInstruction(Command.Shell("ls"), RunOptions.Default with { Binds = [new BindMount("/a,b")] })], SourceLocation.Unknown);
+        var error = Assert.Throws<OrchestratorException>(() => DockerfileRenderer.Render(stage));
+        Assert.Contains("'/a,b' holds a comma", error.Message);
+    }
+
+    [Fact]
     public void A_bind_from_a_stage_makes_the_stage_a_dependency()
     {
         var stages = DockerfileParser.Parse("FROM busybox AS tools\nFROM busybox\nRUN --mount=from=tools,target=/t ls /t\n", "Dockerfile", new Dictionary<string, string>()).Stages;
