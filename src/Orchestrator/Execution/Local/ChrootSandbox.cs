@@ -11,8 +11,9 @@ namespace Orchestrator.Execution.Local;
 /// <see cref="WhiteoutMode.Apply"/>), the command runs chrooted into it, and the step's changes
 /// are found by a <see cref="MetadataSnapshot"/> walk and written to the upper folder in overlay
 /// form, so layer writing is identical to the overlay path. Needs the chroot capability (root in
-/// the pod); without namespaces there is no private /proc, /dev, network switch or cache mount,
-/// and those requests are refused rather than silently ignored. Secrets are copied in for the
+/// the pod); without namespaces there is no private /proc, /dev or network switch, and those requests
+/// are refused rather than silently ignored. A cache mount's folder is moved in for the step and back
+/// after it (copied where it lives on another filesystem); concurrent steps sharing it do not see it meanwhile. Secrets are copied in for the
 /// step and removed before the snapshot, with any folder made only to hold them; bind mounts are copied in and tmpfs
 /// mounts are empty folders, both removed before the snapshot with what the image had there put back (SSH agent
 /// sockets cannot be copied, and are refused). Every signal starts
@@ -36,8 +37,6 @@ public sealed class ChrootSandbox : ISandbox
             throw new OrchestratorException($"the chroot fallback runs on one flattened root folder, but {request.Layers.Count} layer folders were given; flatten them first (LayerExtractor with WhiteoutMode.Apply).");
         if (!request.Network)
             throw new OrchestratorException("Network(false) needs a network namespace, which this host does not allow (fallback sandbox); drop Network(false) or build where user namespaces are permitted.");
-        if (request.CacheMounts.Count > 0)
-            throw new OrchestratorException($"cache mount {request.CacheMounts[0].Target} needs mount namespaces, which this host does not allow (fallback sandbox); remove the cache mount or build where user namespaces are permitted.");
         if (request.SshSockets.Count > 0)
             throw new OrchestratorException($"ssh mount {request.SshSockets[0].Target} forwards an SSH agent socket, which must be bound into the step; the chroot fallback sandbox cannot mount on this host. Build where user namespaces and overlayfs are permitted (--sandbox overlay), or drop the ssh mount and fetch what the step needs before the build.");
         if (Libc.GetEffectiveUserId() != 0)
@@ -220,6 +219,12 @@ public sealed class ChrootSandbox : ISandbox
     private sealed record PlacedMount(string Path, string? Stash, DateTimeOffset ParentBefore, DateTimeOffset ParentAfter)
     {
         public bool ReadOnly { get; init; }
+
+        /// <summary>A cache mount's persistent folder, which goes back there after the run instead of being deleted.</summary>
+        public string? CacheFolder { get; init; }
+
+        /// <summary>The cache folder was copied in (another filesystem), not moved: it is copied back.</summary>
+        public bool Copied { get; init; }
     }
 
     /// <summary>
@@ -244,12 +249,13 @@ public sealed class ChrootSandbox : ISandbox
     /// </summary>
     private static void PlaceMounts(string rootfs, SandboxRequest request, string files, List<PlacedMount> placed, List<(string Folder, Libc.Statx ParentBefore)> madeFolders)
     {
-        var mounts = request.BindMounts.Select(b => (Target: b.Target, Host: (string?)b.HostPath, ReadOnly: !b.ReadWrite))
-            .Concat(request.TmpfsMounts.Select(t => (t.Target, Host: (string?)null, ReadOnly: false)))
-            .Select(m => (Relative: LayerPath.Normalize(m.Target.TrimStart('/'), "mount target " + m.Target), m.Target, m.Host, m.ReadOnly))
+        var mounts = request.BindMounts.Select(b => (Target: b.Target, Host: (string?)b.HostPath, ReadOnly: !b.ReadWrite, Cache: false))
+            .Concat(request.TmpfsMounts.Select(t => (t.Target, Host: (string?)null, ReadOnly: false, Cache: false)))
+            .Concat(request.CacheMounts.Select(c => (c.Target, Host: (string?)Path.GetFullPath(c.HostPath), ReadOnly: false, Cache: true)))
+            .Select(m => (Relative: LayerPath.Normalize(m.Target.TrimStart('/'), "mount target " + m.Target), m.Target, m.Host, m.ReadOnly, m.Cache))
             .OrderBy(m => m.Relative.Count(c => c == '/'))
             .ToList();
-        foreach (var (relative, target, host, readOnly) in mounts)
+        foreach (var (relative, target, host, readOnly, cache) in mounts)
         {
             if (relative.Length == 0 || new[] { "proc", "dev", "sys" }.Any(k => relative == k || relative.StartsWith(k + "/", StringComparison.Ordinal)))
                 throw new OrchestratorException($"mount target '{target}' is not allowed: it would hide the image root, /proc, /dev or /sys. Choose another path.");
@@ -268,17 +274,49 @@ public sealed class ChrootSandbox : ISandbox
             // Recorded before anything is made, so a failed copy is still cleaned up.
             var record = new PlacedMount(path, stash, parentBefore, parentBefore) { ReadOnly = readOnly };
             placed.Add(record);
+            var copied = false;
             if (host is null)
             {
                 Directory.CreateDirectory(path);
                 Libc.Chmod(path, 0x3FF); // 1777, as a fresh tmpfs
             }
+            else if (cache)
+            {
+                // The cache folder itself goes in for the run (a rename, or a copy from another filesystem) and back after it.
+                Directory.CreateDirectory(host);
+                record = record with { CacheFolder = host };
+                placed[^1] = record;
+                try
+                {
+                    Directory.Move(host, path);
+                }
+                catch (IOException)
+                {
+                    CopyTree(host, path);
+                    copied = true;
+                }
+            }
             else
             {
                 CopyTree(host, path);
             }
-            placed[^1] = record with { ParentAfter = ToTime(Libc.LinkStatus(parent)!.Value.ModificationTime) };
+            placed[^1] = record with { ParentAfter = ToTime(Libc.LinkStatus(parent)!.Value.ModificationTime), Copied = copied };
         }
+    }
+
+    /// <summary>Puts a cache mount's folder back where the next build finds it, with what the step left in it.</summary>
+    private static void KeepCache(PlacedMount mount, string cache)
+    {
+        var kept = Libc.LinkStatus(mount.Path) is { } status && FileKind.IsDirectory(status);
+        if (!mount.Copied && !Directory.Exists(cache))
+        {
+            if (kept) Directory.Move(mount.Path, cache);
+            else Directory.CreateDirectory(cache);
+            return;
+        }
+        if (!kept) return;
+        FolderDeleter.Delete(cache);
+        CopyTree(mount.Path, cache);
     }
 
     /// <summary>rename(2) of a file, link or folder (never followed).</summary>
@@ -301,12 +339,14 @@ public sealed class ChrootSandbox : ISandbox
         {
             File.Copy(source, target);
             Libc.Chmod(target, FileKind.Permissions(status));
+            Libc.TryLchown(target, status.Uid, status.Gid);
             return;
         }
         Directory.CreateDirectory(target);
         foreach (var child in Directory.EnumerateFileSystemEntries(source))
             CopyTree(child, Path.Combine(target, Path.GetFileName(child)));
         Libc.Chmod(target, FileKind.Permissions(status));
+        Libc.TryLchown(target, status.Uid, status.Gid);
     }
 
     /// <summary>Deletes what <see cref="PlaceMounts"/> placed (innermost first) and puts the image's entries and the folders' times back.</summary>
@@ -316,6 +356,7 @@ public sealed class ChrootSandbox : ISandbox
         {
             var parent = Path.GetDirectoryName(mount.Path)!;
             var beforeDelete = Libc.LinkStatus(parent) is { } status ? ToTime(status.ModificationTime) : (DateTimeOffset?)null;
+            if (mount.CacheFolder is { } cache) KeepCache(mount, cache);
             if (Libc.LinkStatus(mount.Path) is not null) FolderDeleter.Delete(mount.Path);
             if (mount.Stash is not null) Move(mount.Stash, mount.Path);
             // The step's own change to the folder keeps its time, as overlay would show it.
