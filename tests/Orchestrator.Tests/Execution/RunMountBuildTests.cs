@@ -123,6 +123,27 @@ public sealed class RunMountBuildTests(ConformanceEnvironment environment) : ICl
         Assert.Equal([1], different.RanSteps);
     }
 
+    [Fact]
+    public async Task A_bind_of_a_whole_stage_shows_its_root_and_a_rebuild_hits()
+    {
+        var context = Context("""
+            ARG BUSYBOX
+            FROM ${BUSYBOX} AS tools
+            RUN echo x > /x.txt
+            FROM ${BUSYBOX}
+            RUN --mount=type=bind,from=tools,target=/t echo "ran-$((0+1))" && cat /t/x.txt > /got.txt && test -x /t/bin/busybox
+            """);
+        var cache = Path.Combine(_temp.Path, "cache");
+
+        var cold = await CachedBuildAsync(context, cache);
+        var warm = await CachedBuildAsync(context, cache);
+
+        Assert.Equal([1], cold.RanSteps);
+        Assert.Empty(warm.RanSteps);
+        Assert.Equal([1], warm.CachedSteps);
+        Assert.Equal(cold.Digest, warm.Digest);
+    }
+
     [Theory]
     [MemberData(nameof(Sandboxes))]
     public async Task Onbuild_triggers_of_a_stage_run_in_the_child_with_its_context_and_are_not_inherited(string sandbox)
