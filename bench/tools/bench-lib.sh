@@ -17,10 +17,12 @@ trap bench_cleanup EXIT
 now_ns() { date +%s%N; }
 seconds_since() { awk -v a="$1" -v b="$(now_ns)" 'BEGIN{printf "%.2f", (b-a)/1e9}'; }
 
-# Our CLI, built once in Release.
+# Our CLI, published once in Release for this platform (ahead-of-time compiled, as the executor image ships it).
 bench_build_cli() {
-  dotnet build "$BENCH_ROOT/src/Orchestrator.Cli" -c Release -v q -nologo >/dev/null
-  ORCHESTRATE=(dotnet "$BENCH_ROOT/src/Orchestrator.Cli/bin/Release/net10.0/dotnet-orchestrate.dll")
+  local rid
+  case $(uname -m) in x86_64) rid=linux-x64;; aarch64) rid=linux-arm64;; *) rid=linux-$(uname -m);; esac
+  dotnet publish "$BENCH_ROOT/src/Orchestrator.Cli" -c Release -r "$rid" --self-contained false -o "$BENCH_WORK/cli" -v q -nologo >/dev/null
+  ORCHESTRATE=(dotnet "$BENCH_WORK/cli/dotnet-orchestrate.dll")
 }
 
 bench_start_registry() {

@@ -28,6 +28,7 @@ internal static class Backends
 
     public static IStageExecutor Create(BuildSettings settings)
     {
+        if (settings.Backend == "kubernetes") return KubernetesBackend.Create(settings);
         if (settings.Backend != "local")
             throw new OrchestratorException($"the '{settings.Backend}' backend is not available in this version; use --backend local, or --plan to see the build graph");
         if (!OperatingSystem.IsLinux())
@@ -71,7 +72,7 @@ internal static class Backends
 
     public static BaseImageEnvironment BaseImages(BuildSettings settings) => new(RegistryOptions(settings), settings.Platform);
 
-    private static RegistryClientOptions RegistryOptions(BuildSettings settings)
+    internal static RegistryClientOptions RegistryOptions(BuildSettings settings)
     {
         var registry = RegistryClientOptions.FromEnvironment() with { InsecureRegistries = settings.InsecureRegistries.ToList() };
         return settings.PushRetries is { } retries ? registry with { Retry = registry.Retry with { MaxAttempts = retries + 1 } } : registry;

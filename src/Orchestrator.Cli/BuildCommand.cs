@@ -70,13 +70,15 @@ internal sealed class BuildCommand
         DefaultValueFactory = _ => "auto",
     };
 
+    private readonly KubernetesFlags _kubernetes = new();
+
     public BuildCommand()
     {
         _planFormat.AcceptOnlyFromAmong("text", "json", "dot", "mermaid");
         _backend.AcceptOnlyFromAmong("local", "kubernetes");
         _progress.AcceptOnlyFromAmong("auto", "plain", "json");
         _sandbox.Validators.Add(result => OneOf(result, "--sandbox", "auto", "overlay", "chroot"));
-        GoDuration.Validate(_cacheTtl);
+        SizeAndDuration.ValidateDuration(_cacheTtl);
         _buildArgs.Validators.Add(result =>
         {
             foreach (var token in result.Tokens.Where(t => !t.Value.Contains('=')))
@@ -99,6 +101,7 @@ internal sealed class BuildCommand
         command.Arguments.Add(_arguments);
         foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _cacheTtl, _noPushCache, _cacheRequired, _cacheRunLayers, _cacheCopyLayers, _noCache, _cacheDir, _insecure, _progress, _verbose, _secrets, _ssh, _reproducible, _platform, _sandbox })
             command.Options.Add(option);
+        _kubernetes.AddTo(command);
     }
 
     public BuildSettings Read(ParseResult result)
@@ -124,7 +127,7 @@ internal sealed class BuildCommand
             Output = result.GetValue(_output),
             CacheRepo = result.GetValue(_cacheRepo),
             NoCache = result.GetValue(_noCache),
-            CacheTimeToLive = GoDuration.ParseOrNull(result.GetValue(_cacheTtl)),
+            CacheTimeToLive = SizeAndDuration.DurationOrNull(result.GetValue(_cacheTtl)),
             NoPushCache = result.GetValue(_noPushCache),
             CacheRequired = result.GetValue(_cacheRequired),
             CacheRunLayers = result.GetValue(_cacheRunLayers),
@@ -138,6 +141,7 @@ internal sealed class BuildCommand
             Reproducible = result.GetValue(_reproducible),
             Platform = result.GetValue(_platform),
             Sandbox = result.GetValue(_sandbox)!,
+            Kubernetes = _kubernetes.Read(result),
         };
     }
 

@@ -80,4 +80,7 @@ public sealed record BuildSettings
 
     /// <summary>RUN sandbox of the local builder: <c>auto</c> (overlay where allowed, else chroot), <c>overlay</c> or <c>chroot</c>.</summary>
     public string Sandbox { get; init; } = "auto";
+
+    /// <summary>Settings of <c>--backend kubernetes</c> (namespace, executor image, ...).</summary>
+    public Kubernetes.KubernetesOptions Kubernetes { get; init; } = new();
 }

@@ -23,6 +23,8 @@ public static class CliApp
         build.SetAction((result, token) => runner.RunAsync(buildOptions.Read(result), loader, token));
         root.Subcommands.Add(new ExecutorCommand().Create(runner.RunAsync));
         root.Subcommands.Add(new UnshareCommand().Create());
+        root.Subcommands.Add(new CacheCommand(stdout, stderr).Create());
+        root.Subcommands.Add(new KubernetesCommand(stdout).Create());
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -84,7 +84,7 @@ internal sealed class ExecutorCommand
         _snapshotMode.Validators.Add(result => BuildCommand.OneOf(result, "--snapshot-mode", "full", "redo", "time"));
         _sandbox.Validators.Add(result => BuildCommand.OneOf(result, "--sandbox", "auto", "overlay", "chroot"));
         SshSpec.Validate(_ssh);
-        GoDuration.Validate(_cacheTtl);
+        SizeAndDuration.ValidateDuration(_cacheTtl);
 
         command.SetAction(async (result, token) =>
         {
@@ -98,7 +98,7 @@ internal sealed class ExecutorCommand
                 NoPush = noPush,
                 NoCache = !result.GetValue(_cache),
                 CacheRepo = result.GetValue(_cache) ? result.GetValue(_cacheRepo) ?? DefaultCacheRepo(destinations) : null,
-                CacheTimeToLive = GoDuration.ParseOrNull(result.GetValue(_cacheTtl)),
+                CacheTimeToLive = SizeAndDuration.DurationOrNull(result.GetValue(_cacheTtl)),
                 NoPushCache = result.GetValue(_noPushCache),
                 CacheRequired = result.GetValue(_cacheRequired),
                 CacheRunLayers = result.GetValue(_cacheRunLayers),

@@ -15,10 +15,14 @@ public class RegistryFixture : IAsyncLifetime, IDisposable
 
     public RegistryFixture() : this(null, null) { }
 
-    protected RegistryFixture(string? username, string? password)
+    protected RegistryFixture(string? username, string? password) : this(username, password, deleteEnabled: true) { }
+
+    /// <param name="deleteEnabled">distribution's <c>storage.delete.enabled</c>: whether DELETE of manifests and blobs is allowed (405 otherwise).</param>
+    protected RegistryFixture(string? username, string? password, bool deleteEnabled)
     {
         Username = username;
         Password = password;
+        DeleteEnabled = deleteEnabled;
         Root = Directory.CreateTempSubdirectory("orchestrator-registry-").FullName;
     }
 
@@ -34,6 +38,8 @@ public class RegistryFixture : IAsyncLifetime, IDisposable
     public string? Username { get; }
 
     public string? Password { get; }
+
+    public bool DeleteEnabled { get; }
 
     public string Log => File.Exists(LogPath) ? File.ReadAllText(LogPath) : "";
 
@@ -60,7 +66,7 @@ public class RegistryFixture : IAsyncLifetime, IDisposable
             Address = $"127.0.0.1:{Port}";
             var config = Path.Combine(Root, "config.yml");
             await File.WriteAllTextAsync(config,
-                $"version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {StoragePath}\n  delete:\n    enabled: true\n" +
+                $"version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {StoragePath}\n  delete:\n    enabled: {(DeleteEnabled ? "true" : "false")}\n" +
                 $"http:\n  addr: 127.0.0.1:{Port}\n" + (auth ?? ""));
             var start = new ProcessStartInfo("docker-registry") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add("serve");

@@ -37,8 +37,9 @@ public sealed record ImageConfig
     [JsonPropertyName("history")]
     public IReadOnlyList<HistoryEntry>? History { get; init; }
 
+    // Settable, not init-only: the source-generated reader fills extension data after construction.
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Extra { get; init; }
+    public Dictionary<string, JsonElement>? Extra { get; set; }
 
     /// <summary>The platform this config describes.</summary>
     [JsonIgnore]

@@ -10,5 +10,6 @@ namespace Orchestrator.Oci.Documents;
 [JsonSerializable(typeof(ImageManifest))]
 [JsonSerializable(typeof(ImageIndex))]
 [JsonSerializable(typeof(Descriptor))]
+[JsonSerializable(typeof(ImageConfig))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 internal sealed partial class OciJsonContext : JsonSerializerContext;

@@ -113,6 +113,21 @@ public sealed class RegistryClient : IDisposable
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// DELETE of a manifest by its digest (distribution removes the tags that point at it). False when the registry
+    /// has no such manifest (404). A registry that does not allow deletion answers 405 (distribution without
+    /// <c>storage.delete.enabled</c>) and this throws a <see cref="RegistryException"/> with that status.
+    /// </summary>
+    public Task<bool> DeleteManifestAsync(string repository, Digest digest, CancellationToken cancellationToken = default)
+    {
+        var operation = new RegistryOperation(Registry, repository, $"manifest DELETE {digest.Short}");
+        return Retry.ExecuteAsync(operation, async (_, ct) =>
+        {
+            using var response = await SendAsync(operation, () => new HttpRequestMessage(HttpMethod.Delete, $"v2/{repository}/manifests/{digest}"), [RegistryScope.Deletion(repository)], HttpCompletionOption.ResponseContentRead, ct, HttpStatusCode.NotFound).ConfigureAwait(false);
+            return response.StatusCode != HttpStatusCode.NotFound;
+        }, cancellationToken);
+    }
+
     /// <summary>HEAD of a blob: true when the repository has it.</summary>
     public Task<bool> BlobExistsAsync(string repository, Digest digest, CancellationToken cancellationToken = default)
     {

@@ -5,16 +5,19 @@ namespace Orchestrator.Oci.Storage;
 /// <summary>
 /// The machine's content-addressed blob cache, <c>$XDG_CACHE_HOME/orchestrator</c> (or a given
 /// folder): <c>blobs/sha256/&lt;hex&gt;</c>, atomic writes, digest checked on every read, safe for
-/// several processes at once.
+/// several processes at once. Every read, write and found lookup records a use in the <see cref="CacheUsageLog"/>,
+/// so pruning removes the least recently used blobs first.
 /// </summary>
 public sealed class LocalBlobStore : IBlobStore
 {
     private readonly ContentAddressedDirectory _directory;
+    private readonly CacheUsageLog _usage;
 
     public LocalBlobStore(string root)
     {
         Root = Path.GetFullPath(root);
         _directory = new ContentAddressedDirectory(Path.Combine(Root, "blobs"), Path.Combine(Root, "tmp"));
+        _usage = new CacheUsageLog(Root);
     }
 
     public string Root { get; }
@@ -37,14 +40,32 @@ public sealed class LocalBlobStore : IBlobStore
     /// <summary>Where a blob lives on disk (it may not exist yet).</summary>
     public string PathOf(Digest digest) => _directory.PathOf(digest);
 
-    public Task<bool> ContainsAsync(Digest digest, CancellationToken cancellationToken) => Task.FromResult(_directory.Contains(digest));
+    public Task<bool> ContainsAsync(Digest digest, CancellationToken cancellationToken)
+    {
+        var found = _directory.Contains(digest);
+        if (found) Used(digest);
+        return Task.FromResult(found);
+    }
 
-    public Task<Stream> OpenReadAsync(Descriptor blob, CancellationToken cancellationToken) =>
-        Task.FromResult(_directory.OpenRead(blob, $"blob store {Root}"));
+    public Task<Stream> OpenReadAsync(Descriptor blob, CancellationToken cancellationToken)
+    {
+        var stream = _directory.OpenRead(blob, $"blob store {Root}");
+        Used(blob.Digest);
+        return Task.FromResult(stream);
+    }
 
-    public Task PutAsync(Descriptor blob, Stream content, CancellationToken cancellationToken) =>
-        _directory.WriteAsync(content, blob, $"blob store {Root}", cancellationToken);
+    public async Task PutAsync(Descriptor blob, Stream content, CancellationToken cancellationToken)
+    {
+        await _directory.WriteAsync(content, blob, $"blob store {Root}", cancellationToken).ConfigureAwait(false);
+        Used(blob.Digest);
+    }
 
-    public Task<(Digest Digest, long Size)> AddAsync(Stream content, CancellationToken cancellationToken) =>
-        _directory.WriteAsync(content, null, $"blob store {Root}", cancellationToken);
+    public async Task<(Digest Digest, long Size)> AddAsync(Stream content, CancellationToken cancellationToken)
+    {
+        var added = await _directory.WriteAsync(content, null, $"blob store {Root}", cancellationToken).ConfigureAwait(false);
+        Used(added.Digest);
+        return added;
+    }
+
+    private void Used(Digest digest) => _usage.Touch(CacheUsageLog.Blob, digest.Hex);
 }

@@ -48,14 +48,14 @@ public sealed class CopiedContentMemo(string cacheDirectory)
 
     /// <summary>The digest as one line of JSON (for the memo file and the cache repo's annotation).</summary>
     public static string Format(SelectionDigest digest) => JsonSerializer.Serialize(new Stored(
-        digest.Digest.ToString(), digest.Entries, digest.Bytes, digest.Groups.Select(g => new[] { g.Key, g.Value.ToString() }).ToArray()));
+        digest.Digest.ToString(), digest.Entries, digest.Bytes, digest.Groups.Select(g => new[] { g.Key, g.Value.ToString() }).ToArray()), CacheJsonContext.Default.CopiedContentMemoStored);
 
     /// <summary>The digest written by <see cref="Format"/>, or null when the text is not one.</summary>
     public static SelectionDigest? Parse(string text)
     {
         try
         {
-            var stored = JsonSerializer.Deserialize<Stored>(text);
+            var stored = JsonSerializer.Deserialize(text, CacheJsonContext.Default.CopiedContentMemoStored);
             if (stored?.Digest is null || !Digest.TryParse(stored.Digest, out var digest)) return null;
             var groups = new List<KeyValuePair<string, Digest>>();
             foreach (var group in stored.Groups ?? [])
@@ -73,5 +73,5 @@ public sealed class CopiedContentMemo(string cacheDirectory)
 
     private string PathOf(Digest memoKey) => Path.Combine(_folder, memoKey.Hex + ".json");
 
-    private sealed record Stored(string? Digest, int Entries, long Bytes, string[][]? Groups);
+    internal sealed record Stored(string? Digest, int Entries, long Bytes, string[][]? Groups);
 }

@@ -88,7 +88,7 @@ public sealed class RegistryCacheRepository
         if ((layer is null) != (diffId is null)) throw new ArgumentException("a layer needs its diffID and a diffID its layer");
         var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
-            [InputsAnnotation] = JsonSerializer.Serialize(key.Parts.Select(p => new[] { p.Name, p.Display })),
+            [InputsAnnotation] = JsonSerializer.Serialize(key.Parts.Select(p => new[] { p.Name, p.Display }).ToArray(), CacheJsonContext.Default.StringArrayArray),
         };
         if (diffId is { } diff) annotations[DiffIdAnnotation] = diff.ToString();
         return PushEntryAsync(key.Digest, layer, diffId, annotations, blobs, platform, cancellationToken);

@@ -27,7 +27,7 @@ public sealed class StepHistory(string cacheDirectory)
         var temp = path + $".tmp-{Guid.NewGuid():N}";
         try
         {
-            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(stored));
+            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(stored, CacheJsonContext.Default.StepHistoryStored));
             File.Move(temp, path, overwrite: true);
         }
         catch (IOException)
@@ -44,7 +44,7 @@ public sealed class StepHistory(string cacheDirectory)
     {
         try
         {
-            var stored = JsonSerializer.Deserialize<Stored>(File.ReadAllBytes(PathOf(stage, context)));
+            var stored = JsonSerializer.Deserialize(File.ReadAllBytes(PathOf(stage, context)), CacheJsonContext.Default.StepHistoryStored);
             return stored?.Steps is null ? null : new Entry(ToParts(stored.Root), stored.Steps.Select(ToParts).ToList());
         }
         catch (Exception error) when (error is IOException or JsonException or UnauthorizedAccessException)
@@ -59,5 +59,5 @@ public sealed class StepHistory(string cacheDirectory)
     private string PathOf(string stage, string? context) =>
         Path.Combine(_folder, Digest.Sha256(Encoding.UTF8.GetBytes(stage + "\n" + context)).Hex + ".json");
 
-    private sealed record Stored(string?[][]? Root, string?[][]?[]? Steps);
+    internal sealed record Stored(string?[][]? Root, string?[][]?[]? Steps);
 }

@@ -4,7 +4,7 @@ using System.Text;
 namespace Orchestrator.Dockerfiles;
 
 /// <summary>Durations written as Go writes them (<c>30s</c>, <c>1m30s</c>, <c>500ms</c>), as HEALTHCHECK flags take them.</summary>
-internal static class GoDuration
+public static class GoDuration
 {
     private static readonly (string Unit, long Ticks)[] Units =
     [

@@ -26,9 +26,6 @@ public sealed class BuildBlobs(LocalBlobStore local) : IBlobSource, IRegistryBlo
 
     public bool IsLocal(Digest digest) => File.Exists(local.PathOf(digest));
 
-    /// <summary>How many blobs this build fetched from registries (base layers, cache hits) so far.</summary>
-    public int Fetched => _fetches.Count(f => f.Value.IsValueCreated && f.Value.Value.IsCompletedSuccessfully);
-
     public async Task<Stream> OpenReadAsync(Descriptor blob, CancellationToken cancellationToken)
     {
         await EnsureLocalAsync(blob, cancellationToken).ConfigureAwait(false);

@@ -24,7 +24,7 @@ public sealed class CachePlanner(LocalBuildOptions options)
         var registry = options.Registry with { Retry = options.Registry.Retry with { MaxAttempts = Math.Min(2, options.Registry.Retry.MaxAttempts) } };
         using var registries = new RegistryClientPool(registry);
         using var cache = new StepCache(options, new BuildBlobs(new LocalBlobStore(options.CacheDirectory)), registries);
-        var inputs = new LocalCacheKeyInputs(registries, new Dictionary<string, StageResult>(), cache, "plan", (_, _) => Task.CompletedTask);
+        var inputs = new LocalCacheKeyInputs(new BaseResolver(registries), new Dictionary<string, StageResult>(), cache, "plan", (_, _) => Task.CompletedTask);
         var platform = options.Platform is null ? Platform.Host : Platform.Parse(options.Platform);
         IReadOnlyDictionary<string, StageCacheKeys> keys;
         try

@@ -22,7 +22,7 @@ namespace Orchestrator.Execution;
 /// </summary>
 /// <param name="node">The node whose keys these are (named in warnings about memos not pushed).</param>
 public sealed class LocalCacheKeyInputs(
-    RegistryClientPool registries,
+    BaseResolver bases,
     IReadOnlyDictionary<string, StageResult> upstream,
     StepCache cache,
     string node,
@@ -33,8 +33,7 @@ public sealed class LocalCacheKeyInputs(
         switch (source)
         {
             case ImageSource.Registry r:
-                var (manifest, _) = await new ImagePuller(registries).ResolveAsync(ImageReference.Parse(r.Reference), platform, cancellationToken).ConfigureAwait(false);
-                return manifest.Digest;
+                return (await bases.ResolveAsync(ImageReference.Parse(r.Reference), platform, cancellationToken).ConfigureAwait(false)).Digest;
             case ImageSource.Layout l:
                 return (await LayoutImageReader.ResolveAsync(l.Path, l.Tag, platform, cancellationToken).ConfigureAwait(false)).Manifest.Digest;
             default:

@@ -34,23 +34,24 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     private readonly LocalBlobStore _blobs;
     private readonly BuildBlobs _sources;
     private readonly RegistryClientPool _registries;
+    private readonly BaseResolver _bases;
     private readonly LayerWriter _writer;
     private readonly StepCache _cache;
+    private readonly CacheDirectoryLock _cacheLock;
 
     public LocalStageExecutor(LocalBuildOptions options, ISandbox? sandbox = null)
     {
+        _cacheLock = CacheDirectoryLock.ForBuild(options.CacheDirectory);
         _options = options;
         _sandbox = new Lazy<Task<ISandbox>>(() => sandbox is not null ? Task.FromResult(sandbox) : ChooseSandboxAsync(options));
         _layers = new LayerStore(options.CacheDirectory);
         _blobs = new LocalBlobStore(options.CacheDirectory);
         _registries = new RegistryClientPool(options.Registry);
+        _bases = new BaseResolver(_registries);
         _writer = new LayerWriter(options.Layers);
         _sources = new BuildBlobs(_blobs);
         _cache = new StepCache(options, _sources, _registries);
     }
-
-    /// <summary>How many blobs this executor fetched from registries (base layers, cache-repo hits): none when every step hits and nothing reads the files.</summary>
-    public int FetchedBlobs => _sources.Fetched;
 
     public Task CompleteAsync(IBuildObserver observer, CancellationToken cancellationToken) => _cache.CompleteAsync(observer, cancellationToken);
 
@@ -58,6 +59,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     {
         _cache.Dispose();
         _registries.Dispose();
+        _cacheLock.Dispose();
     }
 
     /// <summary>The sandbox of this build; <see cref="SandboxChoice.Auto"/> probes the host once, on the first RUN.</summary>
@@ -112,7 +114,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 job = job with { Node = job.Node with { Stage = stage } };
                 image = image with { Config = baseConfig };
             }
-            var inputs = new LocalCacheKeyInputs(_registries, job.Inputs, _cache, job.Node.Name, (upstream, ct) => ExtractAsync(upstream.Layers, ct));
+            var inputs = new LocalCacheKeyInputs(_bases, job.Inputs, _cache, job.Node.Name, (upstream, ct) => ExtractAsync(upstream.Layers, ct));
             var targetPlatform = platform is null ? Platform.Host : Platform.Parse(platform);
             var keys = await _cache.ComputeKeysAsync(job, inputs, targetPlatform, cancellationToken).ConfigureAwait(false);
             var hits = await _cache.LookupAsync(stage, keys, warning => job.Observer.OnWarning($"{job.Node.Name}: {warning}"), cancellationToken).ConfigureAwait(false);
@@ -199,7 +201,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     /// </summary>
     private async Task<LocalImage> PullAsync(ImageReference reference, string? platform, StageJob job, CancellationToken cancellationToken)
     {
-        var (document, _) = await new ImagePuller(_registries).ResolveAsync(reference, platform is null ? null : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
+        var document = await _bases.ResolveAsync(reference, platform is null ? null : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
         job.Log($"base {reference} is {document.Digest}");
         var manifest = document.AsManifest();
         var origin = new RegistryBlobSource(_registries.For(reference), reference.Repository);
@@ -227,6 +229,8 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
     {
         var diffIds = config.RootFs.DiffIds;
         var layers = manifest.Layers.Select((blob, i) => new LocalLayer(blob, diffIds[i], _layers.PathFor(diffIds[i]))).ToList();
+        // Every build whose image has a layer uses it, extracted or not (pruning keeps what builds still stand on).
+        foreach (var layer in layers) _layers.MarkUsed(layer.DiffId);
         return new LocalImage(config with { History = config.History ?? [] }, layers);
     }
 
@@ -552,6 +556,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         private string CacheMountFolder(CacheMount mount)
         {
             var key = Digest.Sha256(System.Text.Encoding.UTF8.GetBytes((mount.Id ?? Stage.Name + ":" + mount.Target))).Short;
+            new CacheUsageLog(Options.CacheDirectory).Touch(CacheUsageLog.CacheMount, key);
             return Directory.CreateDirectory(Path.Combine(Options.CacheDirectory, "cache-mounts", key)).FullName;
         }
 

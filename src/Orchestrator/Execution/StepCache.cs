@@ -45,7 +45,7 @@ public sealed class StepCache : IDisposable
         _options = options;
         _blobs = blobs;
         _registries = registries;
-        _index = new LocalCacheIndex(options.CacheDirectory, blobs.IsLocal);
+        _index = new LocalCacheIndex(options.CacheDirectory, blobs.Local);
         _files = new FileContentHasher(options.CacheDirectory);
         Hasher = new CopySourceHasher(_files);
         History = new StepHistory(options.CacheDirectory);
@@ -123,7 +123,7 @@ public sealed class StepCache : IDisposable
             if (keys.Steps[i].Key is not { } key) continue;
             var entry = EntryKey(key);
             if (_unusable.ContainsKey(entry)) continue;
-            found[i] = _index.TryGet(entry);
+            found[i] = _index.TryGet(entry, warn);
             if (found[i] is null && repo is not null && SharesWithRepo(stage.Instructions[i])) remote.Add((i, entry));
         }
         if (remote.Count == 0 || repo is null || repo.Disabled) return found;
@@ -154,7 +154,11 @@ public sealed class StepCache : IDisposable
                 _blobs.AddOrigin(layer, origin);
                 _remoteHitLayers[layer.Digest] = entry;
             }
-            _index.Put(hit);
+            else
+            {
+                // A config-only hit needs nothing more to be a local one; a layer hit's blob is not here (and may never come).
+                _index.Put(hit);
+            }
             found[step] = hit;
         }
         return found;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Orchestrator.Oci;
+using Orchestrator.Oci.Storage;
 
 namespace Orchestrator.Layers;
 
@@ -9,17 +10,21 @@ namespace Orchestrator.Layers;
 /// goes to <c>layers/tmp/</c> and is renamed into place (rename is atomic on one filesystem);
 /// when another process got there first, the rename fails and our copy is discarded.
 /// Whiteouts are stored as overlayfs markers (<see cref="WhiteoutMode.OverlayMarkers"/>) so the
-/// folders stack directly as lowerdirs.
+/// folders stack directly as lowerdirs. Handing out or storing a folder records its use in the
+/// <see cref="CacheUsageLog"/> (never on the folder itself, whose times are the image's), so pruning removes the
+/// least recently used folders first.
 /// </summary>
 public sealed class LayerStore
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _inFlight = new(StringComparer.Ordinal);
     private readonly Action<string>? _onNote;
+    private readonly CacheUsageLog _usage;
 
     public LayerStore(string cacheDirectory, Action<string>? onNote = null)
     {
         CacheDirectory = Path.GetFullPath(cacheDirectory);
         _onNote = onNote;
+        _usage = new CacheUsageLog(CacheDirectory);
     }
 
     public string CacheDirectory { get; }
@@ -32,6 +37,12 @@ public sealed class LayerStore
 
     public bool Contains(Digest diffId) => Directory.Exists(PathFor(diffId));
 
+    /// <summary>Records that a build's image has this layer (for pruning, least recently used first), when its folder is here.</summary>
+    public void MarkUsed(Digest diffId)
+    {
+        if (Contains(diffId)) _usage.Touch(CacheUsageLog.Layer, diffId.Hex);
+    }
+
     /// <summary>
     /// Folder of the extracted layer, extracting it first when missing.
     /// <paramref name="openBlob"/> is only called on a miss; the blob's diffID is verified.
@@ -40,6 +51,7 @@ public sealed class LayerStore
     public Task<string> GetOrExtractAsync(Digest diffId, Func<CancellationToken, Task<Stream>> openBlob, IReadOnlyList<Digest>? lowerDiffIds = null, CancellationToken cancellationToken = default)
     {
         var final = PathFor(diffId);
+        _usage.Touch(CacheUsageLog.Layer, diffId.Hex);
         if (Directory.Exists(final)) return Task.FromResult(final);
         // One extraction per layer within this process; other processes are handled by the rename race.
         var lazy = _inFlight.GetOrAdd(diffId.Hex, _ => new Lazy<Task<string>>(() => ExtractAsync(diffId, openBlob, lowerDiffIds ?? [], cancellationToken)));
@@ -113,6 +125,7 @@ public sealed class LayerStore
     public string Adopt(Digest diffId, string upperFolder)
     {
         var final = PathFor(diffId);
+        _usage.Touch(CacheUsageLog.Layer, diffId.Hex);
         upperFolder = Path.GetFullPath(upperFolder);
         if (!Directory.Exists(final))
         {

@@ -140,13 +140,4 @@ public sealed class RegistryCacheRepositoryTests(RegistryFixture registry) : ICl
         var error = Assert.Throws<OrchestratorException>(() => new RegistryCacheRepository(_registries, ImageReference.Parse($"{registry.Address}/team/cache:v1")));
         Assert.Contains("repository only", error.Message);
     }
-
-    private sealed class SettableClock(DateTimeOffset start) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }

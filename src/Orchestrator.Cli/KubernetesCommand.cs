@@ -1,0 +1,61 @@
+using System.CommandLine;
+using Orchestrator.Kubernetes;
+using Orchestrator.Oci.Registry;
+
+namespace Orchestrator.Cli;
+
+/// <summary>
+/// <c>dotnet orchestrate k8s</c>: <c>cleanup</c> removes Jobs (and pods) a build left in the cluster, by label;
+/// <c>fetch-context</c> is what a build pod's init container runs to unpack its node's context into /workspace.
+/// </summary>
+internal sealed class KubernetesCommand(TextWriter stdout)
+{
+    public Command Create()
+    {
+        var command = new Command("k8s", "Kubernetes backend helpers.");
+        command.Subcommands.Add(Cleanup());
+        command.Subcommands.Add(FetchContext());
+        return command;
+    }
+
+    private Command Cleanup()
+    {
+        var @namespace = new Option<string?>("--namespace") { Description = "Namespace (default: the kubeconfig context's, else default)." };
+        var context = new Option<string?>("--kube-context") { Description = "kubeconfig context." };
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig file." };
+        var buildId = new Option<string?>("--build-id") { Description = "Only this build's Jobs (default: every Job the orchestrator manages)." };
+        var command = new Command("cleanup", "Delete the Jobs (and their pods) left by builds, found by the app.kubernetes.io/managed-by=orchestrator label.");
+        foreach (var option in new Option[] { @namespace, context, kubeconfig, buildId }) command.Options.Add(option);
+        command.SetAction(async (result, token) =>
+        {
+            var options = new KubernetesOptions { Namespace = result.GetValue(@namespace), Context = result.GetValue(context), KubeconfigPath = result.GetValue(kubeconfig) };
+            var (client, ns) = KubernetesConnection.Open(options);
+            using (client)
+            {
+                var deleted = await KubernetesCleanup.RunAsync(client, ns, result.GetValue(buildId), token);
+                foreach (var name in deleted) stdout.WriteLine($"job.batch/{name} deleted");
+                stdout.WriteLine($"{deleted.Count} Job(s) deleted in namespace {ns}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private Command FetchContext()
+    {
+        var blob = new Option<string>("--blob") { Description = "The context blob: REGISTRY/REPOSITORY@sha256:DIGEST.", Required = true };
+        var size = new Option<long>("--size") { Description = "Its size in bytes.", Required = true };
+        var to = new Option<string>("--to") { Description = "Folder to unpack into.", DefaultValueFactory = _ => ExecutorArguments.Workspace };
+        var insecure = new Option<string[]>("--insecure-registry") { Description = "Registry reached over plain HTTP (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("fetch-context", "Download a build context blob from a registry and unpack it (a build pod's init container runs this).");
+        foreach (var option in new Option[] { blob, size, to, insecure }) command.Options.Add(option);
+        command.SetAction(async (result, token) =>
+        {
+            var registry = RegistryClientOptions.FromEnvironment() with { InsecureRegistries = result.GetValue(insecure) ?? [] };
+            await ContextFetcher.FetchAsync(result.GetValue(blob)!, result.GetValue(size), result.GetValue(to)!, registry, token);
+            stdout.WriteLine($"build context {result.GetValue(blob)} unpacked into {result.GetValue(to)}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,45 @@
+using System.Globalization;
+using Orchestrator.Recipes;
+
+namespace Orchestrator.Kubernetes;
+
+/// <summary>
+/// The container arguments of a node's executor: Kaniko's flags only, so this project's executor and an
+/// upstream Kaniko image both run the Job. The Dockerfile and context come from the init container's
+/// <c>/workspace</c>; the digest goes to the termination message, where the backend reads it.
+/// </summary>
+public static class ExecutorArguments
+{
+    public const string Workspace = "/workspace";
+    public const string TerminationLog = "/dev/termination-log";
+
+    public static IReadOnlyList<string> For(StageRecipe stage, IEnumerable<string> destinations, KubernetesOptions options)
+    {
+        var args = new List<string>
+        {
+            $"--dockerfile={Workspace}/{BuildContextArchive.DockerfileName}",
+            $"--context=dir://{Workspace}/{BuildContextArchive.ContextFolder}",
+        };
+        args.AddRange(destinations.Select(d => "--destination=" + d));
+        if (stage.CacheRepo is { } cacheRepo)
+        {
+            args.Add("--cache=true");
+            args.Add("--cache-repo=" + cacheRepo);
+        }
+        foreach (var (name, value) in options.BuildArgs.OrderBy(a => a.Key, StringComparer.Ordinal))
+            args.Add($"--build-arg={name}={value}");
+        if (options.Reproducible) args.Add("--reproducible");
+        if ((stage.Platform ?? options.Platform) is { } platform) args.Add("--custom-platform=" + platform);
+        foreach (var registry in options.InsecureRegistries) args.Add("--insecure-registry=" + registry);
+        args.Add("--digest-file=" + TerminationLog);
+        return args;
+    }
+
+    /// <summary>Arguments of the init container: this project's <c>k8s fetch-context</c> command.</summary>
+    public static IReadOnlyList<string> FetchContext(string blobReference, long size, IEnumerable<string> insecureRegistries) =>
+    [
+        "dotnet", "/orchestrator/dotnet-orchestrate.dll", "k8s", "fetch-context",
+        "--blob=" + blobReference, "--size=" + size.ToString(CultureInfo.InvariantCulture), "--to=" + Workspace,
+        .. insecureRegistries.Select(r => "--insecure-registry=" + r),
+    ];
+}

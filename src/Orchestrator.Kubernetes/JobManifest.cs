@@ -1,0 +1,117 @@
+using k8s.Models;
+
+namespace Orchestrator.Kubernetes;
+
+/// <summary>
+/// The <c>batch/v1</c> Job of one node: one pod, never restarted or retried by Kubernetes (the backend decides
+/// about retries), removed some time after it finishes. The pod is unprivileged: no host paths, no Docker socket,
+/// no privilege escalation, every capability dropped except the few the executor's chroot sandbox needs as root
+/// of the container (see docs/kubernetes.md); the init container runs as a non-root user.
+/// </summary>
+public static class JobManifest
+{
+    public const string ExecutorContainer = "executor";
+    public const string FetchContainer = "fetch-context";
+    public const string DockerConfigFolder = "/kaniko/.docker";
+
+    /// <summary>What a RUN step in the chroot sandbox needs as root of the container: own files, switch users, chroot.</summary>
+    public static readonly IReadOnlyList<string> ExecutorCapabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETGID", "SETUID", "SETFCAP", "SYS_CHROOT", "KILL"];
+
+    public static V1Job Create(JobRequest request, KubernetesOptions options, string @namespace)
+    {
+        var labels = new Dictionary<string, string>
+        {
+            [KubernetesNames.ManagedByLabel] = KubernetesNames.ManagedByValue,
+            [KubernetesNames.BuildIdLabel] = request.BuildId,
+            [KubernetesNames.NodeLabel] = KubernetesNames.NodeLabelValue(request.Node),
+        };
+        var mounts = new List<V1VolumeMount> { new() { Name = "workspace", MountPath = ExecutorArguments.Workspace } };
+        var volumes = new List<V1Volume> { new() { Name = "workspace", EmptyDir = new V1EmptyDirVolumeSource() } };
+        if (options.PushSecret is { } secret)
+        {
+            mounts.Add(new V1VolumeMount { Name = "docker-config", MountPath = DockerConfigFolder, ReadOnlyProperty = true });
+            volumes.Add(new V1Volume
+            {
+                Name = "docker-config",
+                Secret = new V1SecretVolumeSource { SecretName = secret, Items = [new V1KeyToPath { Key = ".dockerconfigjson", Path = "config.json" }] },
+            });
+        }
+        var env = new List<V1EnvVar> { new() { Name = "DOCKER_CONFIG", Value = DockerConfigFolder } };
+
+        return new V1Job
+        {
+            ApiVersion = "batch/v1",
+            Kind = "Job",
+            Metadata = new V1ObjectMeta
+            {
+                Name = request.JobName,
+                NamespaceProperty = @namespace,
+                Labels = labels,
+                Annotations = new Dictionary<string, string> { ["orchestrator.build/node-name"] = request.Node },
+            },
+            Spec = new V1JobSpec
+            {
+                BackoffLimit = 0,
+                Parallelism = 1,
+                Completions = 1,
+                ActiveDeadlineSeconds = (long)options.NodeDeadline.TotalSeconds,
+                TtlSecondsAfterFinished = (int)options.FinishedJobTtl.TotalSeconds,
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string>(labels) },
+                    Spec = new V1PodSpec
+                    {
+                        RestartPolicy = "Never",
+                        ServiceAccountName = options.ServiceAccount,
+                        AutomountServiceAccountToken = false,
+                        EnableServiceLinks = false,
+                        Volumes = volumes,
+                        InitContainers =
+                        [
+                            new V1Container
+                            {
+                                Name = FetchContainer,
+                                Image = options.ContextFetchImage ?? options.ExecutorImage,
+                                Command = ExecutorArguments.FetchContext(request.ContextBlob, request.ContextSize, options.InsecureRegistries).ToList(),
+                                Env = env,
+                                VolumeMounts = mounts,
+                                SecurityContext = new V1SecurityContext
+                                {
+                                    Privileged = false,
+                                    AllowPrivilegeEscalation = false,
+                                    RunAsNonRoot = true,
+                                    RunAsUser = 65532,
+                                    RunAsGroup = 65532,
+                                    Capabilities = new V1Capabilities { Drop = ["ALL"] },
+                                    SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                                },
+                            },
+                        ],
+                        Containers =
+                        [
+                            new V1Container
+                            {
+                                Name = ExecutorContainer,
+                                Image = options.ExecutorImage,
+                                Args = request.ExecutorArgs.ToList(),
+                                Env = env,
+                                VolumeMounts = mounts,
+                                WorkingDir = ExecutorArguments.Workspace,
+                                TerminationMessagePath = ExecutorArguments.TerminationLog,
+                                TerminationMessagePolicy = "File",
+                                SecurityContext = new V1SecurityContext
+                                {
+                                    Privileged = false,
+                                    AllowPrivilegeEscalation = false,
+                                    RunAsUser = 0,
+                                    Capabilities = new V1Capabilities { Drop = ["ALL"], Add = ExecutorCapabilities.ToList() },
+                                    SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                                },
+                            },
+                        ],
+                    },
+                },
+            },
+        };
+    }
+}

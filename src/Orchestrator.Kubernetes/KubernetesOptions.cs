@@ -1,0 +1,70 @@
+using Orchestrator.Oci.Registry;
+
+namespace Orchestrator.Kubernetes;
+
+/// <summary>Settings of the Kubernetes backend for one run (CLI flags <c>--namespace</c>, <c>--executor-image</c>, ...).</summary>
+public sealed record KubernetesOptions
+{
+    /// <summary>Namespace of the Jobs and of the push secret; null: the kubeconfig context's namespace, else <c>default</c>.</summary>
+    public string? Namespace { get; init; }
+
+    /// <summary>kubeconfig context; null: the current context.</summary>
+    public string? Context { get; init; }
+
+    /// <summary>kubeconfig file; null: KUBECONFIG or ~/.kube/config, else the in-cluster service account.</summary>
+    public string? KubeconfigPath { get; init; }
+
+    /// <summary>
+    /// The executor image every Job runs: this project's executor (built by the repository's build.csx), or an
+    /// upstream Kaniko image (both read Kaniko's flags). There is no default: the cluster must be able to pull it.
+    /// </summary>
+    public string ExecutorImage { get; init; } = "";
+
+    /// <summary>
+    /// Image of the init container that fetches the build context into <c>/workspace</c>: it runs
+    /// <c>dotnet orchestrate k8s fetch-context</c>, so it must be this project's executor image, even when
+    /// <see cref="ExecutorImage"/> is an upstream Kaniko image. Null: <see cref="ExecutorImage"/>.
+    /// </summary>
+    public string? ContextFetchImage { get; init; }
+
+    public string? ServiceAccount { get; init; }
+
+    /// <summary>Longest a node's Job may run (activeDeadlineSeconds).</summary>
+    public TimeSpan NodeDeadline { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>How many Jobs of this build may exist at once (on top of the scheduler's <c>--jobs</c>).</summary>
+    public int MaxParallelJobs { get; init; } = 8;
+
+    /// <summary>How often a failed node's Job is created again before the node fails (not for user errors such as a failing RUN).</summary>
+    public int Retries { get; init; }
+
+    /// <summary>Name of an existing <c>kubernetes.io/dockerconfigjson</c> Secret; null for none (anonymous registries).</summary>
+    public string? PushSecret { get; init; } = "regcred";
+
+    /// <summary>When set, every object created is also written here as YAML (secret values never).</summary>
+    public string? EmitManifestsDirectory { get; init; }
+
+    /// <summary>How long a finished Job stays before Kubernetes removes it (ttlSecondsAfterFinished).</summary>
+    public TimeSpan FinishedJobTtl { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Pushes final images to their destinations; false still pushes to the cache repo (dependents read it there).</summary>
+    public bool Push { get; init; } = true;
+
+    /// <summary>Passed as <c>--reproducible</c> to the executor.</summary>
+    public bool Reproducible { get; init; }
+
+    /// <summary>Platform for stages that do not name one (<c>--custom-platform</c>).</summary>
+    public string? Platform { get; init; }
+
+    /// <summary>Registries reached over plain HTTP (<c>--insecure-registry</c> to the executor too).</summary>
+    public IReadOnlyList<string> InsecureRegistries { get; init; } = [];
+
+    /// <summary>Build arguments given on the command line (the recipes already hold their expanded values).</summary>
+    public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>How this machine reaches the registries (uploads of build contexts).</summary>
+    public RegistryClientOptions Registry { get; init; } = RegistryClientOptions.FromEnvironment();
+
+    /// <summary>Fixed build id (labels, Job names); null: a fresh random one. Tests fix it for golden files.</summary>
+    public string? BuildId { get; init; }
+}
