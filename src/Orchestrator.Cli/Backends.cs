@@ -56,6 +56,7 @@ internal static class Backends
             CacheCopyLayers = settings.CacheCopyLayers,
             Registry = registry,
             Secrets = settings.Secrets,
+            SshAgents = settings.SshAgents,
             IgnorePaths = settings.IgnorePaths,
             Platform = settings.Platform,
             Sandbox = Enum.Parse<SandboxChoice>(settings.Sandbox, ignoreCase: true),

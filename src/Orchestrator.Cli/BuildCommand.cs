@@ -57,6 +57,7 @@ internal sealed class BuildCommand
 
     private readonly Option<bool> _verbose = new("--verbose", "-v") { Description = "More detail in plain progress: nodes skipped and why." };
 
+    private readonly Option<string[]> _ssh = new("--ssh") { Description = "SSH agent socket for RUN steps that mount it: default (= $SSH_AUTH_SOCK) or ID=SOCKET (repeatable). Never stored in a layer.", Arity = ArgumentArity.ZeroOrMore };
     private readonly Option<string[]> _secrets = new("--secret") { Description = "Secret file for RUN steps that mount it: id=ID,src=PATH (repeatable). Never stored in a layer.", Arity = ArgumentArity.ZeroOrMore };
 
     private readonly Option<bool> _reproducible = new("--reproducible") { Description = "Pin every time in layers and config to SOURCE_DATE_EPOCH, else the Unix epoch." };
@@ -88,6 +89,7 @@ internal sealed class BuildCommand
             foreach (var token in result.Tokens)
                 if (SecretSpec.TryParse(token.Value, out _, out var error) is false) result.AddError(error!);
         });
+        SshSpec.Validate(_ssh);
         _jobs.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() < 1) result.AddError("--jobs must be at least 1");
@@ -97,7 +99,7 @@ internal sealed class BuildCommand
     public void AddTo(Command command)
     {
         command.Arguments.Add(_arguments);
-        foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _cacheTtl, _noPushCache, _cacheRequired, _cacheRunLayers, _cacheCopyLayers, _noCache, _cacheDir, _insecure, _progress, _verbose, _secrets, _reproducible, _platform, _sandbox })
+        foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _cacheTtl, _noPushCache, _cacheRequired, _cacheRunLayers, _cacheCopyLayers, _noCache, _cacheDir, _insecure, _progress, _verbose, _secrets, _ssh, _reproducible, _platform, _sandbox })
             command.Options.Add(option);
         _kubernetes.AddTo(command);
     }
@@ -135,6 +137,7 @@ internal sealed class BuildCommand
             Progress = result.GetValue(_progress)!,
             Verbose = result.GetValue(_verbose),
             Secrets = (result.GetValue(_secrets) ?? []).Select(s => { SecretSpec.TryParse(s, out var spec, out _); return spec; }).ToDictionary(s => s.Id, s => s.Source),
+            SshAgents = SshSpec.ToDictionary(result.GetValue(_ssh) ?? []),
             Reproducible = result.GetValue(_reproducible),
             Platform = result.GetValue(_platform),
             Sandbox = result.GetValue(_sandbox)!,

@@ -52,6 +52,9 @@ public sealed record BuildSettings
     /// <summary>Secret files by id (<c>--secret id=npmrc,src=PATH</c>), for RUN steps that mount them.</summary>
     public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>SSH agent sockets by id (<c>--ssh default</c>, <c>--ssh ID=SOCKET</c>), for RUN steps that mount them.</summary>
+    public IReadOnlyDictionary<string, string> SshAgents { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Pin every time in layers and config to SOURCE_DATE_EPOCH or the Unix epoch.</summary>
     public bool Reproducible { get; init; }
 

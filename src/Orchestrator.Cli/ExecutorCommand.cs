@@ -50,6 +50,7 @@ internal sealed class ExecutorCommand
     private readonly Option<int> _pushRetry = new("--push-retry") { Description = "Retries per registry operation." };
     private readonly Option<string> _snapshotMode = new("--snapshot-mode", "--snapshotMode") { Description = "full, redo or time. Overlay diffs are exact whatever the mode; --sandbox chroot walks metadata (redo's checks plus ctime).", DefaultValueFactory = _ => "full" };
     private readonly Option<bool> _useNewRun = new("--use-new-run") { Description = "Accepted: RUN always records changes without rescanning the filesystem where overlay is allowed." };
+    private readonly Option<string[]> _ssh = new("--ssh") { Description = "SSH agent socket for RUN --mount=type=ssh (not a Kaniko flag): default (= $SSH_AUTH_SOCK) or ID=SOCKET (repeatable).", Arity = ArgumentArity.ZeroOrMore };
     private readonly Option<string> _sandbox = new("--sandbox") { Description = "RUN sandbox (not a Kaniko flag): auto, overlay, or chroot (one flattened root per stage; what a root pod without mount rights gets with auto).", DefaultValueFactory = _ => "auto" };
     private readonly Option<bool> _singleSnapshot = new("--single-snapshot") { Description = "Accepted; each step still makes its own layer." };
     private readonly Option<bool> _skipUnusedStages = new("--skip-unused-stages") { Description = "Accepted: unused stages are always skipped." };
@@ -73,7 +74,7 @@ internal sealed class ExecutorCommand
             _insecureRegistry, _skipTlsVerify, _skipTlsVerifyPull, _skipTlsVerifyRegistry, _platform, _compression, _compressionLevel,
             _ignorePath, _cleanup, _verbosity, _logFormat, _logTimestamp, _pushRetry, _snapshotMode, _useNewRun, _singleSnapshot,
             _skipUnusedStages, _cacheCopyLayers, _cacheRunLayers, _compressedCaching, _noPushCache, _ignoreVarRun, _kanikoDir, _force,
-            _extractRetry, _forceBuildMetadata, _sandbox,
+            _extractRetry, _forceBuildMetadata, _sandbox, _ssh,
         })
             command.Options.Add(option);
         _compression.AcceptOnlyFromAmong("gzip", "zstd");
@@ -82,6 +83,7 @@ internal sealed class ExecutorCommand
         // Kaniko refuses other snapshot modes too; the value itself chooses nothing here (see docs/kaniko-compat.md).
         _snapshotMode.Validators.Add(result => BuildCommand.OneOf(result, "--snapshot-mode", "full", "redo", "time"));
         _sandbox.Validators.Add(result => BuildCommand.OneOf(result, "--sandbox", "auto", "overlay", "chroot"));
+        SshSpec.Validate(_ssh);
         SizeAndDuration.ValidateDuration(_cacheTtl);
 
         command.SetAction(async (result, token) =>
@@ -117,6 +119,7 @@ internal sealed class ExecutorCommand
                 Verbose = result.GetValue(_verbosity) is "debug" or "trace",
                 Jobs = Environment.ProcessorCount,
                 Sandbox = result.GetValue(_sandbox)!,
+                SshAgents = SshSpec.ToDictionary(result.GetValue(_ssh) ?? []),
             };
             var contextArgument = result.GetValue(_context)!;
             var subPath = result.GetValue(_contextSubPath);

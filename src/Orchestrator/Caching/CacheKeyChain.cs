@@ -151,6 +151,26 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
                         validators.Add(KeyValuePair.Create(url, validator));
                     }
                 return (new StepInputs { Content = content, Urls = validators.ToEquatableArray() }, null);
+            case RunInstruction { Options.Binds.Count: > 0 } run:
+                var mounted = new List<SelectionDigest>();
+                foreach (var bind in run.Options.Binds)
+                {
+                    var source = string.IsNullOrEmpty(bind.Source) ? "." : bind.Source;
+                    if (bind.From is null)
+                    {
+                        mounted.Add(await ContextContentAsync(stage, instruction, [source], null, cancellationToken).ConfigureAwait(false));
+                        continue;
+                    }
+                    var bound = new CopyFromRequest(stage.Name, bind.From, [source == "." ? "/" : source], null, platform)
+                    {
+                        UpstreamKey = bind.From is ImageSource.Stage boundStage && _computed.TryGetValue(boundStage.Name, out var boundKeys) ? boundKeys.LastKey : null,
+                        CacheRepo = stage.CacheRepo,
+                    };
+                    if (await inputs.CopiedContentAsync(bound, cancellationToken).ConfigureAwait(false) is not { } boundContent)
+                        return (StepInputs.None, new PendingKeyReason(bind.From, $"RUN --mount from={bind.From}: known once {(bind.From is ImageSource.Stage bs ? $"stage '{bs.Name}' is built" : $"image {bind.From} is read")}"));
+                    mounted.Add(boundContent);
+                }
+                return (new StepInputs { Binds = mounted.ToEquatableArray() }, null);
             default:
                 return (StepInputs.None, null);
         }

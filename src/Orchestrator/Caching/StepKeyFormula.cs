@@ -22,6 +22,7 @@ public static class StepKeyFormula
                     .Boolean("network", run.Options.Network)
                     .List("secret-mounts", run.Options.Secrets, (w, s) => w.Group("secret", g => g.Text("id", s.Id).Text("target", s.EffectiveTarget).Boolean("required", s.Required)))
                     .List("cache-mounts", run.Options.CacheMounts, (w, m) => w.Group("cache", g => g.Text("target", m.Target).Text("id", m.Id).Text("sharing", m.Sharing)));
+                AddMounts(key, run, inputs);
                 AddScope(key, scope);
                 break;
             case CopyInstruction copy:
@@ -104,6 +105,34 @@ public static class StepKeyFormula
                 throw new NotSupportedException($"no cache key formula for {instruction.GetType().Name}");
         }
         return key.Build();
+    }
+
+    /// <summary>
+    /// Bind, tmpfs and SSH mounts, each list only when the step has such mounts (a RUN without them keeps the key it had
+    /// before these parts existed; the part names keep the encodings apart). A bind is keyed on what it mounts, as a COPY
+    /// of the same source is; a tmpfs on where and how large; an SSH agent on its id and where it appears, never on the
+    /// agent's keys.
+    /// </summary>
+    private static void AddMounts(CacheKeyBuilder key, RunInstruction run, StepInputs inputs)
+    {
+        var options = run.Options;
+        if (options.Binds.Count > 0)
+        {
+            if (inputs.Binds.Count != options.Binds.Count)
+                throw new ArgumentException($"RUN: the content of its {options.Binds.Count} bind mount(s) is a key input and was not given", nameof(inputs));
+            key.List("bind-mounts", options.Binds.Select((b, i) => (Bind: b, Content: inputs.Binds[i])), (w, m) => w.Group("bind", g => g
+                .Text("target", m.Bind.Target)
+                .Text("source", m.Bind.Source)
+                .Text("from", m.Bind.From is null ? "context" : "image")
+                .Boolean("rw", m.Bind.ReadWrite)
+                .Digest("content", m.Content.Digest)));
+            for (var i = 0; i < options.Binds.Count; i++)
+                key.Digest("mount:" + options.Binds[i].Target, inputs.Binds[i].Digest);
+        }
+        if (options.TmpfsMounts.Count > 0)
+            key.List("tmpfs-mounts", options.TmpfsMounts, (w, m) => w.Group("tmpfs", g => g.Text("target", m.Target).Integer("size", m.Size)));
+        if (options.SshMounts.Count > 0)
+            key.List("ssh-mounts", options.SshMounts.Select((m, i) => (m.Id, Target: options.SshTarget(i))), (w, m) => w.Group("ssh", g => g.Text("id", m.Id).Text("target", m.Target)));
     }
 
     /// <summary>RUN's environment: ENV by name, then the build args ENV does not shadow (RUN sees ENV's value then), by name.</summary>

@@ -209,7 +209,7 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
             };
         }
         foreach (var mount in flags.Values("mount", at))
-            options = RunMountParser.Apply(options, Expand(expander, mount, at), at);
+            options = RunMountParser.Apply(options, Expand(expander, mount, at), at, from => ResolveSource(from, _stages.Count, at, "RUN --mount from", byIndex: true));
 
         if (line.Heredocs.Count > 0) return new RunInstruction(HeredocCommand(flags.Rest, line.Heredocs), options);
         return new RunInstruction(ParseCommand(flags.Rest, at), options);

@@ -132,6 +132,10 @@ public static class DockerfileRenderer
             _ => throw Fail($"{instruction.Keyword} cannot be written as a Dockerfile instruction"),
         };
 
+        /// <summary>A value inside <c>--mount=…</c>: the parser splits the option list at commas, so a comma cannot be written.</summary>
+        private string MountField(string value) =>
+            value.Contains(',') ? throw Fail($"RUN --mount: '{value}' holds a comma, which a Dockerfile mount option cannot hold; choose a path without one") : value;
+
         private string Run(RunInstruction run)
         {
             var line = new StringBuilder("RUN ");
@@ -144,6 +148,22 @@ public static class DockerfileRenderer
             foreach (var cache in run.Options.CacheMounts)
             {
                 var mount = "type=cache,target=" + cache.Target + (cache.Id is null ? "" : ",id=" + cache.Id) + (cache.Sharing == "shared" ? "" : ",sharing=" + cache.Sharing);
+                line.Append("--mount=").Append(Value(mount, "RUN --mount")).Append(' ');
+            }
+            foreach (var bind in run.Options.Binds)
+            {
+                var mount = "type=bind,target=" + MountField(bind.Target) + (bind.Source is null ? "" : ",source=" + MountField(bind.Source))
+                    + (bind.From is null ? "" : ",from=" + Source(bind.From, "RUN --mount from")) + (bind.ReadWrite ? ",rw" : "");
+                line.Append("--mount=").Append(Value(mount, "RUN --mount")).Append(' ');
+            }
+            foreach (var tmpfs in run.Options.TmpfsMounts)
+            {
+                var mount = "type=tmpfs,target=" + MountField(tmpfs.Target) + (tmpfs.Size is { } size ? ",size=" + size.ToString(CultureInfo.InvariantCulture) : "");
+                line.Append("--mount=").Append(Value(mount, "RUN --mount")).Append(' ');
+            }
+            foreach (var ssh in run.Options.SshMounts)
+            {
+                var mount = "type=ssh,id=" + MountField(ssh.Id) + (ssh.Target is null ? "" : ",target=" + MountField(ssh.Target)) + (ssh.Required ? ",required" : "");
                 line.Append("--mount=").Append(Value(mount, "RUN --mount")).Append(' ');
             }
             if (run.Command.IsShellForm && NeedsHeredoc(run.Command.ShellText) && !heredocs)

@@ -38,6 +38,12 @@ public sealed record LocalBuildOptions
     /// <summary>Secret files by id (<c>--secret id=npmrc,src=~/.npmrc</c>); mounted only into the RUN steps that ask.</summary>
     public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// SSH agent sockets by id (<c>--ssh default</c> is <c>$SSH_AUTH_SOCK</c>, <c>--ssh github=/run/agent.sock</c>); forwarded
+    /// only into the RUN steps that mount them (<c>--mount=type=ssh[,id=…]</c>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> SshAgents { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Image paths left out of every RUN layer (Kaniko's <c>--ignore-path</c>), e.g. <c>/var/cache</c>.</summary>
     public IReadOnlyList<string> IgnorePaths { get; init; } = [];
 

@@ -105,6 +105,15 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         {
             var platform = stage.Platform ?? _options.Platform;
             var image = await ResolveAsync(stage.Base, platform, job, cancellationToken).ConfigureAwait(false);
+            // The base's ONBUILD triggers become the stage's first steps (keyed, cached and run like the others).
+            var (withTriggers, baseConfig) = OnbuildTriggers.Apply(stage, image.Config);
+            if (!ReferenceEquals(withTriggers, stage))
+            {
+                job.Log($"base {stage.Base} has {withTriggers.Instructions.Count - stage.Instructions.Count} ONBUILD trigger step(s); they run first");
+                stage = withTriggers;
+                job = job with { Node = job.Node with { Stage = stage } };
+                image = image with { Config = baseConfig };
+            }
             var inputs = new LocalCacheKeyInputs(_bases, job.Inputs, _cache, job.Node.Name, (upstream, ct) => ExtractAsync(upstream.Layers, ct));
             var targetPlatform = platform is null ? Platform.Host : Platform.Parse(platform);
             var keys = await _cache.ComputeKeysAsync(job, inputs, targetPlatform, cancellationToken).ConfigureAwait(false);
@@ -377,14 +386,21 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             Directory.CreateDirectory(upper);
             var argv = run.Command.ToArgv(_state.Shell);
             var tail = new Queue<string>();
+            var environment = new Dictionary<string, string>(ConfigInstructions.ToDictionary(ConfigInstructions.RunEnvironment(_state, _args)), StringComparer.Ordinal);
+            var ssh = ResolveSshAgents(run.Options);
+            // As in BuildKit: the first forwarded agent is the step's SSH_AUTH_SOCK.
+            if (ssh.Count > 0) environment["SSH_AUTH_SOCK"] = ssh[0].Target;
             var request = new SandboxRequest(root, upper, argv.ToList())
             {
-                Environment = ConfigInstructions.ToDictionary(ConfigInstructions.RunEnvironment(_state, _args)),
+                Environment = environment,
                 WorkingDirectory = InImage(_state.WorkingDir),
                 User = _state.Container.User,
                 Network = run.Options.Network,
                 Secrets = ResolveSecrets(run.Options),
                 CacheMounts = run.Options.CacheMounts.Select(m => new SandboxBind(CacheMountFolder(m), InImage(ConfigInstructions.ResolveWorkdir(_state.WorkingDir, m.Target)))).ToList(),
+                BindMounts = await PrepareBindMountsAsync(run.Options, cancellationToken).ConfigureAwait(false),
+                TmpfsMounts = run.Options.TmpfsMounts.Select(m => new SandboxTmpfs(InImage(ConfigInstructions.ResolveWorkdir(_state.WorkingDir, m.Target)), m.Size)).ToList(),
+                SshSockets = ssh,
             };
 
             var exitCode = await sandbox.RunAsync(request, line =>
@@ -464,6 +480,77 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                     throw new OrchestratorException($"secret '{secret.Id}' is required but was not given; pass --secret id={secret.Id},src=PATH");
             }
             return binds;
+        }
+
+        /// <summary>
+        /// The files each bind mount shows, as a fresh copy per step under the stage's work folder (so a read-write
+        /// mount's writes are discarded with it): from the context, the selected files after <c>.dockerignore</c>, as COPY
+        /// selects them; from another stage or an image, the source read the way COPY --from reads it.
+        /// </summary>
+        private async Task<IReadOnlyList<SandboxBind>> PrepareBindMountsAsync(RunOptions options, CancellationToken cancellationToken)
+        {
+            var binds = new List<SandboxBind>();
+            for (var i = 0; i < options.Binds.Count; i++)
+            {
+                var bind = options.Binds[i];
+                var source = LayerPath.Normalize((bind.Source ?? "").Trim('/'), $"bind mount source '{bind.Source}'");
+                var target = InImage(ConfigInstructions.ResolveWorkdir(_state.WorkingDir, bind.Target));
+                string host;
+                if (bind.From is null)
+                {
+                    var context = Stage.Context ?? throw new OrchestratorException($"RUN --mount=type=bind of '{bind.Source ?? "."}' reads the build context, but the recipe has none; call .Context(\"dir\") on it or bind from a stage");
+                    var ignore = Dockerfiles.DockerignoreMatcher.Load(context, Stage.IgnoreFile);
+                    if (source.Length > 0 && ignore.IsExcluded(source))
+                        throw new OrchestratorException($"RUN --mount=type=bind: source '{bind.Source}' is excluded by .dockerignore; remove it from .dockerignore or bind another path");
+                    var staging = Directory.CreateDirectory(Path.Combine(work, $"bind-{_step}-{i}")).FullName;
+                    var sourcePath = Path.Combine(context, source);
+                    if (!File.Exists(sourcePath) && !Directory.Exists(sourcePath))
+                        throw new OrchestratorException($"RUN --mount=type=bind: source '{bind.Source}' does not exist in the context '{context}'; check the path (it is relative to the context)");
+                    var entries = new CopyPlanner(context, ignore.Patterns.Count == 0 ? null : ignore.IsExcluded)
+                        .Plan([source.Length == 0 ? "." : source], "/", "/", _ => true, p => p);
+                    PlaceEntries(entries, staging, null);
+                    host = Directory.Exists(sourcePath) ? staging : Path.Combine(staging, Path.GetFileName(source));
+                }
+                else
+                {
+                    var image = bind.From switch
+                    {
+                        ImageSource.Stage s when job.Inputs.TryGetValue(s.Name, out var input) && input is LocalStageResult built => built.Image,
+                        ImageSource.Registry r => await executor.PullAsync(ImageReference.Parse(r.Reference), Stage.Platform ?? Options.Platform, job, cancellationToken).ConfigureAwait(false),
+                        ImageSource.Layout l => await executor.ReadLayoutAsync(l, Stage.Platform ?? Options.Platform, job, cancellationToken).ConfigureAwait(false),
+                        _ => throw new OrchestratorException($"RUN --mount=type=bind,from={bind.From} has no local result to read"),
+                    };
+                    var exported = await ExportExtractedAsync(image, [source.Length == 0 ? "/" : source], cancellationToken).ConfigureAwait(false);
+                    // Each export of the same step gets a folder of its own.
+                    var own = Path.Combine(work, $"bind-{_step}-{i}");
+                    Directory.Move(exported, own);
+                    host = source.Length == 0 ? own : Path.Combine(own, source);
+                }
+                binds.Add(new SandboxBind(host, target) { ReadWrite = bind.ReadWrite });
+            }
+            return binds;
+        }
+
+        /// <summary>The agent sockets the step mounts (given with <c>--ssh</c>); an optional one that was not given is left out, as BuildKit does.</summary>
+        private List<SandboxBind> ResolveSshAgents(RunOptions options)
+        {
+            var sockets = new List<SandboxBind>();
+            for (var i = 0; i < options.SshMounts.Count; i++)
+            {
+                var mount = options.SshMounts[i];
+                if (!Options.SshAgents.TryGetValue(mount.Id, out var socket))
+                {
+                    if (mount.Required)
+                        throw new OrchestratorException($"ssh agent '{mount.Id}' is required but was not given; pass --ssh {(mount.Id == "default" ? "default" : mount.Id + "=SOCKET")} (the agent's socket, e.g. $SSH_AUTH_SOCK)");
+                    continue;
+                }
+                var full = Path.GetFullPath(socket);
+                var real = File.Exists(full) || Directory.Exists(full) ? new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full : full;
+                if (Libc.LinkStatus(real) is not { } status || FileKind.Of(status) != FileKind.Socket)
+                    throw new OrchestratorException($"ssh agent '{mount.Id}': '{socket}' is not a socket; pass an SSH agent's socket (start ssh-agent and give --ssh {mount.Id}=$SSH_AUTH_SOCK); key files are not forwarded");
+                sockets.Add(new SandboxBind(real, InImage(ConfigInstructions.ResolveWorkdir(_state.WorkingDir, options.SshTarget(i)))));
+            }
+            return sockets;
         }
 
         private string CacheMountFolder(CacheMount mount)

@@ -34,7 +34,7 @@ public static class GraphBuilder
     {
         if (stage.Base is ImageSource.Stage b) yield return new GraphEdge(b.Name, stage.Name, EdgeKind.Base);
         foreach (var instruction in stage.Instructions)
-            if (instruction is CopyInstruction { From: ImageSource.Stage from })
+            foreach (var from in instruction.ReadsFrom.OfType<ImageSource.Stage>())
                 yield return new GraphEdge(from.Name, stage.Name, EdgeKind.Copy);
         foreach (var dependency in stage.DependsOn) yield return new GraphEdge(dependency, stage.Name, EdgeKind.Order);
     }

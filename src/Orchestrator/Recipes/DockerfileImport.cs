@@ -51,7 +51,7 @@ internal static class DockerfileImport
         while (pending.TryPop(out var stage))
         {
             if (!needed.Add(stage.Name)) continue;
-            var sources = stage.Instructions.OfType<CopyInstruction>().Select(c => c.From).Prepend(stage.Base);
+            var sources = stage.Instructions.SelectMany(i => i.ReadsFrom).Prepend(stage.Base);
             foreach (var source in sources.OfType<ImageSource.Stage>())
                 if (byName.TryGetValue(source.Name, out var used)) pending.Push(used);
         }
@@ -61,6 +61,13 @@ internal static class DockerfileImport
     private static ImageSource Rename(ImageSource source, IReadOnlyDictionary<string, string> names) =>
         source is ImageSource.Stage s && names.TryGetValue(s.Name, out var renamed) ? new ImageSource.Stage(renamed) : source;
 
-    private static Instruction Rename(Instruction instruction, IReadOnlyDictionary<string, string> names) =>
-        instruction is CopyInstruction { From: { } from } copy ? copy with { From = Rename(from, names) } : instruction;
+    private static Instruction Rename(Instruction instruction, IReadOnlyDictionary<string, string> names) => instruction switch
+    {
+        CopyInstruction { From: { } from } copy => copy with { From = Rename(from, names) },
+        RunInstruction { Options.Binds.Count: > 0 } run => run with
+        {
+            Options = run.Options with { Binds = run.Options.Binds.Select(b => b.From is null ? b : b with { From = Rename(b.From, names) }).ToEquatableArray() },
+        },
+        _ => instruction,
+    };
 }

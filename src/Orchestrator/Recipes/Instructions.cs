@@ -13,6 +13,9 @@ public abstract record Instruction
 
     /// <summary>True for steps that change the filesystem (and so may produce a layer).</summary>
     public virtual bool ChangesFilesystem => false;
+
+    /// <summary>The other stages and images this step reads files from (<c>COPY --from</c>, RUN bind mounts with <c>from</c>).</summary>
+    public virtual IEnumerable<ImageSource> ReadsFrom => [];
 }
 
 public sealed record RunInstruction(Command Command, RunOptions Options) : Instruction
@@ -20,6 +23,8 @@ public sealed record RunInstruction(Command Command, RunOptions Options) : Instr
     public override string Keyword => "RUN";
 
     public override bool ChangesFilesystem => true;
+
+    public override IEnumerable<ImageSource> ReadsFrom => Options.Binds.Select(b => b.From).OfType<ImageSource>();
 }
 
 /// <summary>
@@ -46,6 +51,8 @@ public sealed record CopyInstruction(EquatableArray<string> Sources, string Dest
     public override string Keyword => "COPY";
 
     public override bool ChangesFilesystem => true;
+
+    public override IEnumerable<ImageSource> ReadsFrom => From is null ? [] : [From];
 }
 
 /// <summary>ADD: like COPY from the context, but local tar archives are extracted and URLs fetched.</summary>

@@ -136,6 +136,14 @@ public sealed class RecipeBuilder
     public RecipeBuilder Healthcheck(string[] test, TimeSpan? interval = null, TimeSpan? timeout = null, TimeSpan? startPeriod = null, int? retries = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         Add(new HealthcheckInstruction(Command.Exec(test)) { Interval = interval, Timeout = timeout, StartPeriod = startPeriod, Retries = retries }, file, line, nameof(Healthcheck));
 
+    /// <summary>
+    /// Records a trigger in the image config (<c>ONBUILD RUN make</c>): it runs right after FROM in an image built
+    /// on this one, with that build's context, and is not passed on further. Written as a Dockerfile instruction,
+    /// e.g. <c>OnBuild("COPY . /app/src")</c>.
+    /// </summary>
+    public RecipeBuilder OnBuild(string trigger, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new OnbuildInstruction(trigger), file, line, nameof(OnBuild));
+
     /// <summary>Turns off a healthcheck inherited from the base (<c>HEALTHCHECK NONE</c>).</summary>
     public RecipeBuilder HealthcheckNone([CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         Add(new HealthcheckInstruction((Command?)null), file, line, nameof(HealthcheckNone));
@@ -231,9 +239,9 @@ public sealed class RecipeBuilder
 
     private static SourceLocation At(string file, int line, string member) => CallSite.At(file, line, member);
 
-    private static RunOptions BuildOptions(Action<RunOptionsBuilder> configure)
+    private RunOptions BuildOptions(Action<RunOptionsBuilder> configure)
     {
-        var builder = new RunOptionsBuilder();
+        var builder = new RunOptionsBuilder(_book.BaseDirectory);
         configure(builder);
         return builder.Build();
     }

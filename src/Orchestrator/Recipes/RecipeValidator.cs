@@ -87,6 +87,12 @@ public static partial class RecipeValidator
             case RunInstruction run when run.Command.IsEmpty:
                 errors.Add(new(at, $"{what}: RUN needs a command"));
                 break;
+            case RunInstruction run:
+                CheckMounts(set, stage, what, at, run.Options, errors);
+                break;
+            case OnbuildInstruction onbuild:
+                CheckTrigger(onbuild.Trigger, what, at, errors);
+                break;
             case CopyInstruction copy:
                 CheckCopy(set, stage, what, at, copy.Sources, copy.Inline, copy.Destination, copy.From, isAdd: false, errors);
                 break;
@@ -150,6 +156,70 @@ public static partial class RecipeValidator
                 errors.Add(new(at, $"{what}: {keyword} source '{source}' is outside the context '{stage.Context}'; sources must stay inside the context folder"));
         }
     }
+
+    private static void CheckMounts(RecipeSet set, StageRecipe stage, string what, SourceLocation at, RunOptions options, List<RecipeError> errors)
+    {
+        var targets = new HashSet<string>(StringComparer.Ordinal);
+        void Target(string target, string kind)
+        {
+            if (string.IsNullOrWhiteSpace(target))
+                errors.Add(new(at, $"{what}: RUN {kind} mount needs a target path"));
+            else if (!targets.Add(target.TrimEnd('/')))
+                errors.Add(new(at, $"{what}: RUN mounts two things at '{target}'; give each mount its own target"));
+        }
+        foreach (var bind in options.Binds)
+        {
+            Target(bind.Target, "bind");
+            switch (bind.From)
+            {
+                case null when stage.Context is null:
+                    errors.Add(new(at, $"{what}: RUN bind mount of '{bind.Source ?? "."}' reads the build context, but the recipe has none; call .Context(\"dir\") on it or bind from a stage"));
+                    break;
+                case null when bind.Source is { } source && EscapesContext(source):
+                    errors.Add(new(at, $"{what}: RUN bind mount source '{source}' is outside the context '{stage.Context}'; sources must stay inside the context folder"));
+                    break;
+                case ImageSource.Stage s when set.Find(s.Name) is null:
+                    errors.Add(new(at, $"{what}: RUN bind mount from names unknown stage '{s.Name}'"));
+                    break;
+                case ImageSource.Stage s when s.Name == stage.Name:
+                    errors.Add(new(at, $"{what}: RUN bind mount from its own stage '{s.Name}'; bind from an earlier stage"));
+                    break;
+                case ImageSource.Registry r:
+                    CheckReference(r.Reference, at, $"{what}: RUN bind mount from image", errors);
+                    break;
+                case ImageSource.Layout l:
+                    CheckLayout(l, at, $"{what}: RUN bind mount from image", errors);
+                    break;
+            }
+        }
+        foreach (var tmpfs in options.TmpfsMounts)
+        {
+            Target(tmpfs.Target, "tmpfs");
+            if (tmpfs.Size is <= 0)
+                errors.Add(new(at, $"{what}: RUN tmpfs mount at '{tmpfs.Target}' has size {tmpfs.Size}; give a positive size in bytes or none"));
+        }
+        for (var i = 0; i < options.SshMounts.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(options.SshMounts[i].Id))
+                errors.Add(new(at, $"{what}: RUN ssh mount needs an id (default: \"default\")"));
+            Target(options.SshTarget(i), "ssh");
+        }
+    }
+
+    /// <summary>An ONBUILD trigger is one Dockerfile instruction other than ONBUILD, FROM and MAINTAINER, as Docker allows.</summary>
+    private static void CheckTrigger(string trigger, string what, SourceLocation at, List<RecipeError> errors)
+    {
+        var keyword = (trigger ?? "").TrimStart().Split([' ', '\t'], 2)[0].ToUpperInvariant();
+        if (keyword.Length == 0)
+            errors.Add(new(at, $"{what}: ONBUILD needs an instruction, e.g. OnBuild(\"COPY . /app/src\")"));
+        else if (keyword is "ONBUILD" or "FROM" or "MAINTAINER")
+            errors.Add(new(at, $"{what}: ONBUILD cannot trigger {keyword}; use another instruction"));
+        else if (!TriggerKeywords.Contains(keyword))
+            errors.Add(new(at, $"{what}: ONBUILD triggers unknown instruction '{keyword}'; write a Dockerfile instruction such as RUN, COPY or ENV"));
+    }
+
+    private static readonly HashSet<string> TriggerKeywords =
+        ["RUN", "CMD", "ENTRYPOINT", "COPY", "ADD", "ENV", "ARG", "LABEL", "WORKDIR", "USER", "EXPOSE", "VOLUME", "HEALTHCHECK", "SHELL", "STOPSIGNAL"];
 
     internal static bool IsUrl(string source) =>
         source.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || source.StartsWith("https://", StringComparison.OrdinalIgnoreCase);

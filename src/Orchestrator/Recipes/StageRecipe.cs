@@ -34,12 +34,12 @@ public sealed record StageRecipe(string Name, bool IsImage, ImageSource Base, Eq
     /// <summary>Where each destination was declared, for error messages; parallel to <see cref="Destinations"/>.</summary>
     public EquatableArray<SourceLocation> DestinationLocations { get; init; } = [];
 
-    /// <summary>The stage names this stage reads or waits for: its base, COPY --from sources and DependsOn.</summary>
+    /// <summary>The stage names this stage reads or waits for: its base, COPY --from and RUN bind-mount sources and DependsOn.</summary>
     public IEnumerable<string> StageDependencies()
     {
         if (Base is ImageSource.Stage s) yield return s.Name;
         foreach (var instruction in Instructions)
-            if (instruction is CopyInstruction { From: ImageSource.Stage from })
+            foreach (var from in instruction.ReadsFrom.OfType<ImageSource.Stage>())
                 yield return from.Name;
         foreach (var d in DependsOn) yield return d;
     }

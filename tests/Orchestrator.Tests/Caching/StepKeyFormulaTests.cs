@@ -147,6 +147,48 @@ public sealed class StepKeyFormulaTests
     }
 
     [Fact]
+    public void A_bind_mount_keys_on_what_it_mounts_and_how()
+    {
+        var bind = new BindMount("/src", "go.sum");
+        var run = Run with { Options = RunOptions.Default with { Binds = [bind] } };
+        StepInputs Mounted(string content) => new() { Binds = [Content(content)] };
+
+        Assert.Equal(Key(run, inputs: Mounted("v1")).Digest, Key(run, inputs: Mounted("v1")).Digest);
+        var keys = new[]
+        {
+            Key(run, inputs: Mounted("v1")),
+            Key(run, inputs: Mounted("v2")),
+            Key(run with { Options = RunOptions.Default with { Binds = [bind with { Target = "/other" }] } }, inputs: Mounted("v1")),
+            Key(run with { Options = RunOptions.Default with { Binds = [bind with { Source = "go.mod" }] } }, inputs: Mounted("v1")),
+            Key(run with { Options = RunOptions.Default with { Binds = [bind with { ReadWrite = true }] } }, inputs: Mounted("v1")),
+            Key(run with { Options = RunOptions.Default with { Binds = [bind with { From = new ImageSource.Stage("build") }] } }, inputs: Mounted("v1")),
+            Key(Run),
+        };
+        Assert.Equal(keys.Length, keys.Select(k => k.Digest).Distinct().Count());
+        Assert.Equal(Content("v2").Digest.ToString(), keys[1].Part("mount:/src")!.Value);
+        Assert.Throws<ArgumentException>(() => Key(run, inputs: StepInputs.None));
+    }
+
+    [Fact]
+    public void Tmpfs_and_ssh_mounts_key_on_their_fields_and_a_run_without_mounts_keeps_its_parts()
+    {
+        var keys = new[]
+        {
+            Key(Run),
+            Key(Run with { Options = RunOptions.Default with { TmpfsMounts = [new TmpfsMount("/tmp")] } }),
+            Key(Run with { Options = RunOptions.Default with { TmpfsMounts = [new TmpfsMount("/tmp", 1 << 20)] } }),
+            Key(Run with { Options = RunOptions.Default with { TmpfsMounts = [new TmpfsMount("/scratch")] } }),
+            Key(Run with { Options = RunOptions.Default with { SshMounts = [new SshMount()] } }),
+            Key(Run with { Options = RunOptions.Default with { SshMounts = [new SshMount("github")] } }),
+            Key(Run with { Options = RunOptions.Default with { SshMounts = [new SshMount(Target: "/agent.sock")] } }),
+        };
+        Assert.Equal(keys.Length, keys.Select(k => k.Digest).Distinct().Count());
+        // The agent's keys are not an input: `required` says only whether a missing agent fails the step.
+        Assert.Equal(keys[4].Digest, Key(Run with { Options = RunOptions.Default with { SshMounts = [new SshMount(Required: true)] } }).Digest);
+        Assert.DoesNotContain(keys[0].Parts, p => p.Name is "bind-mounts" or "tmpfs-mounts" or "ssh-mounts");
+    }
+
+    [Fact]
     public void Add_keys_on_the_checksum_or_on_the_url_validator()
     {
         var add = new AddInstruction(["https://example.com/tool.tgz"], "/opt/");

@@ -29,7 +29,14 @@ internal static class BuildahQuirks
     public static IReadOnlyDictionary<string, string> CannotBuild { get; } = new Dictionary<string, string>
     {
         ["copy-heredocs"] = "COPY/ADD here-documents came to buildah in 1.33; 1.28 reads '<<EOF' as a file name",
+        ["run-bind-mounts"] = RelativeMountTarget,
+        ["docker-init-go"] = RelativeMountTarget,
+        ["docker-init-python"] = RelativeMountTarget,
+        ["docker-init-node"] = RelativeMountTarget,
+        ["onbuild-triggers"] = "buildah 1.28 writes OCI configs, which it says cannot hold ONBUILD (\"ONBUILD is not supported for OCI image format … will be ignored\"), so the child stage never runs the triggers",
     };
+
+    private const string RelativeMountTarget = "buildah 1.28 refuses a RUN mount target relative to WORKDIR (`target=.`, `target=go.sum`, as `docker init` writes them): \"invalid container path, must be an absolute path\"";
 
     /// <summary>Paths a case leaves out of the buildah track (on both sides), because buildah's answer there is not Docker's.</summary>
     public static IReadOnlyDictionary<string, string[]> CaseIgnores { get; } = new Dictionary<string, string[]>

@@ -28,7 +28,6 @@ public abstract class KanikoSuiteCaseRunner(ConformanceEnvironment environment)
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> KnownDifferences = new Dictionary<string, string>
     {
-        ["test_onbuild"] = "ONBUILD triggers of a base or parent stage are not run yet (the Dockerfile parity issue)",
     };
 
     protected static IEnumerable<object[]> Rows(Func<string, bool> include) =>

@@ -24,7 +24,7 @@ public sealed class SandboxParityTests(ConformanceEnvironment environment) : ICl
     public void Dispose() => _temp.Dispose();
 
     public static IEnumerable<object[]> Cases() =>
-        new[] { "deletions-whiteouts", "opaque-directories", "symlinks", "hardlinks", "chmod-chown-setuid", "user-workdir", "user-supplementary-groups", "multistage-copy-from" }
+        new[] { "deletions-whiteouts", "opaque-directories", "symlinks", "hardlinks", "chmod-chown-setuid", "user-workdir", "user-supplementary-groups", "multistage-copy-from", "run-bind-mounts", "docker-init-go", "docker-init-python", "docker-init-node" }
             .Select(c => new object[] { c });
 
     [Theory]

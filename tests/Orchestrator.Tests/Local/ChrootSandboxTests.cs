@@ -44,17 +44,45 @@ public sealed class ChrootSandboxTests(BusyboxStoreFixture busybox) : IClassFixt
     }
 
     [Fact]
+    public async Task A_cache_mount_keeps_what_a_step_wrote_for_the_next_step_and_stays_out_of_the_upper_folder()
+    {
+        var rootfs = await busybox.FlatRootfsAsync();
+        var cache = Path.Combine(busybox.NewStepFolder(), "cache");
+        SandboxRequest Step(string script) => new([rootfs], Path.Combine(busybox.NewStepFolder(), "upper"), ["/bin/sh", "-c", script])
+        {
+            CacheMounts = [new SandboxBind(cache, "/root/.cache/tool")],
+        };
+
+        var first = Step("echo kept > /root/.cache/tool/entry && echo out > /made");
+        if (!Stat.IsRoot)
+        {
+            var error = await Assert.ThrowsAsync<OrchestratorException>(() => new ChrootSandbox().RunAsync(first, _ => { }, CancellationToken.None));
+            Assert.Contains("requires root", error.Message);
+            return;
+        }
+        Assert.Equal(0, await new ChrootSandbox().RunAsync(first, _ => { }, CancellationToken.None));
+        var lines = new List<string>();
+        Assert.Equal(0, await new ChrootSandbox().RunAsync(Step("cat /root/.cache/tool/entry"), line => lines.Add(line.Text), CancellationToken.None));
+
+        Assert.Equal(["kept"], lines);
+        Assert.Equal("kept\n", File.ReadAllText(Path.Combine(cache, "entry")));
+        Assert.False(Directory.Exists(Path.Combine(rootfs, "root", ".cache")), "the cache mount's folder stayed in the root");
+        Assert.True(File.Exists(Path.Combine(first.UpperFolder, "made")));
+        Assert.False(Directory.Exists(Path.Combine(first.UpperFolder, "root", ".cache")), "the cache mount reached the upper folder");
+    }
+
+    [Fact]
     public async Task Requests_the_fallback_cannot_honour_are_refused()
     {
         var rootfs = await busybox.FlatRootfsAsync();
         var request = new SandboxRequest([rootfs], Path.Combine(busybox.NewStepFolder(), "upper"), ["/bin/true"]);
 
         var network = await Assert.ThrowsAsync<OrchestratorException>(() => new ChrootSandbox().RunAsync(request with { Network = false }, _ => { }, CancellationToken.None));
-        var cache = await Assert.ThrowsAsync<OrchestratorException>(() => new ChrootSandbox().RunAsync(request with { CacheMounts = [new SandboxBind("/tmp/x", "/cache")] }, _ => { }, CancellationToken.None));
+        var ssh = await Assert.ThrowsAsync<OrchestratorException>(() => new ChrootSandbox().RunAsync(request with { SshSockets = [new SandboxBind("/tmp/agent.sock", "/run/agent.sock")] }, _ => { }, CancellationToken.None));
         var stacked = await Assert.ThrowsAsync<OrchestratorException>(() => new ChrootSandbox().RunAsync(request with { Layers = [rootfs, rootfs] }, _ => { }, CancellationToken.None));
 
         Assert.Contains("Network(false)", network.Message);
-        Assert.Contains("/cache", cache.Message);
+        Assert.Contains("ssh mount /run/agent.sock forwards an SSH agent socket", ssh.Message);
         Assert.Contains("flatten", stacked.Message);
     }
 

@@ -11,9 +11,12 @@ namespace Orchestrator.Execution.Local;
 /// <see cref="WhiteoutMode.Apply"/>), the command runs chrooted into it, and the step's changes
 /// are found by a <see cref="MetadataSnapshot"/> walk and written to the upper folder in overlay
 /// form, so layer writing is identical to the overlay path. Needs the chroot capability (root in
-/// the pod); without namespaces there is no private /proc, /dev, network switch or cache mount,
-/// and those requests are refused rather than silently ignored. Secrets are copied in for the
-/// step and removed before the snapshot, with any folder made only to hold them. Every signal starts
+/// the pod); without namespaces there is no private /proc, /dev or network switch, and those requests
+/// are refused rather than silently ignored. A cache mount's folder is moved in for the step and back
+/// after it (copied where it lives on another filesystem); concurrent steps sharing it do not see it meanwhile. Secrets are copied in for the
+/// step and removed before the snapshot, with any folder made only to hold them; bind mounts are copied in and tmpfs
+/// mounts are empty folders, both removed before the snapshot with what the image had there put back (SSH agent
+/// sockets cannot be copied, and are refused). Every signal starts
 /// at its default disposition (the .NET host ignores SIGPIPE, and an ignored signal survives exec).
 /// Where this host allows mount, UTS, IPC and pid namespaces (machine root, root of a user namespace),
 /// the step gets what the overlay sandbox gives it: its own /proc, a tmpfs /dev with the standard
@@ -34,8 +37,8 @@ public sealed class ChrootSandbox : ISandbox
             throw new OrchestratorException($"the chroot fallback runs on one flattened root folder, but {request.Layers.Count} layer folders were given; flatten them first (LayerExtractor with WhiteoutMode.Apply).");
         if (!request.Network)
             throw new OrchestratorException("Network(false) needs a network namespace, which this host does not allow (fallback sandbox); drop Network(false) or build where user namespaces are permitted.");
-        if (request.CacheMounts.Count > 0)
-            throw new OrchestratorException($"cache mount {request.CacheMounts[0].Target} needs mount namespaces, which this host does not allow (fallback sandbox); remove the cache mount or build where user namespaces are permitted.");
+        if (request.SshSockets.Count > 0)
+            throw new OrchestratorException($"ssh mount {request.SshSockets[0].Target} forwards an SSH agent socket, which must be bound into the step; the chroot fallback sandbox cannot mount on this host. Build where user namespaces and overlayfs are permitted (--sandbox overlay), or drop the ssh mount and fetch what the step needs before the build.");
         if (Libc.GetEffectiveUserId() != 0)
             throw new OrchestratorException("the fallback sandbox needs to chroot, which requires root; neither overlay-in-user-namespace nor chroot is available to this process.");
 
@@ -46,15 +49,17 @@ public sealed class ChrootSandbox : ISandbox
         var injected = new List<string>();
         var madeFolders = new List<(string Folder, Libc.Statx ParentBefore)>();
         var mountPoints = new List<MountPoint>();
+        var placed = new List<PlacedMount>();
         // The step's hosts file, next to the upper folder: outside the root, gone with the run.
         var files = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(request.UpperFolder))!, $".sandbox-{Guid.NewGuid():N}");
         try
         {
             foreach (var secret in request.Secrets)
                 injected.Add(InjectSecret(rootfs, secret, madeFolders));
+            PlaceMounts(rootfs, request, files, placed, madeFolders);
             var namespaces = await NamespacesAllowed.Value.ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            var setup = namespaces ? PrepareMounts(rootfs, files, madeFolders, mountPoints) : "";
+            var setup = namespaces ? PrepareMounts(rootfs, files, madeFolders, mountPoints) + ReadOnlyBinds(placed) : "";
             // Part of the step's changes, as in Docker: a missing working directory appears in the layer.
             EnsureDirectoryInRoot(rootfs, workdir, []);
 
@@ -88,6 +93,7 @@ public sealed class ChrootSandbox : ISandbox
             }
             await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
             RemoveMountPoints(mountPoints);
+            RemovePlaced(placed);
             RemoveInjected(injected, madeFolders);
             if (process.ExitCode == OverlaySandbox.SetupFailureExitCode && setupFailure is not null)
                 throw new OrchestratorException($"the step sandbox could not be set up: {setupFailure.TrimEnd('.')}.");
@@ -97,6 +103,7 @@ public sealed class ChrootSandbox : ISandbox
         finally
         {
             RemoveMountPoints(mountPoints);
+            RemovePlaced(placed);
             RemoveInjected(injected, madeFolders);
             FolderDeleter.Delete(files);
         }
@@ -207,6 +214,156 @@ public sealed class ChrootSandbox : ISandbox
             return false;
         }
     });
+
+    /// <summary>A bind or tmpfs mount copied into the root: what the image had there (moved aside), and the folder's times around it.</summary>
+    private sealed record PlacedMount(string Path, string? Stash, DateTimeOffset ParentBefore, DateTimeOffset ParentAfter)
+    {
+        public bool ReadOnly { get; init; }
+
+        /// <summary>A cache mount's persistent folder, which goes back there after the run instead of being deleted.</summary>
+        public string? CacheFolder { get; init; }
+
+        /// <summary>The cache folder was copied in (another filesystem), not moved: it is copied back.</summary>
+        public bool Copied { get; init; }
+    }
+
+    /// <summary>
+    /// Where this host allows a mount namespace, a read-only bind's copy is made read-only in it (bound onto itself, then
+    /// remounted), so the step sees what a bind mount shows; without one the copy stays writable, and what the step
+    /// writes there is deleted with it all the same.
+    /// </summary>
+    private static string ReadOnlyBinds(List<PlacedMount> placed)
+    {
+        static string Q(string s) => ShellQuote.Quote(s);
+        var s = new StringBuilder();
+        foreach (var mount in placed.Where(m => m.ReadOnly))
+            s.AppendLine($"mount --bind {Q(mount.Path)} {Q(mount.Path)} && mount -o remount,bind,ro {Q(mount.Path)} {Q(mount.Path)} || fail {Q($"making the bind mount at {mount.Path} read-only failed")}");
+        return s.ToString();
+    }
+
+    /// <summary>
+    /// This sandbox cannot mount, so a bind mount's files (the caller's own copy) are copied to the target and a tmpfs is
+    /// an empty folder (1777); what the image has at the target is moved aside for the run, outside the root. After the
+    /// run (<see cref="RemovePlaced"/>) the target is deleted, whatever the step wrote there, and the image's entry comes
+    /// back, so nothing of a mount reaches the snapshot. Parents first, so a mount inside another lands in its copy.
+    /// </summary>
+    private static void PlaceMounts(string rootfs, SandboxRequest request, string files, List<PlacedMount> placed, List<(string Folder, Libc.Statx ParentBefore)> madeFolders)
+    {
+        var mounts = request.BindMounts.Select(b => (Target: b.Target, Host: (string?)b.HostPath, ReadOnly: !b.ReadWrite, Cache: false))
+            .Concat(request.TmpfsMounts.Select(t => (t.Target, Host: (string?)null, ReadOnly: false, Cache: false)))
+            .Concat(request.CacheMounts.Select(c => (c.Target, Host: (string?)Path.GetFullPath(c.HostPath), ReadOnly: false, Cache: true)))
+            .Select(m => (Relative: LayerPath.Normalize(m.Target.TrimStart('/'), "mount target " + m.Target), m.Target, m.Host, m.ReadOnly, m.Cache))
+            .OrderBy(m => m.Relative.Count(c => c == '/'))
+            .ToList();
+        foreach (var (relative, target, host, readOnly, cache) in mounts)
+        {
+            if (relative.Length == 0 || new[] { "proc", "dev", "sys" }.Any(k => relative == k || relative.StartsWith(k + "/", StringComparison.Ordinal)))
+                throw new OrchestratorException($"mount target '{target}' is not allowed: it would hide the image root, /proc, /dev or /sys. Choose another path.");
+            var created = new List<(string Folder, Libc.Statx ParentBefore)>();
+            var parent = EnsureDirectoryInRoot(rootfs, LayerPath.Parent(relative), created);
+            if (created.Count > 0) madeFolders.Add(created[0]);
+            var path = Path.Combine(parent, LayerPath.Name(relative));
+            var parentBefore = ToTime(Libc.LinkStatus(parent)!.Value.ModificationTime);
+            string? stash = null;
+            if (Libc.LinkStatus(path) is not null)
+            {
+                Directory.CreateDirectory(files);
+                stash = Path.Combine(files, $"hidden-{placed.Count}");
+                Move(path, stash);
+            }
+            // Recorded before anything is made, so a failed copy is still cleaned up.
+            var record = new PlacedMount(path, stash, parentBefore, parentBefore) { ReadOnly = readOnly };
+            placed.Add(record);
+            var copied = false;
+            if (host is null)
+            {
+                Directory.CreateDirectory(path);
+                Libc.Chmod(path, 0x3FF); // 1777, as a fresh tmpfs
+            }
+            else if (cache)
+            {
+                // The cache folder itself goes in for the run (a rename, or a copy from another filesystem) and back after it.
+                Directory.CreateDirectory(host);
+                record = record with { CacheFolder = host };
+                placed[^1] = record;
+                try
+                {
+                    Directory.Move(host, path);
+                }
+                catch (IOException)
+                {
+                    CopyTree(host, path);
+                    copied = true;
+                }
+            }
+            else
+            {
+                CopyTree(host, path);
+            }
+            placed[^1] = record with { ParentAfter = ToTime(Libc.LinkStatus(parent)!.Value.ModificationTime), Copied = copied };
+        }
+    }
+
+    /// <summary>Puts a cache mount's folder back where the next build finds it, with what the step left in it.</summary>
+    private static void KeepCache(PlacedMount mount, string cache)
+    {
+        var kept = Libc.LinkStatus(mount.Path) is { } status && FileKind.IsDirectory(status);
+        if (!mount.Copied && !Directory.Exists(cache))
+        {
+            if (kept) Directory.Move(mount.Path, cache);
+            else Directory.CreateDirectory(cache);
+            return;
+        }
+        if (!kept) return;
+        FolderDeleter.Delete(cache);
+        CopyTree(mount.Path, cache);
+    }
+
+    /// <summary>rename(2) of a file, link or folder (never followed).</summary>
+    private static void Move(string from, string to)
+    {
+        if (Libc.LinkStatus(from) is { } status && FileKind.IsDirectory(status)) Directory.Move(from, to);
+        else File.Move(from, to);
+    }
+
+    /// <summary>Copies a file or folder tree as it is: modes, symlinks as links, times of files.</summary>
+    private static void CopyTree(string source, string target)
+    {
+        var status = Libc.LinkStatus(source) ?? throw new OrchestratorException($"bind mount source '{source}' does not exist.");
+        if (FileKind.Of(status) == FileKind.Symlink)
+        {
+            File.CreateSymbolicLink(target, new FileInfo(source).LinkTarget!);
+            return;
+        }
+        if (!FileKind.IsDirectory(status))
+        {
+            File.Copy(source, target);
+            Libc.Chmod(target, FileKind.Permissions(status));
+            Libc.TryLchown(target, status.Uid, status.Gid);
+            return;
+        }
+        Directory.CreateDirectory(target);
+        foreach (var child in Directory.EnumerateFileSystemEntries(source))
+            CopyTree(child, Path.Combine(target, Path.GetFileName(child)));
+        Libc.Chmod(target, FileKind.Permissions(status));
+        Libc.TryLchown(target, status.Uid, status.Gid);
+    }
+
+    /// <summary>Deletes what <see cref="PlaceMounts"/> placed (innermost first) and puts the image's entries and the folders' times back.</summary>
+    private static void RemovePlaced(List<PlacedMount> placed)
+    {
+        foreach (var mount in Enumerable.Reverse(placed))
+        {
+            var parent = Path.GetDirectoryName(mount.Path)!;
+            var beforeDelete = Libc.LinkStatus(parent) is { } status ? ToTime(status.ModificationTime) : (DateTimeOffset?)null;
+            if (mount.CacheFolder is { } cache) KeepCache(mount, cache);
+            if (Libc.LinkStatus(mount.Path) is not null) FolderDeleter.Delete(mount.Path);
+            if (mount.Stash is not null) Move(mount.Stash, mount.Path);
+            // The step's own change to the folder keeps its time, as overlay would show it.
+            if (beforeDelete is { } time) Libc.SetTimes(parent, time == mount.ParentAfter ? mount.ParentBefore : time);
+        }
+        placed.Clear();
+    }
 
     /// <summary>Copies a secret to its target inside the root (0400); returns the host path to delete after the step.</summary>
     private static string InjectSecret(string rootfs, SandboxBind secret, List<(string Folder, Libc.Statx ParentBefore)> madeFolders)

@@ -44,10 +44,62 @@ internal sealed class MountPlan
             Directory.CreateDirectory(cache.HostPath);
             binds.Add((Path.GetFullPath(cache.HostPath), Target(cache.Target, "cache mount"), false));
         }
-        Binds = binds;
+        foreach (var bind in request.BindMounts)
+        {
+            if (!File.Exists(bind.HostPath) && !Directory.Exists(bind.HostPath))
+                throw new OrchestratorException($"bind mount for {bind.Target}: '{bind.HostPath}' does not exist.");
+            binds.Add((Path.GetFullPath(bind.HostPath), Target(bind.Target, "bind mount"), !bind.ReadWrite));
+        }
+        foreach (var socket in request.SshSockets)
+            binds.Add((Path.GetFullPath(socket.HostPath), Target(socket.Target, "ssh mount"), true));
+        foreach (var tmpfs in request.TmpfsMounts)
+            binds.Add((TmpfsSource, Target(tmpfs.Target, "tmpfs mount"), false));
+        // Parents before what is mounted inside them (a cache folder below a bound context), as BuildKit orders mounts.
+        Binds = binds.Select((b, i) => (Bind: b, Order: i)).OrderBy(b => b.Bind.Target.Count(c => c == '/')).ThenBy(b => b.Order).Select(b => b.Bind).ToList();
+        // A read-only bound folder cannot take a mount point once mounted: make the ones inside it in its copy now.
+        foreach (var bind in request.BindMounts.Where(b => Directory.Exists(b.HostPath)))
+        {
+            var outer = Target(bind.Target, "bind mount");
+            foreach (var (host, target, _) in Binds)
+            {
+                if (!target.StartsWith(outer.TrimEnd('/') + "/", StringComparison.Ordinal)) continue;
+                var inside = Path.Combine(bind.HostPath, target[(outer.TrimEnd('/').Length + 1)..]);
+                if (File.Exists(inside) || Directory.Exists(inside)) continue;
+                if (host == TmpfsSource || Directory.Exists(host)) Directory.CreateDirectory(inside);
+                else
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(inside)!);
+                    File.WriteAllBytes(inside, []);
+                }
+            }
+        }
+        Tmpfs = request.TmpfsMounts.ToDictionary(t => Target(t.Target, "tmpfs mount"), t => t.Size, StringComparer.Ordinal);
     }
 
+    /// <summary>The host path <see cref="Binds"/> gives for a tmpfs mount: nothing of the host is bound there.</summary>
+    public const string TmpfsSource = "tmpfs";
+
+    /// <summary>Every mount of the step but the kernel file systems, parents first; a tmpfs has <see cref="TmpfsSource"/> as its host path.</summary>
     public IReadOnlyList<(string Host, string Target, bool ReadOnly)> Binds { get; }
+
+    /// <summary>The tmpfs mounts by target, with their size limit.</summary>
+    public IReadOnlyDictionary<string, long?> Tmpfs { get; }
+
+    /// <summary>
+    /// The shell line that mounts one entry of <see cref="Binds"/> at <paramref name="at"/> (the target as the mounting
+    /// shell sees it). A mount point inside another mount (the folder a bound context brings) is made first when it is
+    /// missing there; it then lands in that mount, never in the step's layer.
+    /// </summary>
+    public string MountLine((string Host, string Target, bool ReadOnly) bind, string at)
+    {
+        static string Q(string s) => ShellQuote.Quote(s);
+        var isFolder = bind.Host == TmpfsSource || Directory.Exists(bind.Host);
+        var make = isFolder ? $"mkdir -p {Q(at)}" : $"{{ mkdir -p \"$(dirname {Q(at)})\" && : > {Q(at)}; }}";
+        var mount = bind.Host == TmpfsSource
+            ? $"mount -t tmpfs -o {Q("nosuid,nodev" + (Tmpfs[bind.Target] is { } size ? ",size=" + size.ToString(System.Globalization.CultureInfo.InvariantCulture) : ""))} tmpfs {Q(at)}"
+            : $"mount -o {(bind.ReadOnly ? "bind,ro" : "bind")} {Q(bind.Host)} {Q(at)}";
+        return $"{{ [ -e {Q(at)} ] || {make}; }} 2>/dev/null; {mount} || fail {Q($"mounting {bind.Target} failed")}";
+    }
 
     /// <summary>Writes the step's hosts file (0644, like BuildKit's) into <paramref name="folder"/>; returns its path.</summary>
     public static string WriteHostsFile(string folder)
@@ -70,8 +122,8 @@ internal sealed class MountPlan
             var relative = target.TrimStart('/');
             CreateDirectory(folder, LayerPath.Parent(relative));
             var path = Path.Combine(folder, relative);
-            if (Directory.Exists(host)) CreateDirectory(folder, relative);
-            else if (!File.Exists(path)) File.WriteAllBytes(path, []);
+            if (host == TmpfsSource || Directory.Exists(host)) CreateDirectory(folder, relative);
+            else if (!File.Exists(path) && !Directory.Exists(path)) File.WriteAllBytes(path, []);
         }
     }
 

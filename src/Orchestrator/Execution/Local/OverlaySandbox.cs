@@ -108,11 +108,8 @@ public sealed class OverlaySandbox : ISandbox
         s.AppendLine("mount -t proc proc root/proc || fail 'mounting /proc failed'");
         s.AppendLine("dev=root/dev sys=root/sys");
         s.Append(MountPlan.KernelFileSystemsScript());
-        foreach (var (host, target, readOnly) in mounts.Binds)
-        {
-            var options = readOnly ? "bind,ro" : "bind";
-            s.AppendLine($"mount -o {options} {Q(host)} {Q("root" + target)} || fail {Q($"binding {target} failed")}");
-        }
+        foreach (var bind in mounts.Binds)
+            s.AppendLine(mounts.MountLine(bind, "root" + bind.Target));
         s.Append(MountPlan.HostnameScript());
         if (!request.Network) s.AppendLine("ip link set lo up 2>/dev/null || true");
         var workdir = "/" + LayerPath.Normalize(request.WorkingDirectory.TrimStart('/'), "WORKDIR " + request.WorkingDirectory);
