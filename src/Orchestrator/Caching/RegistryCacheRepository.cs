@@ -50,6 +50,9 @@ public sealed class RegistryCacheRepository
 
     private RegistryClient Client => _registries.For(Repository);
 
+    /// <summary>The repository as a source of its entries' blobs (a hit's layer is fetched or mounted from here).</summary>
+    public RegistryBlobSource Blobs => new(Client, Repository.Repository);
+
     /// <summary>The tag of a key's entry: <c>sha256-&lt;hex&gt;</c> (a tag may not hold ':').</summary>
     public static string TagOf(Digest key) => key.Algorithm + "-" + key.Hex;
 

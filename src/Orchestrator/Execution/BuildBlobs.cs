@@ -24,7 +24,7 @@ public sealed class BuildBlobs(LocalBlobStore local) : IBlobSource, IRegistryBlo
 
     public RegistryBlobSource? OriginOf(Digest digest) => _origins.GetValueOrDefault(digest);
 
-    public bool IsLocal(Digest digest) => File.Exists(local.PathOf(digest));
+    private bool IsLocal(Digest digest) => File.Exists(local.PathOf(digest));
 
     public async Task<Stream> OpenReadAsync(Descriptor blob, CancellationToken cancellationToken)
     {

@@ -145,7 +145,7 @@ public sealed class StepCache : IDisposable
             }
             return found;
         }
-        var origin = new RegistryBlobSource(_registries.For(repo.Repository.Repository), repo.Repository.Repository.Repository);
+        var origin = repo.Repository.Blobs;
         foreach (var (step, entry) in remote)
         {
             if (!hits.TryGetValue(entry, out var hit)) continue;
