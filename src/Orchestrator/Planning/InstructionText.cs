@@ -8,7 +8,7 @@ internal static class InstructionText
     public static string OneLine(Instruction instruction) => instruction switch
     {
         RunInstruction run => "RUN " + run.Command,
-        CopyInstruction copy => "COPY " + (copy.From is null ? "" : $"--from={copy.From} ") + string.Join(" ", copy.Sources.Concat(copy.Inline.Select(f => "<<" + f.Name)).Append(copy.Destination)),
+        CopyInstruction copy => "COPY " + (copy.From is null ? "" : $"--from={copy.FromAsWritten ?? copy.From.ToString()} ") + string.Join(" ", copy.Sources.Concat(copy.Inline.Select(f => "<<" + f.Name)).Append(copy.Destination)),
         AddInstruction add => "ADD " + string.Join(" ", add.Sources.Concat(add.Inline.Select(f => "<<" + f.Name)).Append(add.Destination)),
         EnvInstruction env => "ENV " + string.Join(" ", env.Variables.Select(v => v.Key + "=" + v.Value)),
         ArgInstruction arg => "ARG " + arg.Name,

@@ -63,7 +63,7 @@ internal static class DockerfileImport
 
     private static Instruction Rename(Instruction instruction, IReadOnlyDictionary<string, string> names) => instruction switch
     {
-        CopyInstruction { From: { } from } copy => copy with { From = Rename(from, names) },
+        CopyInstruction { From: ImageSource.Stage stage } copy when names.ContainsKey(stage.Name) => copy with { From = Rename(stage, names), FromAsWritten = stage.Name },
         RunInstruction { Options.Binds.Count: > 0 } run => run with
         {
             Options = run.Options with { Binds = run.Options.Binds.Select(b => b.From is null ? b : b with { From = Rename(b.From, names) }).ToEquatableArray() },

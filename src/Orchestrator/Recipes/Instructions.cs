@@ -39,6 +39,12 @@ public sealed record CopyInstruction(EquatableArray<string> Sources, string Dest
 {
     public ImageSource? From { get; init; }
 
+    /// <summary>
+    /// The <c>--from</c> stage as its Dockerfile names it, when an import renamed it (<c>build</c> for the stage
+    /// <c>image/build</c>): the history says what the Dockerfile says, whatever name the import gives the image.
+    /// </summary>
+    public string? FromAsWritten { get; init; }
+
     /// <summary>Here-document sources, after the <see cref="Sources"/> (BuildKit copies them in that order).</summary>
     public EquatableArray<InlineFile> Inline { get; init; } = [];
 

@@ -86,6 +86,42 @@ public sealed class ExecutorCommandTests(RegistryFixture registry) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_dockerfile_with_copy_from_gives_the_same_image_from_executor_and_from_a_build_script()
+    {
+        var baseImage = await PushBusyboxBaseAsync();
+        var context = Path.Combine(_folder, "context");
+        RepositoryFiles.CopyExample("dockerfile", context);
+        var exampleDir = Path.Combine(context, "examples", "dockerfile");
+
+        var fromExecutor = Path.Combine(_folder, "executor-layout");
+        Assert.True(await Orchestrate("executor", "-f", "Dockerfile", "-c", exampleDir, "--no-push", $"--oci-layout-path={fromExecutor}",
+            "--build-arg", $"BASE={baseImage}", "--reproducible", "--cache-dir", Cache) == ExitCodes.Ok, Output);
+
+        // The script names the image 'greet', so the import calls the first stage 'greet/build'; the executor calls it 'image/build'.
+        var fromScript = Path.Combine(_folder, "script-layout");
+        var script = Path.Combine(exampleDir, "parity.csx");
+        await File.WriteAllTextAsync(script, $"Dockerfile(\"Dockerfile\", name: \"greet\").Output(\"{fromScript}\");\n");
+        Assert.True(await Orchestrate(script, "--build-arg", $"BASE={baseImage}", "--reproducible", "--cache-dir", Cache, "--progress", "plain") == ExitCodes.Ok, Output);
+
+        var executorConfig = await LayoutConfigAsync(fromExecutor);
+        Assert.Contains("COPY --from=build /out/greet /usr/local/bin/greet", executorConfig);
+        Assert.Equal(executorConfig, await LayoutConfigAsync(fromScript));
+        Assert.Equal(LayoutManifestDigest(fromExecutor), LayoutManifestDigest(fromScript));
+    }
+
+    private static string LayoutManifestDigest(string layout)
+    {
+        using var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(layout, "index.json")));
+        return index.RootElement.GetProperty("manifests")[0].GetProperty("digest").GetString()!;
+    }
+
+    private static async Task<string> LayoutConfigAsync(string layout)
+    {
+        var inspect = (await ExternalTool.RunAsync("skopeo", "inspect", "--config", $"oci:{layout}")).EnsureSuccess();
+        return inspect.StandardOutput;
+    }
+
+    [Fact]
     public async Task Without_destination_or_no_push_it_says_what_to_pass()
     {
         var context = Directory.CreateDirectory(Path.Combine(_folder, "empty")).FullName;
