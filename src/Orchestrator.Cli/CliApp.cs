@@ -25,6 +25,7 @@ public static class CliApp
         root.Subcommands.Add(new UnshareCommand().Create());
         root.Subcommands.Add(new CacheCommand(stdout, stderr).Create());
         root.Subcommands.Add(new KubernetesCommand(stdout).Create());
+        root.Subcommands.Add(new ConvertCommand(stdout, stderr).Create());
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -82,11 +82,12 @@ public sealed class RecipeBuilder
     public RecipeBuilder Run(string[] exec, Action<RunOptionsBuilder> options, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         Add(new RunInstruction(Command.Exec(exec), BuildOptions(options)), file, line, nameof(Run));
 
-    public RecipeBuilder Copy(string source, string destination, string? chown = null, string? chmod = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
-        Add(new CopyInstruction([source], destination) { Chown = chown, Chmod = chmod }, file, line, nameof(Copy));
+    /// <summary>Copies <paramref name="source"/> of the build context; <paramref name="link"/> is Dockerfile's <c>COPY --link</c>.</summary>
+    public RecipeBuilder Copy(string source, string destination, string? chown = null, string? chmod = null, bool link = false, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new CopyInstruction([source], destination) { Chown = chown, Chmod = chmod, Link = link }, file, line, nameof(Copy));
 
-    public RecipeBuilder Copy(string[] sources, string destination, string? chown = null, string? chmod = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
-        Add(new CopyInstruction(sources, destination) { Chown = chown, Chmod = chmod }, file, line, nameof(Copy));
+    public RecipeBuilder Copy(string[] sources, string destination, string? chown = null, string? chmod = null, bool link = false, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new CopyInstruction(sources, destination) { Chown = chown, Chmod = chmod, Link = link }, file, line, nameof(Copy));
 
     /// <summary>
     /// Writes <paramref name="content"/> as a file of the image, like a Dockerfile <c>COPY &lt;&lt;EOF</c> here-document:
@@ -96,23 +97,52 @@ public sealed class RecipeBuilder
     public RecipeBuilder CopyText(string content, string destination, string? chown = null, string? chmod = null, string? name = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         Add(new CopyInstruction([], destination) { Inline = [new InlineFile(name ?? (destination.EndsWith('/') ? "" : destination.Split('/')[^1]), content)], Chown = chown, Chmod = chmod }, file, line, nameof(CopyText));
 
+    /// <summary>
+    /// Several inline files (and, before them, <paramref name="sources"/> of the context) in one step, like a Dockerfile
+    /// <c>COPY a.txt &lt;&lt;one &lt;&lt;two /docs/</c>: <c>CopyText([("one", "first\n"), ("two", "second\n")], "/docs/", sources: ["a.txt"])</c>.
+    /// </summary>
+    public RecipeBuilder CopyText((string Name, string Content)[] files, string destination, string[]? sources = null, string? chown = null, string? chmod = null, bool link = false, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new CopyInstruction(sources ?? [], destination) { Inline = Inline(files), Chown = chown, Chmod = chmod, Link = link }, file, line, nameof(CopyText));
+
+    /// <summary>Like <see cref="CopyText((string Name, string Content)[], string, string[], string, string, bool, string, int)"/> but an ADD step (<c>ADD &lt;&lt;EOF /dest/</c>); inline files are written as they are, never unpacked.</summary>
+    public RecipeBuilder AddText((string Name, string Content)[] files, string destination, string[]? sources = null, string? chown = null, string? chmod = null, bool link = false, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new AddInstruction(sources ?? [], destination) { Inline = Inline(files), Chown = chown, Chmod = chmod, Link = link }, file, line, nameof(AddText));
+
+    private static EquatableArray<InlineFile> Inline((string Name, string Content)[] files) =>
+        files.Select(f => new InlineFile(f.Name, f.Content)).ToEquatableArray();
+
     /// <summary>Copies <paramref name="source"/> out of another stage's result.</summary>
-    public RecipeBuilder CopyFrom(RecipeBuilder stage, string source, string destination, string? chown = null, string? chmod = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
-        Add(new CopyInstruction([source], destination) { From = new ImageSource.Stage(stage.Name), Chown = chown, Chmod = chmod }, file, line, nameof(CopyFrom));
+    public RecipeBuilder CopyFrom(RecipeBuilder stage, string source, string destination, string? chown = null, string? chmod = null, bool link = false, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new CopyInstruction([source], destination) { From = new ImageSource.Stage(stage.Name), Chown = chown, Chmod = chmod, Link = link }, file, line, nameof(CopyFrom));
+
+    /// <summary>Copies several paths out of another stage's result in one step.</summary>
+    public RecipeBuilder CopyFrom(RecipeBuilder stage, string[] sources, string destination, string? chown = null, string? chmod = null, bool link = false, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new CopyInstruction(sources, destination) { From = new ImageSource.Stage(stage.Name), Chown = chown, Chmod = chmod, Link = link }, file, line, nameof(CopyFrom));
 
     /// <summary>
     /// Copies <paramref name="source"/> out of an image, e.g. <c>CopyFrom("busybox:1.36", "/bin/busybox", "/bin/")</c>;
     /// <c>oci:PATH[:TAG]</c> reads an OCI image layout instead.
     /// </summary>
-    public RecipeBuilder CopyFrom(string image, string source, string destination, string? chown = null, string? chmod = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
-        Add(new CopyInstruction([source], destination) { From = ImageOrLayout(image), Chown = chown, Chmod = chmod }, file, line, nameof(CopyFrom));
+    public RecipeBuilder CopyFrom(string image, string source, string destination, string? chown = null, string? chmod = null, bool link = false, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new CopyInstruction([source], destination) { From = ImageOrLayout(image), Chown = chown, Chmod = chmod, Link = link }, file, line, nameof(CopyFrom));
+
+    /// <summary>Copies several paths out of an image in one step.</summary>
+    public RecipeBuilder CopyFrom(string image, string[] sources, string destination, string? chown = null, string? chmod = null, bool link = false, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new CopyInstruction(sources, destination) { From = ImageOrLayout(image), Chown = chown, Chmod = chmod, Link = link }, file, line, nameof(CopyFrom));
 
     /// <summary>Like Copy, but local tar archives are extracted and URLs downloaded (verified against <paramref name="checksum"/> when given).</summary>
-    public RecipeBuilder Add(string source, string destination, string? chown = null, string? chmod = null, string? checksum = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
-        Add(new AddInstruction([source], destination) { Chown = chown, Chmod = chmod, Checksum = checksum }, file, line, nameof(Add));
+    public RecipeBuilder Add(string source, string destination, string? chown = null, string? chmod = null, string? checksum = null, bool link = false, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new AddInstruction([source], destination) { Chown = chown, Chmod = chmod, Checksum = checksum, Link = link }, file, line, nameof(Add));
+
+    public RecipeBuilder Add(string[] sources, string destination, string? chown = null, string? chmod = null, string? checksum = null, bool link = false, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new AddInstruction(sources, destination) { Chown = chown, Chmod = chmod, Checksum = checksum, Link = link }, file, line, nameof(Add));
 
     public RecipeBuilder Env(string name, string value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         Add(new EnvInstruction([new(name, value)]), file, line, nameof(Env));
+
+    /// <summary>Several variables in one step (one history entry), like <c>ENV A=1 B=2</c>: <c>Env(("A", "1"), ("B", "2"))</c>.</summary>
+    public RecipeBuilder Env(params (string Name, string Value)[] variables) =>
+        Add(new EnvInstruction(variables.Select(v => new KeyValuePair<string, string>(v.Name, v.Value)).ToEquatableArray()), "", 0, nameof(Env));
 
     public RecipeBuilder Workdir(string path, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         Add(new WorkdirInstruction(path), file, line, nameof(Workdir));
@@ -122,6 +152,14 @@ public sealed class RecipeBuilder
 
     public RecipeBuilder Label(string key, string value, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         Add(new LabelInstruction([new(key, value)]), file, line, nameof(Label));
+
+    /// <summary>Several labels in one step, like <c>LABEL a=1 b=2</c>.</summary>
+    public RecipeBuilder Label(params (string Key, string Value)[] labels) =>
+        Add(new LabelInstruction(labels.Select(l => new KeyValuePair<string, string>(l.Key, l.Value)).ToEquatableArray()), "", 0, nameof(Label));
+
+    /// <summary>The image's author (Dockerfile <c>MAINTAINER</c>, deprecated there; a label is the modern way).</summary>
+    public RecipeBuilder Maintainer(string maintainer, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new MaintainerInstruction(maintainer), file, line, nameof(Maintainer));
 
     public RecipeBuilder Expose(params string[] ports) => Add(new ExposeInstruction(ports), "", 0, nameof(Expose));
 
@@ -133,8 +171,20 @@ public sealed class RecipeBuilder
     /// <summary>Exec-form CMD.</summary>
     public RecipeBuilder Cmd(params string[] arguments) => Add(new CmdInstruction(Command.Exec(arguments)), "", 0, nameof(Cmd));
 
-    public RecipeBuilder Healthcheck(string[] test, TimeSpan? interval = null, TimeSpan? timeout = null, TimeSpan? startPeriod = null, int? retries = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
-        Add(new HealthcheckInstruction(Command.Exec(test)) { Interval = interval, Timeout = timeout, StartPeriod = startPeriod, Retries = retries }, file, line, nameof(Healthcheck));
+    /// <summary>Shell-form ENTRYPOINT (<c>ENTRYPOINT exec app</c>): run by the stage's SHELL.</summary>
+    public RecipeBuilder EntrypointShell(string command, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new EntrypointInstruction(Command.Shell(command)), file, line, nameof(EntrypointShell));
+
+    /// <summary>Shell-form CMD (<c>CMD echo hi</c>): run by the stage's SHELL.</summary>
+    public RecipeBuilder CmdShell(string command, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new CmdInstruction(Command.Shell(command)), file, line, nameof(CmdShell));
+
+    public RecipeBuilder Healthcheck(string[] test, TimeSpan? interval = null, TimeSpan? timeout = null, TimeSpan? startPeriod = null, int? retries = null, TimeSpan? startInterval = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new HealthcheckInstruction(Command.Exec(test)) { Interval = interval, Timeout = timeout, StartPeriod = startPeriod, Retries = retries, StartInterval = startInterval }, file, line, nameof(Healthcheck));
+
+    /// <summary>A healthcheck run by the stage's SHELL (<c>HEALTHCHECK CMD wget -q -O- localhost || exit 1</c>).</summary>
+    public RecipeBuilder Healthcheck(string shellCommand, TimeSpan? interval = null, TimeSpan? timeout = null, TimeSpan? startPeriod = null, int? retries = null, TimeSpan? startInterval = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Add(new HealthcheckInstruction(Command.Shell(shellCommand)) { Interval = interval, Timeout = timeout, StartPeriod = startPeriod, Retries = retries, StartInterval = startInterval }, file, line, nameof(Healthcheck));
 
     /// <summary>
     /// Records a trigger in the image config (<c>ONBUILD RUN make</c>): it runs right after FROM in an image built
