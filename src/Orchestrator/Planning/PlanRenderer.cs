@@ -60,7 +60,7 @@ public static class PlanRenderer
                 text.Append(($"        {mark} " + Shorten(InstructionText.OneLine(instruction), 72)).PadRight(84));
                 if (step is { Reason: { } reason } && !explained)
                 {
-                    text.Append(Where(instruction.Location).PadRight(32)).Append(step.Status == StepCacheStatus.Pending ? "pending: " : "runs: ").AppendLine(reason);
+                    text.Append(Where(instruction.Location).PadRight(31)).Append(' ').Append(step.Status == StepCacheStatus.Pending ? "pending: " : "runs: ").AppendLine(reason);
                     explained = true;
                 }
                 else
