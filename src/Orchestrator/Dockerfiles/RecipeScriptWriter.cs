@@ -25,10 +25,11 @@ public static partial class RecipeScriptWriter
         var stages = NeededStages(document, target);
         var text = new StringBuilder();
         var comments = CommentsByLine(source.DockerfileText);
-        var fromArguments = FromLines(source.DockerfileText);
+        var (lines, _, _) = DockerfileReader.Read(source.DockerfileText, "Dockerfile");
+        var written = new WrittenLines(lines);
         var variables = new VariableNames();
         var globals = document.GlobalArgs.ToDictionary(a => a.Name, a => a, StringComparer.Ordinal);
-        var usedGlobals = stages.SelectMany(s => fromArguments.TryGetValue(s.Location.Line, out var from) ? ReferencedArgs(from.Image).Concat(ReferencedArgs(from.Platform ?? "")) : [])
+        var usedGlobals = stages.SelectMany(s => written.From.TryGetValue(s.Location.Line, out var from) ? ReferencedArgs(from.Image).Concat(ReferencedArgs(from.Platform ?? "")) : [])
             .Where(globals.ContainsKey).Distinct().ToList();
 
         text.Append("// Converted from a Dockerfile by `dotnet orchestrate convert`: it builds the same image.\n");
@@ -39,7 +40,7 @@ public static partial class RecipeScriptWriter
             if (!usedGlobals.Contains(arg.Name)) continue;
             var variable = variables.For(arg.Name, "Arg");
             globalVariables[arg.Name] = variable;
-            var declared = DeclaredDefault(source.DockerfileText, arg.Location.Line);
+            var declared = written.ArgDefault(arg.Location.Line);
             text.Append("var ").Append(variable).Append(" = Arg(").Append(Literal(arg.Name));
             if (declared is not null) text.Append(", ").Append(Literal(arg.Value ?? ""));
             text.Append(");\n");
@@ -49,7 +50,7 @@ public static partial class RecipeScriptWriter
         var stageVariables = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var stage in stages)
         {
-            var writer = new StageWriter(stage, source, comments, stageVariables, globalVariables, fromArguments);
+            var writer = new StageWriter(stage, source, comments, stageVariables, globalVariables, written);
             var variable = variables.For(stage.IsImage ? source.ImageName : stage.Name, "Stage");
             stageVariables[stage.Name] = variable;
             writer.Write(text, variable);
@@ -78,7 +79,7 @@ public static partial class RecipeScriptWriter
 
     private sealed class StageWriter(
         StageRecipe stage, RecipeScriptSource source, IReadOnlyDictionary<int, List<string>> comments,
-        IReadOnlyDictionary<string, string> stages, IReadOnlyDictionary<string, string> globals, IReadOnlyDictionary<int, FromArguments> fromArguments)
+        IReadOnlyDictionary<string, string> stages, IReadOnlyDictionary<string, string> globals, WrittenLines written)
     {
         private const string Indent = "    ";
 
@@ -87,7 +88,7 @@ public static partial class RecipeScriptWriter
             AppendComments(text, comments, stage.Location.Line, "");
             text.Append("var ").Append(variable).Append(" = ")
                 .Append(stage.IsImage ? "Image(" + Literal(source.ImageName) + ")" : "Stage(" + Literal(stage.Name) + ")");
-            fromArguments.TryGetValue(stage.Location.Line, out var from);
+            written.From.TryGetValue(stage.Location.Line, out var from);
             Call(text, "From" + (stage.Base switch
             {
                 ImageSource.Scratch => "Scratch()",
@@ -137,7 +138,7 @@ public static partial class RecipeScriptWriter
         private string BuildArg(ArgInstruction arg)
         {
             // `ARG NAME` in a stage takes the global ARG's value: keep that link, so --build-arg still reaches both.
-            if (globals.TryGetValue(arg.Name, out var global) && DeclaredDefault(source.DockerfileText, arg.Location.Line) is null)
+            if (globals.TryGetValue(arg.Name, out var global) && written.ArgDefault(arg.Location.Line) is null)
                 return $"BuildArg({Literal(arg.Name)}, {global})";
             return arg.Value is null ? $"BuildArg({Literal(arg.Name)})" : $"BuildArg({Literal(arg.Name)}, {Literal(arg.Value)})";
         }
@@ -250,31 +251,37 @@ public static partial class RecipeScriptWriter
             new($"{stage.Location}: {what} has no recipe form yet; keep this stage as a Dockerfile and use it with Dockerfile(\"…\") in the script");
     }
 
-    /// <summary>The image word and platform of each FROM line as written, by line number.</summary>
+    /// <summary>The image word and platform of a FROM line as written.</summary>
     private sealed record FromArguments(string Image, string? Platform);
 
-    private static Dictionary<int, FromArguments> FromLines(string dockerfileText)
+    /// <summary>What the Dockerfile's lines say before expansion: FROM words and ARG defaults, by line number.</summary>
+    private sealed class WrittenLines
     {
-        var (lines, _, _) = DockerfileReader.Read(dockerfileText, "Dockerfile");
-        var result = new Dictionary<int, FromArguments>();
-        foreach (var line in lines.Where(l => l.Keyword.Equals("FROM", StringComparison.OrdinalIgnoreCase)))
-        {
-            var words = line.Arguments.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-            var platform = words.Where(w => w.StartsWith("--platform=", StringComparison.Ordinal)).Select(w => w["--platform=".Length..]).FirstOrDefault();
-            var image = words.FirstOrDefault(w => !w.StartsWith("--", StringComparison.Ordinal));
-            if (image is not null) result[line.Line] = new FromArguments(image, platform);
-        }
-        return result;
-    }
+        private readonly Dictionary<int, string> _args = [];
 
-    /// <summary>The value after '=' of the ARG on <paramref name="line"/> as written, or null for <c>ARG NAME</c>.</summary>
-    private static string? DeclaredDefault(string dockerfileText, int line)
-    {
-        var (lines, _, _) = DockerfileReader.Read(dockerfileText, "Dockerfile");
-        var arg = lines.FirstOrDefault(l => l.Line == line && l.Keyword.Equals("ARG", StringComparison.OrdinalIgnoreCase));
-        if (arg is null) return null;
-        var equals = arg.Arguments.IndexOf('=');
-        return equals < 0 ? null : arg.Arguments[(equals + 1)..];
+        public WrittenLines(IEnumerable<LogicalLine> lines)
+        {
+            foreach (var line in lines)
+            {
+                if (line.Keyword.Equals("ARG", StringComparison.OrdinalIgnoreCase))
+                {
+                    _args[line.Line] = line.Arguments;
+                }
+                else if (line.Keyword.Equals("FROM", StringComparison.OrdinalIgnoreCase))
+                {
+                    var words = line.Arguments.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+                    var platform = words.Where(w => w.StartsWith("--platform=", StringComparison.Ordinal)).Select(w => w["--platform=".Length..]).FirstOrDefault();
+                    var image = words.FirstOrDefault(w => !w.StartsWith("--", StringComparison.Ordinal));
+                    if (image is not null) From[line.Line] = new FromArguments(image, platform);
+                }
+            }
+        }
+
+        public Dictionary<int, FromArguments> From { get; } = [];
+
+        /// <summary>The text after '=' of the ARG on <paramref name="line"/>, or null for <c>ARG NAME</c>.</summary>
+        public string? ArgDefault(int line) =>
+            _args.TryGetValue(line, out var arguments) && arguments.IndexOf('=') is var equals and >= 0 ? arguments[(equals + 1)..] : null;
     }
 
     private static IEnumerable<string> ReferencedArgs(string written) =>
