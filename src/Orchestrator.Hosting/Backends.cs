@@ -43,7 +43,7 @@ internal static class Backends
             SshAgents = settings.SshAgents,
             IgnorePaths = settings.IgnorePaths,
             Platform = settings.Platform,
-            Sandbox = Enum.Parse<SandboxChoice>(settings.Sandbox, ignoreCase: true),
+            Sandbox = Sandbox(settings.Sandbox),
             CreatedAt = timestamps.IsFixed ? timestamps.Epoch!.Value : DateTimeOffset.UtcNow,
             Layers = new LayerWriterOptions
             {
@@ -53,6 +53,11 @@ internal static class Backends
             },
         };
     }
+
+    private static SandboxChoice Sandbox(string sandbox) =>
+        Enum.TryParse<SandboxChoice>(sandbox, ignoreCase: true, out var choice) && Enum.IsDefined(choice)
+            ? choice
+            : throw new OrchestratorException($"sandbox '{sandbox}' is not one of: auto, overlay, chroot");
 
     public static BaseImageEnvironment BaseImages(BuildSettings settings) => new(RegistryOptions(settings), settings.Platform);
 
