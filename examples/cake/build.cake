@@ -3,6 +3,7 @@
 //
 //   dotnet build src/Orchestrator.Cake                  # once: the addin this #r points at
 //   dotnet tool restore && dotnet cake examples/cake/build.cake
+//   dotnet cake examples/cake/build.cake --target=Plan       # the plan only; nothing runs
 //   dotnet cake examples/cake/build.cake --target=Script     # builds examples/hello/build.csx through the addin
 #r "../../src/Orchestrator.Cake/bin/Debug/net10.0/Orchestrator.Cake.dll"
 
@@ -10,8 +11,8 @@ var target = Argument("target", "Image");
 var output = Argument("output", "out");
 var cacheDirectory = Argument<string>("cache-dir", null);
 
-Task("Image")
-    .Does(() =>
+// The recipes, written with the same calls as in a build.csx.
+RecipeBuilder DeclareHello()
 {
     // A base made from the host's static busybox (Debian busybox-static), so this builds offline.
     var busybox = Stage("busybox")
@@ -20,7 +21,7 @@ Task("Image")
         .Copy("busybox", "/bin/busybox", chmod: "0755")
         .Run("/bin/busybox", "--install", "-s", "/bin");
 
-    Image("hello")
+    return Image("hello")
         .From(busybox)
         .Context(".")
         .Copy("hello.sh", "/usr/local/bin/hello", chmod: "0755")
@@ -28,7 +29,12 @@ Task("Image")
         .Env("GREETING", Arg("GREETING", "Hello from Cake"))
         .Workdir("/srv")
         .Entrypoint("/usr/local/bin/hello");
+}
 
+Task("Image")
+    .Does(() =>
+{
+    DeclareHello();
     var report = OrchestratorBuild(new OrchestratorSettings
     {
         NoPush = true,
@@ -36,6 +42,14 @@ Task("Image")
         CacheDirectory = cacheDirectory,
     });
     Information("hello is {0}", report["hello"].Digest);
+});
+
+Task("Plan")
+    .Does(() =>
+{
+    // Logs the graph and each step's cache status, like `dotnet orchestrate --plan`; nothing runs.
+    DeclareHello();
+    OrchestratorPlan(new OrchestratorSettings { NoPush = true, CacheDirectory = cacheDirectory });
 });
 
 Task("Script")

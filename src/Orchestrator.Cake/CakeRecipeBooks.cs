@@ -20,6 +20,16 @@ internal static class CakeRecipeBooks
             BaseImageEnvironment = BuildHost.BaseImageEnvironment(new BuildSettings()),
         });
 
+    /// <summary>
+    /// Where an alias was called, for recipe errors. Cake compiles scripts without line information, so errors name the
+    /// script only: the <c>.cake</c> file on Cake's command line (default <c>build.cake</c>), in its working directory.
+    /// </summary>
+    public static string ScriptFile(ICakeContext context)
+    {
+        var given = Environment.GetCommandLineArgs().Skip(1).FirstOrDefault(a => !a.StartsWith('-') && a.EndsWith(".cake", StringComparison.OrdinalIgnoreCase));
+        return Path.Combine(context.Environment.WorkingDirectory.FullPath, Path.GetFileName(given ?? "build.cake"));
+    }
+
     private static Dictionary<string, string> Arguments(ICakeContext context) =>
         context.Arguments.GetArguments()
             .Where(a => a.Value.Count > 0)

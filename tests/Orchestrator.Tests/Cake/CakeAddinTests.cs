@@ -88,6 +88,36 @@ public sealed partial class CakeAddinTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(Out, "hello")), "no image is written when a step fails");
     }
 
+    [Fact]
+    public async Task A_recipe_error_names_the_line_of_the_cake_script()
+    {
+        var (cake, script) = await PrepareAsync();
+        var broken = Path.Combine(Path.GetDirectoryName(script)!, "broken.cake");
+        var lines = (await File.ReadAllTextAsync(script)).Replace(".Run(\"mkdir -p /srv && echo built-by-cake > /srv/motd\")", ".Run(\"\")").Split('\n');
+        await File.WriteAllLinesAsync(broken, lines);
+        var line = Array.FindIndex(lines, l => l.Contains(".Run(\"\")")) + 1;
+
+        var run = await cake.CakeAsync(broken, "--target=Image", $"--output={Out}", $"--cache-dir={Cache}");
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains($"broken.cake({line},", run.StandardOutput + run.StandardError);
+        Assert.Contains("error: image 'hello': RUN needs a command", run.StandardOutput + run.StandardError);
+        Assert.False(Directory.Exists(Out), "nothing is built when a recipe is invalid");
+    }
+
+    [Fact]
+    public async Task The_plan_task_logs_each_step_and_builds_nothing()
+    {
+        var (cake, script) = await PrepareAsync();
+
+        var run = await cake.CakeAsync(script, "--target=Plan", $"--output={Out}", $"--cache-dir={Cache}");
+        run.EnsureSuccess();
+
+        Assert.Matches(@"● hello\s+image", run.StandardOutput);
+        Assert.Contains("RUN mkdir -p /srv && echo built-by-cake > /srv/motd", run.StandardOutput);
+        Assert.False(Directory.Exists(Out), "a plan writes no image");
+    }
+
     [GeneratedRegex(@"hello is (sha256:[0-9a-f]{64})")]
     private static partial Regex LoggedDigest();
 
