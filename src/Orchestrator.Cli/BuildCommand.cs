@@ -1,10 +1,11 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using Orchestrator.Hosting;
 using Orchestrator.Planning;
 
 namespace Orchestrator.Cli;
 
-/// <summary>The options of <c>dotnet orchestrate [build]</c> and their translation into <see cref="BuildSettings"/>.</summary>
+/// <summary>The options of <c>dotnet orchestrate [build]</c> and their translation into a <see cref="BuildRequest"/>.</summary>
 internal sealed class BuildCommand
 {
     private readonly Argument<string[]> _arguments = new("script-and-targets")
@@ -104,7 +105,7 @@ internal sealed class BuildCommand
         _kubernetes.AddTo(command);
     }
 
-    public BuildSettings Read(ParseResult result)
+    public BuildRequest Read(ParseResult result)
     {
         var positional = (result.GetValue(_arguments) ?? []).ToList();
         var script = "build.csx";
@@ -114,12 +115,10 @@ internal sealed class BuildCommand
             positional.RemoveAt(0);
         }
 
-        return new BuildSettings
+        var settings = new BuildSettings
         {
             ScriptPath = script,
             Targets = positional,
-            PlanOnly = result.GetValue(_plan),
-            PlanFormat = Enum.Parse<PlanFormat>(result.GetValue(_planFormat)!, ignoreCase: true),
             BuildArgs = KeyValueArguments.Parse(result.GetValue(_buildArgs) ?? []),
             Jobs = result.GetValue(_jobs),
             Backend = result.GetValue(_backend)!,
@@ -134,14 +133,19 @@ internal sealed class BuildCommand
             CacheCopyLayers = result.GetValue(_cacheCopyLayers),
             CacheDirectory = result.GetValue(_cacheDir),
             InsecureRegistries = result.GetValue(_insecure) ?? [],
-            Progress = result.GetValue(_progress)!,
-            Verbose = result.GetValue(_verbose),
             Secrets = (result.GetValue(_secrets) ?? []).Select(s => { SecretSpec.TryParse(s, out var spec, out _); return spec; }).ToDictionary(s => s.Id, s => s.Source),
             SshAgents = SshSpec.ToDictionary(result.GetValue(_ssh) ?? []),
             Reproducible = result.GetValue(_reproducible),
             Platform = result.GetValue(_platform),
             Sandbox = result.GetValue(_sandbox)!,
             Kubernetes = _kubernetes.Read(result),
+        };
+        return new BuildRequest(settings)
+        {
+        PlanOnly = result.GetValue(_plan),
+        PlanFormat = Enum.Parse<PlanFormat>(result.GetValue(_planFormat)!, ignoreCase: true),
+        Progress = result.GetValue(_progress)!,
+        Verbose = result.GetValue(_verbose),
         };
     }
 

@@ -1,33 +1,31 @@
 using Orchestrator.Cli.Progress;
+using Orchestrator.Hosting;
 using Orchestrator.Planning;
-using Orchestrator.Recipes;
 using Spectre.Console;
 
 namespace Orchestrator.Cli;
 
-/// <summary>Loads the recipes, plans, and runs the build: the CLI's whole job, with exit codes.</summary>
+/// <summary>Loads the recipes, plans, and runs the build through <see cref="BuildHost"/>, printing it and mapping the outcome to exit codes.</summary>
 internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, ExecutorFactory createExecutor, CachePlanSource planCache)
 {
-    public async Task<int> RunAsync(BuildSettings settings, RecipeLoader loadRecipes, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(BuildRequest request, RecipeLoader loadRecipes, CancellationToken cancellationToken)
     {
+        var settings = request.Settings;
         BuildGraph graph;
         try
         {
-            var book = await loadRecipes(settings, cancellationToken);
-            var recipes = BuildOverrides.Apply(book.Build(new RecipeValidationOptions { Push = !settings.NoPush && settings.Output is null }), settings);
-            graph = GraphBuilder.Build(recipes, settings.Targets);
-            graph = BuildOverrides.ApplyOutput(graph, settings.Output);
+            graph = BuildHost.CreateGraph(settings, await loadRecipes(settings, cancellationToken));
         }
         catch (OrchestratorException error)
         {
-            stderr.WriteLine(error is RecipeException ? error.Message : "error: " + error.Message);
+            stderr.WriteLine(error is Recipes.RecipeException ? error.Message : "error: " + error.Message);
             return ExitCodes.UsageError;
         }
 
-        if (settings.PlanOnly)
+        if (request.PlanOnly)
         {
-            var cache = settings.PlanFormat is PlanFormat.Text or PlanFormat.Json ? await planCache(settings, graph, cancellationToken) : null;
-            stdout.Write(PlanRenderer.Render(graph, settings.PlanFormat, cache));
+            var cache = request.PlanFormat is PlanFormat.Text or PlanFormat.Json ? await planCache(settings, graph, cancellationToken) : null;
+            stdout.Write(PlanRenderer.Render(graph, request.PlanFormat, cache));
             return ExitCodes.Ok;
         }
 
@@ -44,17 +42,16 @@ internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, Executor
 
         try
         {
-            var results = await RunWithProgressAsync(graph, executor, settings, cancellationToken);
-            if (settings.Progress != "json")
+            var report = await RunWithProgressAsync(graph, executor, request, cancellationToken);
+            if (request.Progress != "json")
             {
-                var steps = graph.Nodes.Sum(n => n.Stage.Instructions.Count);
-                if (steps > 0)
-                    stdout.WriteLine($"cache: {results.Values.Sum(r => r.CachedSteps)} of {steps} steps cached, {results.Values.Count(r => r.FromCache)} of {graph.Nodes.Count} nodes not run");
-                foreach (var node in graph.Nodes.Where(n => n.IsRequested))
-                    foreach (var place in results[node.Name].Published)
-                        stdout.WriteLine($"{node.Name} → {place}");
+                if (report.Steps > 0)
+                    stdout.WriteLine($"cache: {report.CachedSteps} of {report.Steps} steps cached, {report.NodesNotRun} of {report.Nodes} nodes not run");
+                foreach (var image in report.Images)
+                    foreach (var place in image.Published)
+                        stdout.WriteLine($"{image.Name} → {place}");
             }
-            await DigestFiles.WriteAsync(settings, graph, results, cancellationToken);
+            await DigestFiles.WriteAsync(request, report, cancellationToken);
             return ExitCodes.Ok;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -75,26 +72,22 @@ internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, Executor
         }
     }
 
-    private Task<IReadOnlyDictionary<string, StageResult>> RunWithProgressAsync(BuildGraph graph, IStageExecutor executor, BuildSettings settings, CancellationToken cancellationToken)
+    private Task<BuildReport> RunWithProgressAsync(BuildGraph graph, IStageExecutor executor, BuildRequest request, CancellationToken cancellationToken)
     {
-        Task<IReadOnlyDictionary<string, StageResult>> Run(IBuildObserver observer) =>
-            new GraphScheduler(executor, settings.Jobs, observer).RunAsync(graph, cancellationToken);
+        Task<BuildReport> Run(IBuildObserver observer) => BuildHost.RunAsync(request.Settings, graph, executor, observer, cancellationToken);
 
-        return settings.Progress switch
+        return request.Progress switch
         {
             "json" => Run(new JsonBuildObserver(stdout)),
-            "plain" => Run(new PlainBuildObserver(stdout, settings.Verbose)),
+            "plain" => Run(new PlainBuildObserver(stdout, request.Verbose)),
             _ when IsTerminal() => LiveBuildObserver.RunAsync(AnsiConsole.Console, graph, Run),
-            _ => Run(new PlainBuildObserver(stdout, settings.Verbose)),
+            _ => Run(new PlainBuildObserver(stdout, request.Verbose)),
         };
     }
 
     private bool IsTerminal() =>
         ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null;
 }
-
-/// <summary>Produces the recipes of a run: evaluates the build script, or imports a Dockerfile (executor).</summary>
-internal delegate Task<RecipeBook> RecipeLoader(BuildSettings settings, CancellationToken cancellationToken);
 
 /// <summary>The cache status of every step for <c>--plan</c> (keys computed and looked up; nothing runs).</summary>
 internal delegate Task<CachePlan> CachePlanSource(BuildSettings settings, BuildGraph graph, CancellationToken cancellationToken);

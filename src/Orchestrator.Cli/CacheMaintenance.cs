@@ -1,5 +1,6 @@
 using Orchestrator.Caching;
 using Orchestrator.Execution;
+using Orchestrator.Hosting;
 
 namespace Orchestrator.Cli;
 

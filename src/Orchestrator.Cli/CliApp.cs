@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Orchestrator.Hosting;
 
 namespace Orchestrator.Cli;
 
@@ -6,7 +7,7 @@ namespace Orchestrator.Cli;
 public static class CliApp
 {
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
-        RunAsync(args, stdout, stderr, Backends.LoadScriptAsync, Backends.Create, cancellationToken);
+        RunAsync(args, stdout, stderr, ScriptRecipes.LoadAsync, BuildHost.CreateExecutor, cancellationToken);
 
     internal static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, RecipeLoader loader, ExecutorFactory executors, CancellationToken cancellationToken = default, CachePlanSource? planCache = null)
     {
@@ -18,7 +19,7 @@ public static class CliApp
         buildOptions.AddTo(build);
         root.Subcommands.Add(build);
 
-        var runner = new BuildRunner(stdout, stderr, executors, planCache ?? Backends.PlanCacheAsync);
+        var runner = new BuildRunner(stdout, stderr, executors, planCache ?? BuildHost.PlanCacheAsync);
         root.SetAction((result, token) => runner.RunAsync(rootBuild.Read(result), loader, token));
         build.SetAction((result, token) => runner.RunAsync(buildOptions.Read(result), loader, token));
         root.Subcommands.Add(new ExecutorCommand().Create(runner.RunAsync));

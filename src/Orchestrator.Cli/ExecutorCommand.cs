@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Formats.Tar;
 using System.IO.Compression;
+using Orchestrator.Hosting;
 using Orchestrator.Recipes;
 using Command = System.CommandLine.Command;
 
@@ -64,7 +65,7 @@ internal sealed class ExecutorCommand
     private readonly Option<int> _extractRetry = new("--image-fs-extract-retry") { Description = "Accepted." };
     private readonly Option<bool> _forceBuildMetadata = new("--force-build-metadata") { Description = "Accepted." };
 
-    public Command Create(Func<BuildSettings, RecipeLoader, CancellationToken, Task<int>> run)
+    public Command Create(Func<BuildRequest, RecipeLoader, CancellationToken, Task<int>> run)
     {
         var command = new Command("executor", "Build one Dockerfile like Kaniko's executor, with Kaniko's flags.");
         foreach (var option in new Option[]
@@ -112,14 +113,17 @@ internal sealed class ExecutorCommand
                 IgnorePaths = result.GetValue(_ignorePath) ?? [],
                 PushRetries = result.GetValue(_pushRetry),
                 Platform = result.GetValue(_platform),
+                Jobs = Environment.ProcessorCount,
+                Sandbox = result.GetValue(_sandbox)!,
+                SshAgents = SshSpec.ToDictionary(result.GetValue(_ssh) ?? []),
+            };
+            var request = new BuildRequest(settings)
+            {
                 DigestFile = result.GetValue(_digestFile),
                 ImageNameWithDigestFile = result.GetValue(_nameDigestFile),
                 ImageNameTagWithDigestFile = result.GetValue(_nameTagDigestFile),
                 Progress = result.GetValue(_logFormat) == "json" ? "json" : "plain",
                 Verbose = result.GetValue(_verbosity) is "debug" or "trace",
-                Jobs = Environment.ProcessorCount,
-                Sandbox = result.GetValue(_sandbox)!,
-                SshAgents = SshSpec.ToDictionary(result.GetValue(_ssh) ?? []),
             };
             var contextArgument = result.GetValue(_context)!;
             var subPath = result.GetValue(_contextSubPath);
@@ -134,7 +138,7 @@ internal sealed class ExecutorCommand
                         throw new OrchestratorException("no --destination given; pass --destination=REGISTRY/IMAGE:TAG, or --no-push (with --tar-path or --oci-layout-path to keep the image)");
                     var context = ResolveContext(contextArgument, subPath, ref unpacked);
                     var dockerfile = ResolveDockerfile(s.ScriptPath, context);
-                    var book = new RecipeBook(context, s.BuildArgs) { BaseImageEnvironment = Backends.BaseImages(s).Lookup };
+                    var book = new RecipeBook(context, s.BuildArgs) { BaseImageEnvironment = BuildHost.BaseImageEnvironment(s) };
                     var image = book.Dockerfile(dockerfile, target: target, context: context, name: "image");
                     foreach (var (key, value) in labels) image.Label(key, value);
                     image.Destination([.. destinations]);
@@ -142,7 +146,7 @@ internal sealed class ExecutorCommand
                     if (ociLayout is not null) image.Output(Path.GetFullPath(ociLayout));
                     return Task.FromResult(book);
                 }
-                return await run(settings, Load, token);
+                return await run(request, Load, token);
             }
             finally
             {

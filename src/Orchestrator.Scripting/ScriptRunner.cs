@@ -15,7 +15,9 @@ internal static class ScriptRunner
     public static async Task RunAsync(string scriptPath, CompiledScript compiled, BuildScriptGlobals globals, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var host = AssemblyLoadContext.GetLoadContext(typeof(RecipeBook).Assembly) ?? AssemblyLoadContext.Default;
+        // The context that loaded this host: it hands out the globals' type, and the engine (shared with a caller that
+        // isolates the host from its own compiler, see Orchestrator.Hosting's IsolatedScriptHost).
+        var host = AssemblyLoadContext.GetLoadContext(typeof(BuildScriptGlobals).Assembly) ?? AssemblyLoadContext.Default;
         var context = new ScriptLoadContext(scriptPath, compiled.References.Select(r => r.Path), host);
         Assembly assembly;
         using (var image = new MemoryStream(compiled.Assembly, writable: false))

@@ -1,7 +1,7 @@
 using Orchestrator.Planning;
 using Orchestrator.Recipes;
 
-namespace Orchestrator.Cli;
+namespace Orchestrator.Hosting;
 
 /// <summary>Command-line settings that override what the recipes say (<c>--cache-repo</c>, <c>--output</c>).</summary>
 internal static class BuildOverrides

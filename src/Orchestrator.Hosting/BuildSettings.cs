@@ -1,17 +1,15 @@
 using Orchestrator.Planning;
 
-namespace Orchestrator.Cli;
+namespace Orchestrator.Hosting;
 
-/// <summary>Everything <c>dotnet orchestrate build</c> was asked to do, parsed from the command line.</summary>
+/// <summary>
+/// What a build is asked to do, whichever front end asks (the CLI's flags, Cake's and Nuke's settings map onto it).
+/// </summary>
 public sealed record BuildSettings
 {
     public string ScriptPath { get; init; } = "build.csx";
 
     public IReadOnlyList<string> Targets { get; init; } = [];
-
-    public bool PlanOnly { get; init; }
-
-    public PlanFormat PlanFormat { get; init; } = PlanFormat.Text;
 
     public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>();
 
@@ -45,10 +43,6 @@ public sealed record BuildSettings
 
     public IReadOnlyList<string> InsecureRegistries { get; init; } = [];
 
-    public string Progress { get; init; } = "auto";
-
-    public bool Verbose { get; init; }
-
     /// <summary>Secret files by id (<c>--secret id=npmrc,src=PATH</c>), for RUN steps that mount them.</summary>
     public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
 
@@ -71,16 +65,12 @@ public sealed record BuildSettings
     /// <summary>Platform for every stage that does not name one (<c>os/arch[/variant]</c>).</summary>
     public string? Platform { get; init; }
 
-    /// <summary>Files that receive the built image's digest / <c>name@digest</c> lines / <c>name:tag@digest</c> lines.</summary>
-    public string? DigestFile { get; init; }
-
-    public string? ImageNameWithDigestFile { get; init; }
-
-    public string? ImageNameTagWithDigestFile { get; init; }
-
     /// <summary>RUN sandbox of the local builder: <c>auto</c> (overlay where allowed, else chroot), <c>overlay</c> or <c>chroot</c>.</summary>
     public string Sandbox { get; init; } = "auto";
 
     /// <summary>Settings of <c>--backend kubernetes</c> (namespace, executor image, ...).</summary>
     public Kubernetes.KubernetesOptions Kubernetes { get; init; } = new();
+
+    /// <summary>Receives node progress while the build runs (<see cref="PlainBuildObserver"/> writes it as lines); null: nothing is reported.</summary>
+    public IBuildObserver? Observer { get; init; }
 }

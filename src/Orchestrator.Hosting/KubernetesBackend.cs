@@ -1,7 +1,7 @@
 using Orchestrator.Kubernetes;
 using Orchestrator.Planning;
 
-namespace Orchestrator.Cli;
+namespace Orchestrator.Hosting;
 
 /// <summary>Creates the Kubernetes executor from the build's settings (<c>--backend kubernetes</c>).</summary>
 internal static class KubernetesBackend

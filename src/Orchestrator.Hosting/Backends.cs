@@ -4,33 +4,17 @@ using Orchestrator.Layers;
 using Orchestrator.Oci.Registry;
 using Orchestrator.Planning;
 using Orchestrator.Recipes;
-using Orchestrator.Scripting;
 
-namespace Orchestrator.Cli;
+namespace Orchestrator.Hosting;
 
-/// <summary>Wires the front end to the engine: the script host and the executors of each backend.</summary>
+/// <summary>Turns build settings into the engine's options and creates the executor of the chosen backend.</summary>
 internal static class Backends
 {
-    public static async Task<RecipeBook> LoadScriptAsync(BuildSettings settings, CancellationToken cancellationToken)
-    {
-        var scriptPath = Path.GetFullPath(settings.ScriptPath);
-        if (!File.Exists(scriptPath))
-            throw new OrchestratorException($"build script '{settings.ScriptPath}' not found (looked at {scriptPath}); pass its path, e.g. `dotnet orchestrate examples/hello/build.csx`");
-        var options = new ScriptHostOptions
-        {
-            BuildArgs = settings.BuildArgs,
-            CacheDirectory = settings.NoCache ? null : CacheDirectory(settings),
-            BaseImageEnvironment = BaseImages(settings).Lookup,
-        };
-        var evaluation = await new ScriptHost().EvaluateAsync(scriptPath, options, cancellationToken).ConfigureAwait(false);
-        return evaluation.Globals;
-    }
-
     public static IStageExecutor Create(BuildSettings settings)
     {
         if (settings.Backend == "kubernetes") return KubernetesBackend.Create(settings);
         if (settings.Backend != "local")
-            throw new OrchestratorException($"the '{settings.Backend}' backend is not available in this version; use --backend local, or --plan to see the build graph");
+            throw new OrchestratorException($"unknown backend '{settings.Backend}'; use --backend local or --backend kubernetes");
         if (!OperatingSystem.IsLinux())
             throw new OrchestratorException("the local builder needs Linux (user namespaces and overlayfs); use --plan, or build on a Linux machine");
         return new LocalStageExecutor(LocalOptions(settings));
@@ -59,7 +43,7 @@ internal static class Backends
             SshAgents = settings.SshAgents,
             IgnorePaths = settings.IgnorePaths,
             Platform = settings.Platform,
-            Sandbox = Enum.Parse<SandboxChoice>(settings.Sandbox, ignoreCase: true),
+            Sandbox = Sandbox(settings.Sandbox),
             CreatedAt = timestamps.IsFixed ? timestamps.Epoch!.Value : DateTimeOffset.UtcNow,
             Layers = new LayerWriterOptions
             {
@@ -70,6 +54,11 @@ internal static class Backends
         };
     }
 
+    private static SandboxChoice Sandbox(string sandbox) =>
+        Enum.TryParse<SandboxChoice>(sandbox, ignoreCase: true, out var choice) && Enum.IsDefined(choice)
+            ? choice
+            : throw new OrchestratorException($"sandbox '{sandbox}' is not one of: auto, overlay, chroot");
+
     public static BaseImageEnvironment BaseImages(BuildSettings settings) => new(RegistryOptions(settings), settings.Platform);
 
     internal static RegistryClientOptions RegistryOptions(BuildSettings settings)
@@ -78,6 +67,6 @@ internal static class Backends
         return settings.PushRetries is { } retries ? registry with { Retry = registry.Retry with { MaxAttempts = retries + 1 } } : registry;
     }
 
-    private static string CacheDirectory(BuildSettings settings) =>
+    internal static string CacheDirectory(BuildSettings settings) =>
         Path.GetFullPath(settings.CacheDirectory ?? LocalBuildOptions.DefaultCacheDirectory);
 }
