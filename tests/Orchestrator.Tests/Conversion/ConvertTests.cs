@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Text.Json;
 using Orchestrator.Cli;
 using Orchestrator.Tests.Conformance;
@@ -9,6 +10,7 @@ namespace Orchestrator.Tests.Conversion;
 /// the very image (manifest digest, <c>--reproducible</c>) that the executor builds from the Dockerfile. The two
 /// builds use separate cache folders, so neither reuses a step of the other.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class ConvertTests(ConformanceEnvironment environment) : IClassFixture<ConformanceEnvironment>
 {
     /// <summary>Every case but the two that install packages from the network (their files change with the mirror's).</summary>
