@@ -21,7 +21,7 @@ public static class StaticSiteRecipes
         var site = book.Image(name);
         if (from is null) site.From(image); else site.From(from);
         return site.Context(dir)
-            .Copy(".", Root + "/", chmod: "0644")
+            .Copy(".", Root + "/")
             .User(user)
             .Expose(port)
             .Entrypoint("httpd", "-f", "-v", "-p", port, "-h", Root);
