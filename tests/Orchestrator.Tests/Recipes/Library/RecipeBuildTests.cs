@@ -13,9 +13,9 @@ namespace Orchestrator.Tests.Recipes.Library;
 [Collection(RecipeLibraryCollection.Name)]
 public sealed class RecipeBuildTests(RecipeLibraryEnvironment env)
 {
-    private async Task<BuiltImage> BuildAsync(string project, string image)
+    private async Task<BuiltImage> BuildAsync(string project, string image, params string[] arguments)
     {
-        var run = await env.OrchestrateAsync(Path.Combine(project, "build.csx"));
+        var run = await env.OrchestrateAsync(Path.Combine(project, "build.csx"), arguments);
         Assert.True(run.ExitCode == ExitCodes.Ok, run.ToString());
         return await env.UnpackAsync(Path.Combine(project, "out", image));
     }
@@ -86,7 +86,11 @@ public sealed class RecipeBuildTests(RecipeLibraryEnvironment env)
             ["web/server.js"] = "console.log(require('is-number')(42) ? 'number' : 'not');\n",
         });
 
-        var image = await BuildAsync(project, "web");
+        // TLS to the npm registry is re-signed on the machines here: npm trusts the host's bundle, given as the
+        // recipe's optional secrets (as a build behind a company proxy would).
+        var npmrc = Path.Combine(project, "npmrc");
+        await File.WriteAllTextAsync(npmrc, $"cafile={NodeRecipes.CaBundle}\n");
+        var image = await BuildAsync(project, "web", "--secret", $"id=npmrc,src={npmrc}", "--secret", "id=npm-ca,src=/etc/ssl/certs/ca-certificates.crt");
 
         Assert.True(File.Exists(image.Path("/app/node_modules/is-number/package.json")), "npm ci installed the locked dependency");
         Assert.True(File.Exists(image.Path("/app/server.js")));
@@ -96,6 +100,7 @@ public sealed class RecipeBuildTests(RecipeLibraryEnvironment env)
         Assert.Equal("production", image.Env("NODE_ENV"));
         Assert.True(image.Config.GetProperty("ExposedPorts").TryGetProperty("3000/tcp", out _));
         Assert.Equal((UnixFileMode)0, new FileInfo(image.Path("/app/server.js")).UnixFileMode & UnixFileMode.OtherWrite);
+        Assert.False(File.Exists(image.Path("/root/.npmrc")) || File.Exists(image.Path(NodeRecipes.CaBundle)), "the secrets stay out of the image");
     }
 
     [Fact]
