@@ -125,4 +125,22 @@ public sealed class RecipePlanTests(RecipeLibraryEnvironment env)
         Assert.Contains("FROM scratch", dockerfile);
         Assert.Equal(2, DockerfileParser.Parse(dockerfile, "Dockerfile", new Dictionary<string, string>()).Stages.Count);
     }
+
+    [Fact]
+    public async Task A_recipe_misused_in_a_script_exits_2_naming_the_recipe_and_the_fix()
+    {
+        var project = env.Project("misused", new Dictionary<string, string>
+        {
+            ["build.csx"] = """
+                #load "../recipes/debian.csx"
+                #load "../recipes/dotnet.csx"
+                var tools = DebianBase([], name: "tools");
+                """,
+        });
+
+        var run = await env.OrchestrateAsync(Path.Combine(project, "build.csx"), "--plan");
+
+        Assert.Equal(ExitCodes.UsageError, run.ExitCode);
+        Assert.Contains("DebianBase 'tools': no packages given; name at least one", run.Stderr);
+    }
 }
