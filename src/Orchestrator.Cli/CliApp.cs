@@ -11,23 +11,7 @@ public static class CliApp
 
     internal static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, RecipeLoader loader, ExecutorFactory executors, CancellationToken cancellationToken = default, CachePlanSource? planCache = null)
     {
-        var root = new RootCommand("Builds container images from typed C# recipes (build.csx) or Dockerfiles, without a Docker daemon.");
-        var rootBuild = new BuildCommand();
-        rootBuild.AddTo(root);
-        var build = new Command("build", "Build (or with --plan, only plan) the images of a build script. The default command.");
-        var buildOptions = new BuildCommand();
-        buildOptions.AddTo(build);
-        root.Subcommands.Add(build);
-
-        var runner = new BuildRunner(stdout, stderr, executors, planCache ?? BuildHost.PlanCacheAsync);
-        root.SetAction((result, token) => runner.RunAsync(rootBuild.Read(result), loader, token));
-        build.SetAction((result, token) => runner.RunAsync(buildOptions.Read(result), loader, token));
-        root.Subcommands.Add(new ExecutorCommand().Create(runner.RunAsync));
-        root.Subcommands.Add(new UnshareCommand().Create());
-        root.Subcommands.Add(new CacheCommand(stdout, stderr).Create());
-        root.Subcommands.Add(new KubernetesCommand(stdout).Create());
-        root.Subcommands.Add(new ConvertCommand(stdout, stderr).Create());
-
+        var root = CreateCommandTree(stdout, stderr, loader, executors, planCache);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -55,5 +39,27 @@ public static class CliApp
             stderr.WriteLine($"internal error (please report it with the command line you ran): {error}");
             return ExitCodes.BuildFailed;
         }
+    }
+
+    /// <summary>The command tree with its options and actions, parsed without running anything by tests (e.g. of the CI examples' command lines).</summary>
+    internal static RootCommand CreateCommandTree(TextWriter stdout, TextWriter stderr, RecipeLoader loader, ExecutorFactory executors, CachePlanSource? planCache = null)
+    {
+        var root = new RootCommand("Builds container images from typed C# recipes (build.csx) or Dockerfiles, without a Docker daemon.");
+        var rootBuild = new BuildCommand();
+        rootBuild.AddTo(root);
+        var build = new Command("build", "Build (or with --plan, only plan) the images of a build script. The default command.");
+        var buildOptions = new BuildCommand();
+        buildOptions.AddTo(build);
+        root.Subcommands.Add(build);
+
+        var runner = new BuildRunner(stdout, stderr, executors, planCache ?? BuildHost.PlanCacheAsync);
+        root.SetAction((result, token) => runner.RunAsync(rootBuild.Read(result), loader, token));
+        build.SetAction((result, token) => runner.RunAsync(buildOptions.Read(result), loader, token));
+        root.Subcommands.Add(new ExecutorCommand().Create(runner.RunAsync));
+        root.Subcommands.Add(new UnshareCommand().Create());
+        root.Subcommands.Add(new CacheCommand(stdout, stderr).Create());
+        root.Subcommands.Add(new KubernetesCommand(stdout).Create());
+        root.Subcommands.Add(new ConvertCommand(stdout, stderr).Create());
+        return root;
     }
 }

@@ -17,6 +17,12 @@ public class BuildScriptGlobals : RecipeBook
         ScriptPath = Path.GetFullPath(scriptPath);
     }
 
+    /// <summary>
+    /// The script's recipe book itself, for the static methods of recipe libraries that also compile as plain C#
+    /// (<c>NodeRecipes.NodeApp(Book, "web", "services/web")</c>; see docs/recipes.md, "The recipe library").
+    /// </summary>
+    public RecipeBook Book => this;
+
     /// <summary>Full path of the root script being evaluated.</summary>
     public string ScriptPath { get; }
 }
