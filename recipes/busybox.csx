@@ -5,8 +5,9 @@
 // Shape of every file in recipes/ (see docs/recipes.md, "The recipe library"): one public static class in
 // the global namespace whose methods take the RecipeBook first, so the file compiles both as a #load-ed
 // script and as a Compile item of src/Orchestrator.Recipes.Library; below it, inside
-// #if !ORCHESTRATOR_RECIPES_LIBRARY && !CAKE, the short forms a build.csx calls bare (they pass the
+// #if !ORCHESTRATOR_RECIPES_LIBRARY, the short forms a build.csx calls bare (they pass the
 // script's globals, Book).
+#nullable enable
 using Orchestrator.Recipes;
 
 /// <summary>A static busybox (/bin/busybox with its applets linked in /bin) on an empty base.</summary>
@@ -22,7 +23,7 @@ public static class BusyboxRecipes
             .Run("/bin/busybox", "--install", "-s", "/bin");
 }
 
-#if !ORCHESTRATOR_RECIPES_LIBRARY && !CAKE
+#if !ORCHESTRATOR_RECIPES_LIBRARY
 /// <summary>A stage holding a static busybox at /bin/busybox with its applets linked in /bin.</summary>
 RecipeBuilder BusyboxBase(string name = "busybox", string hostBin = "/bin") => BusyboxRecipes.BusyboxBase(Book, name, hostBin);
 #endif

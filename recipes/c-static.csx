@@ -1,4 +1,5 @@
 // CStatic: a C program linked statically and shipped alone on an empty base. See docs/recipes.md.
+#nullable enable
 using Orchestrator.Recipes;
 
 /// <summary>C programs linked statically, each image holding one binary and nothing else.</summary>
@@ -34,7 +35,7 @@ public static class CStaticRecipes
     }
 }
 
-#if !ORCHESTRATOR_RECIPES_LIBRARY && !CAKE
+#if !ORCHESTRATOR_RECIPES_LIBRARY
 /// <summary>A static C binary on an empty base: build stage NAME-build, image NAME (see CStaticRecipes.CStatic).</summary>
 RecipeBuilder CStatic(string name, string dir, string command = CStaticRecipes.DefaultCommand, string user = "65534:65534", string image = CStaticRecipes.DefaultImage, RecipeBuilder? from = null) =>
     CStaticRecipes.CStatic(Book, name, dir, command, user, image, from);

@@ -1,4 +1,5 @@
 // DebianBase: a Debian stage with packages installed in one layer. See docs/recipes.md.
+#nullable enable
 using Orchestrator;
 using Orchestrator.Recipes;
 
@@ -34,7 +35,7 @@ public static class DebianRecipes
         + " && rm -rf /var/lib/apt/lists/*";
 }
 
-#if !ORCHESTRATOR_RECIPES_LIBRARY && !CAKE
+#if !ORCHESTRATOR_RECIPES_LIBRARY
 /// <summary>A Debian stage with <paramref name="packages"/> installed in one layer (see DebianRecipes.DebianBase).</summary>
 RecipeBuilder DebianBase(string[] packages, string name = "debian", string image = DebianRecipes.DefaultImage, RecipeBuilder? from = null) =>
     DebianRecipes.DebianBase(Book, packages, name, image, from);

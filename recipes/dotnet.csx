@@ -1,4 +1,5 @@
 // DotnetApp: a .NET application published in an SDK stage and run on the runtime image. See docs/recipes.md.
+#nullable enable
 using Orchestrator.Recipes;
 
 /// <summary>.NET applications: <c>dotnet publish</c> in an SDK stage, the output on a runtime image.</summary>
@@ -24,7 +25,7 @@ public static class DotnetRecipes
     {
         if (!project.EndsWith("proj", StringComparison.OrdinalIgnoreCase))
             throw new Orchestrator.OrchestratorException($"DotnetApp '{name}': '{project}' is not a project file; give the .csproj (or .fsproj) path relative to the context '{context}'");
-        var assembly = Path.GetFileNameWithoutExtension(project);
+        var assembly = System.IO.Path.GetFileNameWithoutExtension(project);
         var projectPath = "/src/" + project.Replace('\\', '/');
         var build = book.Stage(name + "-build")
             .From(sdkImage)
@@ -44,7 +45,7 @@ public static class DotnetRecipes
     }
 }
 
-#if !ORCHESTRATOR_RECIPES_LIBRARY && !CAKE
+#if !ORCHESTRATOR_RECIPES_LIBRARY
 /// <summary>A .NET application: publish stage NAME-build on the SDK, image NAME on the runtime (see DotnetRecipes.DotnetApp).</summary>
 RecipeBuilder DotnetApp(string name, string project, string context = ".", string? port = null, string user = "10001:10001", string sdkImage = DotnetRecipes.DefaultSdkImage, string runtimeImage = DotnetRecipes.DefaultRuntimeImage) =>
     DotnetRecipes.DotnetApp(Book, name, project, context, port, user, sdkImage, runtimeImage);

@@ -1,4 +1,5 @@
 // GoApp: a Go program built in a toolchain stage, shipped alone on an empty base. See docs/recipes.md.
+#nullable enable
 using Orchestrator.Recipes;
 
 /// <summary>Go programs: <c>go build</c> in a toolchain stage, the static binary on <c>FromScratch()</c>.</summary>
@@ -37,7 +38,7 @@ public static class GoRecipes
     }
 }
 
-#if !ORCHESTRATOR_RECIPES_LIBRARY && !CAKE
+#if !ORCHESTRATOR_RECIPES_LIBRARY
 /// <summary>A Go program: build stage NAME-build, image NAME on an empty base (see GoRecipes.GoApp).</summary>
 RecipeBuilder GoApp(string name, string dir, string package = ".", string? port = null, string user = "10001:10001", string image = GoRecipes.DefaultImage, RecipeBuilder? from = null) =>
     GoRecipes.GoApp(Book, name, dir, package, port, user, image, from);

@@ -1,4 +1,5 @@
 // NodeApp: a Node.js service image. See docs/recipes.md.
+#nullable enable
 using Orchestrator.Recipes;
 
 /// <summary>Node.js applications built with npm.</summary>
@@ -38,7 +39,7 @@ public static class NodeRecipes
     }
 }
 
-#if !ORCHESTRATOR_RECIPES_LIBRARY && !CAKE
+#if !ORCHESTRATOR_RECIPES_LIBRARY
 /// <summary>An image of the npm project in <paramref name="dir"/> (see NodeRecipes.NodeApp).</summary>
 RecipeBuilder NodeApp(string name, string dir, string main = "index.js", string? port = null, string user = "10001:10001", string image = NodeRecipes.DefaultImage, RecipeBuilder? from = null) =>
     NodeRecipes.NodeApp(Book, name, dir, main, port, user, image, from);

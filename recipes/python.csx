@@ -1,4 +1,5 @@
 // PythonApp: a Python service image in a virtual environment. See docs/recipes.md.
+#nullable enable
 using Orchestrator.Recipes;
 
 /// <summary>Python applications installed with pip into a virtual environment.</summary>
@@ -37,7 +38,7 @@ public static class PythonRecipes
     }
 }
 
-#if !ORCHESTRATOR_RECIPES_LIBRARY && !CAKE
+#if !ORCHESTRATOR_RECIPES_LIBRARY
 /// <summary>An image of the Python project in <paramref name="dir"/> (see PythonRecipes.PythonApp).</summary>
 RecipeBuilder PythonApp(string name, string dir, string main = "app.py", string? port = null, string user = "10001:10001", string image = PythonRecipes.DefaultImage, RecipeBuilder? from = null) =>
     PythonRecipes.PythonApp(Book, name, dir, main, port, user, image, from);

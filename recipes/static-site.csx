@@ -1,4 +1,5 @@
 // StaticSite: a folder of files served by busybox httpd. See docs/recipes.md.
+#nullable enable
 using Orchestrator.Recipes;
 
 /// <summary>Static web sites served by busybox's httpd.</summary>
@@ -28,7 +29,7 @@ public static class StaticSiteRecipes
     }
 }
 
-#if !ORCHESTRATOR_RECIPES_LIBRARY && !CAKE
+#if !ORCHESTRATOR_RECIPES_LIBRARY
 /// <summary>An image serving the files of <paramref name="dir"/> with busybox httpd (see StaticSiteRecipes.StaticSite).</summary>
 RecipeBuilder StaticSite(string name, string dir, string port = "8080", string user = "65534:65534", string image = StaticSiteRecipes.DefaultImage, RecipeBuilder? from = null) =>
     StaticSiteRecipes.StaticSite(Book, name, dir, port, user, image, from);

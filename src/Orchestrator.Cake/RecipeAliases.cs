@@ -36,6 +36,13 @@ public static class RecipeAliases
         CakeRecipeBooks.For(context).Arg(name, defaultValue, Where(context, file), line);
 
     /// <summary>A named group of recipes; <c>Targets = { NAME }</c> in the settings builds it.</summary>
+    /// <summary>
+    /// The script's recipe book, as <c>Book</c> is in a <c>build.csx</c>: the recipe library's short forms
+    /// (<c>BusyboxBase()</c>, <c>StaticSite(...)</c>, … from <c>#load "recipes/…csx"</c>) declare their stages in it.
+    /// </summary>
+    [CakePropertyAlias(Cache = true)]
+    public static RecipeBook Book(this ICakeContext context) => CakeRecipeBooks.For(context);
+
     [CakeMethodAlias]
     public static TargetGroup Target(this ICakeContext context, string name, params RecipeBuilder[] recipes) => CakeRecipeBooks.For(context).Target(name, recipes);
 

@@ -118,6 +118,37 @@ public sealed partial class CakeAddinTests : IDisposable
         Assert.False(Directory.Exists(Out), "a plan writes no image");
     }
 
+    [Fact]
+    public async Task Every_file_of_the_recipe_library_loads_unchanged_into_a_cake_script_whose_short_forms_build()
+    {
+        var (cake, _) = await PrepareAsync();
+        var site = Directory.CreateDirectory(Path.Combine(_folder, "site")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(site, "index.html"), "<h1>from cake</h1>\n");
+        var loads = string.Concat(Directory.GetFiles(Path.Combine(_folder, "recipes"), "*.csx").Order(StringComparer.Ordinal)
+            .Select(f => $"#load \"recipes/{Path.GetFileName(f)}\"\n"));
+        var script = Path.Combine(_folder, "recipes.cake");
+        await File.WriteAllTextAsync(script, $$"""
+            #r "{{typeof(OrchestratorSettings).Assembly.Location}}"
+            {{loads}}
+            Task("Site").Does(() =>
+            {
+                StaticSite("site", "site", from: BusyboxBase());
+                var report = OrchestratorBuild(new OrchestratorSettings { NoPush = true, Output = "{{Out}}", CacheDirectory = "{{Cache}}" });
+                Information("site is {0}", report["site"].Digest);
+            });
+            RunTarget("Site");
+            """);
+
+        var run = await cake.CakeAsync(script);
+        run.EnsureSuccess();
+
+        var image = await OciLayoutImage.UnpackAsync(Out, Path.Combine(_folder, "bundle"));
+        Assert.Equal("<h1>from cake</h1>\n", await File.ReadAllTextAsync(Path.Combine(image.Rootfs, "srv", "www", "index.html")));
+        Assert.Equal(["httpd", "-f", "-v", "-p", "8080", "-h", "/srv/www"], image.Args);
+        Assert.Equal(65534, image.Process.GetProperty("user").GetProperty("uid").GetInt32());
+        Assert.Contains($"site is {image.ManifestDigest}", run.StandardOutput);
+    }
+
     [GeneratedRegex(@"hello is (sha256:[0-9a-f]{64})")]
     private static partial Regex LoggedDigest();
 
