@@ -79,7 +79,7 @@ internal sealed class BuildCommand
         _backend.AcceptOnlyFromAmong("local", "kubernetes");
         _progress.AcceptOnlyFromAmong("auto", "plain", "json");
         _sandbox.Validators.Add(result => OneOf(result, "--sandbox", "auto", "overlay", "chroot"));
-        SizeAndDuration.ValidateDuration(_cacheTtl);
+        DurationFlags.Validate(_cacheTtl);
         _buildArgs.Validators.Add(result =>
         {
             foreach (var token in result.Tokens.Where(t => !t.Value.Contains('=')))

@@ -68,7 +68,7 @@ internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, Executor
         finally
         {
             (executor as IDisposable)?.Dispose();
-            CacheMaintenance.AfterBuild(settings, stderr);
+            CacheMaintenance.AfterBuild(settings, stderr.WriteLine);
         }
     }
 

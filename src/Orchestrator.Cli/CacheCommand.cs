@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Orchestrator.Caching;
 using Orchestrator.Execution;
+using Orchestrator.Hosting;
 using Orchestrator.Oci;
 using Orchestrator.Oci.Registry;
 
@@ -74,8 +75,8 @@ internal sealed class CacheCommand(TextWriter stdout, TextWriter stderr)
                 cacheDirectory = folder,
                 totalBytes = inventory.TotalSize,
                 limitAfterBuildsBytes = CacheMaintenance.Limit(folder),
-                kinds = inventory.ByKind().Select(k => new { kind = KindName(k.Kind), count = k.Count, bytes = k.Size }),
-                items = verbose ? inventory.Items.Select(i => new { kind = KindName(i.Kind), name = i.Name, bytes = i.Size, lastUse = i.LastUse }) : null,
+                kinds = inventory.ByKind().Select(k => new { kind = CacheMaintenance.KindName(k.Kind), count = k.Count, bytes = k.Size }),
+                items = verbose ? inventory.Items.Select(i => new { kind = CacheMaintenance.KindName(i.Kind), name = i.Name, bytes = i.Size, lastUse = i.LastUse }) : null,
             };
             stdout.WriteLine(JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
             return ExitCodes.Ok;
@@ -83,14 +84,14 @@ internal sealed class CacheCommand(TextWriter stdout, TextWriter stderr)
         stdout.WriteLine($"cache folder {folder}");
         stdout.WriteLine($"{"KIND",-16} {"COUNT",8} {"SIZE",12}");
         foreach (var (kind, count, size) in inventory.ByKind())
-            stdout.WriteLine($"{KindName(kind),-16} {count,8} {SizeAndDuration.FormatSize(size),12}");
+            stdout.WriteLine($"{CacheMaintenance.KindName(kind),-16} {count,8} {SizeAndDuration.FormatSize(size),12}");
         stdout.WriteLine($"{"total",-16} {inventory.Items.Count,8} {SizeAndDuration.FormatSize(inventory.TotalSize),12}");
         stdout.WriteLine(CacheMaintenance.Limit(folder) is { } limit
             ? $"kept after each build: at most {SizeAndDuration.FormatSize(limit)} ({(Environment.GetEnvironmentVariable(CacheMaintenance.Variable) is { Length: > 0 } ? CacheMaintenance.Variable : "10% of the disk or 20 GB, whichever is smaller")})"
             : $"kept after each build: no limit ({CacheMaintenance.Variable}=off)");
         if (verbose)
             foreach (var item in inventory.Items.OrderBy(i => i.Kind).ThenByDescending(i => i.LastUse))
-                stdout.WriteLine($"  {KindName(item.Kind),-14} {SizeAndDuration.FormatSize(item.Size),12}  {item.LastUse:yyyy-MM-dd HH:mm:ss}Z  {item.Name}");
+                stdout.WriteLine($"  {CacheMaintenance.KindName(item.Kind),-14} {SizeAndDuration.FormatSize(item.Size),12}  {item.LastUse:yyyy-MM-dd HH:mm:ss}Z  {item.Name}");
         return ExitCodes.Ok;
     }
 
@@ -129,7 +130,7 @@ internal sealed class CacheCommand(TextWriter stdout, TextWriter stderr)
             : new CachePrunePolicy { KeepBytes = CacheMaintenance.Limit(folder) ?? CacheGarbageCollector.DefaultLimit(folder) };
         using var held = await CacheDirectoryLock.ExclusiveAsync(folder, () => stderr.WriteLine($"waiting for the builds using {folder} to end…"), cancellationToken);
         var pruned = CacheGarbageCollector.Prune(folder, policy, held);
-        stdout.WriteLine(Describe(pruned));
+        stdout.WriteLine(CacheMaintenance.Describe(pruned));
         return ExitCodes.Ok;
     }
 
@@ -146,25 +147,4 @@ internal sealed class CacheCommand(TextWriter stdout, TextWriter stderr)
         stderr.WriteLine($"error: {pruned.Expired.Count - pruned.Deleted.Count} expired entries were kept: {pruned.Refusal}");
         return ExitCodes.BuildFailed;
     }
-
-    /// <summary>One line on what a prune removed, by kind.</summary>
-    internal static string Describe(CachePruneResult pruned)
-    {
-        var kinds = pruned.Removed.GroupBy(i => i.Kind).OrderBy(g => g.Key).Select(g => $"{g.Count()} {KindName(g.Key)}");
-        var what = pruned.Removed.Count == 0 ? "nothing to remove" : $"removed {string.Join(", ", kinds)}, {SizeAndDuration.FormatSize(pruned.Freed)}";
-        return $"cache: {what}; it holds {SizeAndDuration.FormatSize(pruned.SizeAfter)}";
-    }
-
-    internal static string KindName(LocalCacheItemKind kind) => kind switch
-    {
-        LocalCacheItemKind.Blob => "blobs",
-        LocalCacheItemKind.LayerFolder => "layer folders",
-        LocalCacheItemKind.IndexEntry => "index entries",
-        LocalCacheItemKind.CacheMount => "cache mounts",
-        LocalCacheItemKind.HashMemo => "hash memos",
-        LocalCacheItemKind.ScriptCache => "scripts",
-        LocalCacheItemKind.UsageRecord => "usage records",
-        LocalCacheItemKind.Temporary => "temporaries",
-        _ => "other",
-    };
 }

@@ -85,7 +85,7 @@ internal sealed class ExecutorCommand
         _snapshotMode.Validators.Add(result => BuildCommand.OneOf(result, "--snapshot-mode", "full", "redo", "time"));
         _sandbox.Validators.Add(result => BuildCommand.OneOf(result, "--sandbox", "auto", "overlay", "chroot"));
         SshSpec.Validate(_ssh);
-        SizeAndDuration.ValidateDuration(_cacheTtl);
+        DurationFlags.Validate(_cacheTtl);
 
         command.SetAction(async (result, token) =>
         {

@@ -17,7 +17,10 @@ public static class BuildHost
     public static async Task<BuildReport> BuildAsync(BuildSettings settings, RecipeLoader? loadRecipes = null, CancellationToken cancellationToken = default) =>
         await BuildAsync(settings, await (loadRecipes ?? ScriptRecipes.LoadAsync)(settings, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Builds the recipes declared in <paramref name="recipes"/> (Cake and Nuke builds declare them in code).</summary>
+    /// <summary>
+    /// Builds the recipes declared in <paramref name="recipes"/> (Cake and Nuke builds declare them in code). Afterwards the
+    /// local cache folder is kept under its limit, as after every CLI build (<c>ORCHESTRATOR_CACHE_KEEP_STORAGE</c>).
+    /// </summary>
     public static async Task<BuildReport> BuildAsync(BuildSettings settings, RecipeBook recipes, CancellationToken cancellationToken = default)
     {
         var graph = CreateGraph(settings, recipes);
@@ -29,6 +32,7 @@ public static class BuildHost
         finally
         {
             (executor as IDisposable)?.Dispose();
+            CacheMaintenance.AfterBuild(settings, note => settings.Observer?.OnNote(note));
         }
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Orchestrator.Caching;
 using Orchestrator.Cli;
 using Orchestrator.Execution;
+using Orchestrator.Hosting;
 using Orchestrator.Tests.Conformance;
 using Orchestrator.Tests.Layers;
 

@@ -106,6 +106,19 @@ public sealed partial class CakeAddinTests : IDisposable
     }
 
     [Fact]
+    public async Task After_the_build_the_cache_folder_is_kept_under_its_limit()
+    {
+        var (cake, script) = await PrepareAsync();
+
+        var run = await cake.CakeAsync(new Dictionary<string, string> { ["ORCHESTRATOR_CACHE_KEEP_STORAGE"] = "1KB" }, script, "--target=Image", $"--output={Out}", $"--cache-dir={Cache}");
+        run.EnsureSuccess();
+
+        Assert.Matches(@"cache: removed .*blobs", run.StandardOutput);
+        Assert.True(File.Exists(Path.Combine(Cache, "collected")), "the collector ran on the build's cache folder");
+        Assert.True(File.Exists(Path.Combine(Out, "hello", "index.json")), "the image itself is outside the cache folder and stays");
+    }
+
+    [Fact]
     public async Task The_plan_task_logs_each_step_and_builds_nothing()
     {
         var (cake, script) = await PrepareAsync();

@@ -23,7 +23,13 @@ internal sealed class CakeRunner(string folder)
     /// <summary><c>dotnet cake SCRIPT ARGS...</c>, from the folder (so the manifest there is the one used).</summary>
     public Task<ToolResult> CakeAsync(string script, params string[] arguments) => DotnetAsync(["cake", script, .. arguments]);
 
-    private Task<ToolResult> DotnetAsync(params string[] arguments)
+    /// <summary><c>dotnet cake</c> with more environment variables.</summary>
+    public Task<ToolResult> CakeAsync(IReadOnlyDictionary<string, string> environment, string script, params string[] arguments) =>
+        DotnetAsync(["cake", script, .. arguments], environment);
+
+    private Task<ToolResult> DotnetAsync(params string[] arguments) => DotnetAsync(arguments, new Dictionary<string, string>());
+
+    private Task<ToolResult> DotnetAsync(string[] arguments, IReadOnlyDictionary<string, string> more)
     {
         var temp = Path.Combine(folder, "tmp");
         Directory.CreateDirectory(temp);
@@ -34,6 +40,7 @@ internal sealed class CakeRunner(string folder)
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             ["NO_COLOR"] = "1",
         };
+        foreach (var (name, value) in more) environment[name] = value;
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
         return ExternalTool.RunAsync(dotnet, arguments, Timeout, workingDirectory: folder, environment: environment);
     }

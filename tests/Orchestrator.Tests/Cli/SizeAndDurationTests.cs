@@ -1,4 +1,4 @@
-using Orchestrator.Cli;
+using Orchestrator.Hosting;
 
 namespace Orchestrator.Tests.Cli;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Orchestrator.Cli;
+namespace Orchestrator.Hosting;
 
-/// <summary>The command line's byte sizes (<c>10GB</c>, <c>512MiB</c>) and durations (Go's form, <c>72h</c>, <c>1h30m</c>, and days, <c>14d</c>).</summary>
+/// <summary>Byte sizes as people and flags write them (<c>10GB</c>, <c>512MiB</c>) and durations (Go's form, <c>72h</c>, <c>1h30m</c>, and days, <c>14d</c>).</summary>
 internal static partial class SizeAndDuration
 {
     private static readonly (string Unit, long Factor)[] SizeUnits =
@@ -39,17 +39,6 @@ internal static partial class SizeAndDuration
             return true;
         }
         return Dockerfiles.GoDuration.TryParse(text, out duration);
-    }
-
-    /// <summary>Adds a validator to <paramref name="option"/> whose message names the flag and the form it takes.</summary>
-    public static void ValidateDuration(System.CommandLine.Option<string?> option)
-    {
-        option.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<string?>();
-            if (value is not null && !TryParseDuration(value, out _))
-                result.AddError($"{option.Name} '{value}' is not a duration; write it like 336h, 72h30m, 90s or 14d");
-        });
     }
 
     public static TimeSpan? DurationOrNull(string? text) => text is not null && TryParseDuration(text, out var duration) ? duration : null;
