@@ -68,6 +68,27 @@ public sealed class RootfsComparerTests : IDisposable
     }
 
     [Fact]
+    public void Shadow_files_compare_without_the_day_of_the_last_password_change_and_by_every_other_byte()
+    {
+        static void Shadow(string root, string text)
+        {
+            Directory.CreateDirectory(Path.Combine(root, "etc"));
+            File.WriteAllText(Path.Combine(root, "etc", "shadow"), text);
+            File.WriteAllText(Path.Combine(root, "etc", "passwd"), text);
+        }
+        var monday = RootfsSnapshot.Read(Tree("monday", r => Shadow(r, "root:*:20788:0:99999:7:::\nuser:!:20788:0:99999:7:::\n")));
+        var friday = RootfsSnapshot.Read(Tree("friday", r => Shadow(r, "root:*:20792:0:99999:7:::\nuser:!:20792:0:99999:7:::\n")));
+        var other = RootfsSnapshot.Read(Tree("other", r => Shadow(r, "root:*:20792:0:99999:7:::\nuser:!:20792:1:99999:7:::\n")));
+
+        var comparer = new RootfsComparer([]);
+        Assert.Equal(["/etc/passwd: content " + Short(monday, "/etc/passwd") + " (buildah) vs " + Short(friday, "/etc/passwd") + " (ours)"],
+            comparer.Compare(monday, friday).Where(d => d.Contains("content")));
+        Assert.Contains(comparer.Compare(friday, other), d => d.StartsWith("/etc/shadow: content", StringComparison.Ordinal));
+    }
+
+    private static string Short(RootfsSnapshot snapshot, string path) => snapshot.Entries[path].ContentHash![..12];
+
+    [Fact]
     public void Identical_trees_have_no_differences()
     {
         var a = Tree("a", Common);

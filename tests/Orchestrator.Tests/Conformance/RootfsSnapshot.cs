@@ -64,6 +64,31 @@ internal sealed class RootfsSnapshot
     public RootfsSnapshot Where(Func<RootfsEntry, bool> keep) =>
         new(new SortedDictionary<string, RootfsEntry>(Entries.Where(e => keep(e.Value)).ToDictionary(e => e.Key, e => e.Value), StringComparer.Ordinal));
 
+    /// <summary>
+    /// Files that hold the day they were written: the shadow files' third field is the day of the last password change,
+    /// which useradd and the passwd package set to the day of the build. Their hash leaves that field out, so a golden
+    /// made on one day still compares on the next; every other byte counts.
+    /// </summary>
+    public static readonly IReadOnlySet<string> DatedFiles = new HashSet<string>(StringComparer.Ordinal) { "/etc/shadow", "/etc/shadow-" };
+
+    private static string FileHash(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    /// <summary>The hash of a shadow file with each line's day of last change (its third field, when a number) emptied.</summary>
+    internal static string UndatedHash(string path)
+    {
+        var lines = File.ReadAllText(path).Split('\n').Select(line =>
+        {
+            var fields = line.Split(':');
+            if (fields.Length > 2 && fields[2].Length > 0 && fields[2].All(char.IsAsciiDigit)) fields[2] = "";
+            return string.Join(':', fields);
+        });
+        return Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', lines))));
+    }
+
     public static RootfsSnapshot Read(string rootfs)
     {
         var root = System.IO.Path.GetFullPath(rootfs);
@@ -89,8 +114,7 @@ internal sealed class RootfsSnapshot
             string? hash = null;
             if (type == "file")
             {
-                using var stream = File.OpenRead(host);
-                hash = Convert.ToHexStringLower(SHA256.HashData(stream));
+                hash = DatedFiles.Contains(path) ? UndatedHash(host) : FileHash(host);
                 if (status.LinkCount > 1)
                 {
                     if (!inodes.TryGetValue(status.Inode, out var names)) inodes[status.Inode] = names = [];
