@@ -1,4 +1,6 @@
+using Orchestrator.Execution;
 using Orchestrator.Kubernetes;
+using Orchestrator.Layers;
 using Orchestrator.Planning;
 
 namespace Orchestrator.Cli;
@@ -17,5 +19,28 @@ internal static class KubernetesBackend
         InsecureRegistries = settings.InsecureRegistries,
         BuildArgs = settings.BuildArgs,
         Registry = Backends.RegistryOptions(settings),
+        CacheLookup = CacheLookup(settings),
     };
+
+    /// <summary>
+    /// The cache as the executor in a pod sees it (<c>--cache=true --cache-repo</c>, default layer encoding, no
+    /// SOURCE_DATE_EPOCH in the pod), with this machine's cache folder in front, so a node whose every step hits is
+    /// found here with the keys the executor would compute.
+    /// </summary>
+    private static LocalBuildOptions? CacheLookup(BuildSettings settings)
+    {
+        if (settings.NoCache) return null;
+        var timestamps = TimestampPolicy.Resolve(settings.Reproducible, null);
+        return new LocalBuildOptions
+        {
+            CacheDirectory = Path.GetFullPath(settings.CacheDirectory ?? LocalBuildOptions.DefaultCacheDirectory),
+            Registry = Backends.RegistryOptions(settings),
+            Platform = settings.Platform,
+            CacheTimeToLive = settings.CacheTimeToLive,
+            PushCache = !settings.NoPushCache,
+            CacheRequired = settings.CacheRequired,
+            CreatedAt = timestamps.IsFixed ? timestamps.Epoch!.Value : DateTimeOffset.UtcNow,
+            Layers = new LayerWriterOptions { Timestamps = timestamps },
+        };
+    }
 }

@@ -1,3 +1,4 @@
+using Orchestrator.Execution;
 using Orchestrator.Oci.Registry;
 
 namespace Orchestrator.Kubernetes;
@@ -67,4 +68,11 @@ public sealed record KubernetesOptions
 
     /// <summary>Fixed build id (labels, Job names); null: a fresh random one. Tests fix it for golden files.</summary>
     public string? BuildId { get; init; }
+
+    /// <summary>
+    /// How this machine looks nodes up in the cache before dispatching them: the local cache folder, and the layer
+    /// encoding the executor in the pods uses (gzip, the <c>--reproducible</c> timestamps), so keys and entries match
+    /// the executor's. A node whose every step hits is assembled here and never becomes a Job. Null: every node is a Job.
+    /// </summary>
+    public LocalBuildOptions? CacheLookup { get; init; }
 }

@@ -24,6 +24,7 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
     private readonly SemaphoreSlim _jobSlots;
     private readonly ManifestEmitter? _emitter;
     private readonly Lazy<Task> _secretCheck;
+    private readonly CachedNodeAssembler? _cached;
 
     public KubernetesStageExecutor(KubernetesOptions options, IKubernetes client, string @namespace)
     {
@@ -36,6 +37,7 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
         _jobSlots = new SemaphoreSlim(options.MaxParallelJobs);
         _emitter = options.EmitManifestsDirectory is { } folder ? new ManifestEmitter(folder) : null;
         _secretCheck = new Lazy<Task>(CheckPushSecretAsync);
+        if (options.CacheLookup is { } cache && OperatingSystem.IsLinux()) _cached = new CachedNodeAssembler(cache, options.BuildArgs);
     }
 
     /// <summary>Creates the executor with the client the options describe (kubeconfig or in-cluster).</summary>
@@ -64,6 +66,7 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
     {
         _client.Dispose();
         _registries.Dispose();
+        if (OperatingSystem.IsLinux()) _cached?.Dispose();
         _jobSlots.Dispose();
     }
 
@@ -74,6 +77,21 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
             throw new OrchestratorException($"{stage.Kind} '{stage.Name}': local outputs ({string.Join(", ", stage.Outputs)}) cannot be written by a Job in the cluster; drop --output or use --backend local");
         var transfer = TransferRepository(stage);
         var dockerfile = RenderDockerfile(stage, job.Inputs);
+
+        var destinations = _options.Push && stage.Destinations.Count > 0
+            ? stage.Destinations.ToList()
+            : [transfer.WithTag($"stage-{BuildId}-{KubernetesNames.NodeLabelValue(stage.Name)}").ToString()];
+        if (_cached is not null && OperatingSystem.IsLinux() && await _cached.TryAssembleAsync(job, dockerfile, destinations, cancellationToken).ConfigureAwait(false) is { } cached)
+        {
+            job.Log($"every step is cached: image assembled from the cache, no Job created");
+            return new KubernetesStageResult(stage.Name, $"{ImageReference.Parse(destinations[0]).Name}@{cached.ManifestDigest}", JobName: "")
+            {
+                ManifestDigest = cached.ManifestDigest,
+                Published = _options.Push ? cached.Published : [],
+                FromCache = true,
+                CachedSteps = cached.CachedSteps,
+            };
+        }
 
         var archive = Path.Combine(Path.GetTempPath(), $"orchestrator-context-{Guid.NewGuid():N}.tar.gz");
         Digest contextDigest;
@@ -90,9 +108,6 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
             File.Delete(archive);
         }
 
-        var destinations = _options.Push && stage.Destinations.Count > 0
-            ? stage.Destinations.ToList()
-            : [transfer.WithTag($"stage-{BuildId}-{KubernetesNames.NodeLabelValue(stage.Name)}").ToString()];
         var request = new JobRequest(BuildId, stage.Name, "", $"{transfer.Name}@{contextDigest}", contextSize, ExecutorArguments.For(stage, destinations, _options));
 
         await _secretCheck.Value.ConfigureAwait(false);
@@ -123,6 +138,10 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
             _jobSlots.Release();
         }
     }
+
+    /// <summary>Waits for the cache work of the nodes assembled here (memos of copied content pushed to the cache repo).</summary>
+    public Task CompleteAsync(IBuildObserver observer, CancellationToken cancellationToken) =>
+        _cached is not null && OperatingSystem.IsLinux() ? _cached.CompleteAsync(observer, cancellationToken) : Task.CompletedTask;
 
     private async Task<string> RunJobAsync(JobRequest request, StageJob job, CancellationToken cancellationToken)
     {
