@@ -142,6 +142,7 @@ internal sealed class BuildCommand
             Platform = result.GetValue(_platform),
             Sandbox = result.GetValue(_sandbox)!,
             Kubernetes = _kubernetes.Read(result),
+            KubernetesFlags = _kubernetes.ReadSettings(result),
         };
     }
 

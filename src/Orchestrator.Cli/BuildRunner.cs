@@ -14,6 +14,7 @@ internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, Executor
         try
         {
             var book = await loadRecipes(settings, cancellationToken);
+            settings = settings with { KubernetesScript = book.KubernetesSettings };
             var recipes = BuildOverrides.Apply(book.Build(new RecipeValidationOptions { Push = !settings.NoPush && settings.Output is null }), settings);
             graph = GraphBuilder.Build(recipes, settings.Targets);
             graph = BuildOverrides.ApplyOutput(graph, settings.Output);

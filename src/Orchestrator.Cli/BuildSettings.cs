@@ -83,4 +83,10 @@ public sealed record BuildSettings
 
     /// <summary>Settings of <c>--backend kubernetes</c> (namespace, executor image, ...).</summary>
     public Kubernetes.KubernetesOptions Kubernetes { get; init; } = new();
+
+    /// <summary>How the Jobs run, as given on the command line (only the flags given); they win over <see cref="KubernetesScript"/>.</summary>
+    public Recipes.KubernetesSettings KubernetesFlags { get; init; } = new();
+
+    /// <summary>How the Jobs run, as the script's <c>Kubernetes(k => …)</c> set it.</summary>
+    public Recipes.KubernetesSettings KubernetesScript { get; init; } = new();
 }

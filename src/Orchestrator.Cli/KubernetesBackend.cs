@@ -11,7 +11,7 @@ internal static class KubernetesBackend
     public static IStageExecutor Create(BuildSettings settings) =>
         KubernetesStageExecutor.Connect(Options(settings));
 
-    public static KubernetesOptions Options(BuildSettings settings) => settings.Kubernetes with
+    public static KubernetesOptions Options(BuildSettings settings) => settings.Kubernetes.With(settings.KubernetesFlags.Over(settings.KubernetesScript)) with
     {
         Push = !settings.NoPush,
         Reproducible = settings.Reproducible,

@@ -66,6 +66,8 @@ public static class JobManifest
                         AutomountServiceAccountToken = false,
                         EnableServiceLinks = false,
                         Volumes = volumes,
+                        NodeSelector = options.NodeSelector.Count == 0 ? null : options.NodeSelector.OrderBy(l => l.Key, StringComparer.Ordinal).ToDictionary(l => l.Key, l => l.Value),
+                        Tolerations = options.Tolerations.Count == 0 ? null : options.Tolerations.Select(t => new V1Toleration { Key = t.Key, OperatorProperty = t.Operator, Value = t.Value, Effect = t.Effect }).ToList(),
                         InitContainers =
                         [
                             new V1Container
@@ -97,6 +99,7 @@ public static class JobManifest
                                 Env = env,
                                 VolumeMounts = mounts,
                                 WorkingDir = ExecutorArguments.Workspace,
+                                Resources = Resources(options),
                                 TerminationMessagePath = ExecutorArguments.TerminationLog,
                                 TerminationMessagePolicy = "File",
                                 SecurityContext = new V1SecurityContext
@@ -114,4 +117,23 @@ public static class JobManifest
             },
         };
     }
+
+    /// <summary>Requests and limits of the executor container; null when none is set.</summary>
+    private static V1ResourceRequirements? Resources(KubernetesOptions options)
+    {
+        static Dictionary<string, ResourceQuantity>? Pair(string? cpu, string? memory)
+        {
+            var pair = new Dictionary<string, ResourceQuantity>();
+            if (cpu is not null) pair["cpu"] = new ResourceQuantity(cpu);
+            if (memory is not null) pair["memory"] = new ResourceQuantity(memory);
+            return pair.Count > 0 ? pair : null;
+        }
+        var requests = Pair(options.CpuRequest, options.MemoryRequest);
+        var limits = Pair(options.CpuLimit, options.MemoryLimit);
+        return requests is null && limits is null ? null : new V1ResourceRequirements { Requests = requests, Limits = limits };
+    }
+
+    /// <summary>True for what the API server accepts as a resource quantity (<c>500m</c>, <c>1.5</c>, <c>2Gi</c>, <c>1e3</c>).</summary>
+    public static bool IsQuantity(string text) => System.Text.RegularExpressions.Regex.IsMatch(text,
+        @"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$");
 }

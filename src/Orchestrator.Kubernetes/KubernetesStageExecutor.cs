@@ -55,6 +55,9 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
         if (options.MaxParallelJobs < 1) throw new OrchestratorException("--max-parallel-jobs must be at least 1");
         if (options.Retries < 0) throw new OrchestratorException("--retries must be 0 or more");
         if (options.NodeDeadline <= TimeSpan.Zero) throw new OrchestratorException("--node-deadline must be positive, e.g. 30m or 1h");
+        foreach (var (flag, parameter, quantity) in new[] { ("--cpu", "cpu", options.CpuRequest), ("--memory", "memory", options.MemoryRequest), ("--cpu-limit", "cpuLimit", options.CpuLimit), ("--memory-limit", "memoryLimit", options.MemoryLimit) })
+            if (quantity is not null && !JobManifest.IsQuantity(quantity))
+                throw new OrchestratorException($"{flag} (Resources({parameter}: …) in the script) '{quantity}' is not a Kubernetes quantity; write CPU as 500m or 2, memory as 512Mi or 2Gi");
     }
 
     /// <summary>The id in the labels and names of this build's Jobs.</summary>
