@@ -45,6 +45,17 @@ public sealed record BuildSettings
 
     public IReadOnlyList<string> InsecureRegistries { get; init; } = [];
 
+    /// <summary>PEM certificates to trust per registry (<c>--registry-certificate REGISTRY=PATH</c>), full paths.</summary>
+    public IReadOnlyDictionary<string, string> RegistryCertificates { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Registries whose TLS certificate is not verified (<c>--skip-tls-verify-registry</c>, <c>--skip-tls-verify</c>'s destinations).</summary>
+    public IReadOnlyList<string> SkipTlsVerifyRegistries { get; init; } = [];
+
+    /// <summary><c>--skip-tls-verify-pull</c>: registries other than <see cref="PushRegistries"/> are not verified.</summary>
+    public bool SkipTlsVerifyPull { get; init; }
+
+    public IReadOnlyList<string> PushRegistries { get; init; } = [];
+
     public string Progress { get; init; } = "auto";
 
     public bool Verbose { get; init; }

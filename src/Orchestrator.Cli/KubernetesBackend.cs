@@ -17,6 +17,8 @@ internal static class KubernetesBackend
         Reproducible = settings.Reproducible,
         Platform = settings.Platform,
         InsecureRegistries = settings.InsecureRegistries,
+        RegistryCertificates = settings.RegistryCertificates,
+        SkipTlsVerifyRegistries = settings.SkipTlsVerifyRegistries,
         BuildArgs = settings.BuildArgs,
         Registry = Backends.RegistryOptions(settings),
         CacheLookup = CacheLookup(settings),

@@ -47,11 +47,19 @@ internal sealed class KubernetesCommand(TextWriter stdout)
         var size = new Option<long>("--size") { Description = "Its size in bytes.", Required = true };
         var to = new Option<string>("--to") { Description = "Folder to unpack into.", DefaultValueFactory = _ => ExecutorArguments.Workspace };
         var insecure = new Option<string[]>("--insecure-registry") { Description = "Registry reached over plain HTTP (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+        var certificates = RegistryCertificateSpec.CreateOption();
+        var skipTlsVerify = new Option<string[]>("--skip-tls-verify-registry") { Description = "Registry whose TLS certificate is not verified (repeatable).", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("fetch-context", "Download a build context blob from a registry and unpack it (a build pod's init container runs this).");
-        foreach (var option in new Option[] { blob, size, to, insecure }) command.Options.Add(option);
+        foreach (var option in new Option[] { blob, size, to, insecure, certificates, skipTlsVerify }) command.Options.Add(option);
+        RegistryCertificateSpec.Validate(certificates);
         command.SetAction(async (result, token) =>
         {
-            var registry = RegistryClientOptions.FromEnvironment() with { InsecureRegistries = result.GetValue(insecure) ?? [] };
+            var registry = RegistryClientOptions.FromEnvironment() with
+            {
+                InsecureRegistries = result.GetValue(insecure) ?? [],
+                RegistryCertificates = RegistryCertificateSpec.ToDictionary(result.GetValue(certificates) ?? []),
+                SkipTlsVerifyRegistries = result.GetValue(skipTlsVerify) ?? [],
+            };
             await ContextFetcher.FetchAsync(result.GetValue(blob)!, result.GetValue(size), result.GetValue(to)!, registry, token);
             stdout.WriteLine($"build context {result.GetValue(blob)} unpacked into {result.GetValue(to)}");
             return ExitCodes.Ok;

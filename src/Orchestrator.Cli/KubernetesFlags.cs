@@ -28,6 +28,7 @@ internal sealed class KubernetesFlags
     private readonly Option<int?> _maxJobs = new("--max-parallel-jobs") { Description = "kubernetes backend: Jobs of this build at once (default 8)." };
     private readonly Option<int?> _retries = new("--retries") { Description = "kubernetes backend: new Jobs for a failed node before it fails (default 0)." };
     private readonly Option<string?> _pushSecret = new("--push-secret") { Description = "kubernetes backend: kubernetes.io/dockerconfigjson Secret mounted at /kaniko/.docker/config.json (default regcred; '' for none)." };
+    private readonly Option<bool> _pushSecretFromLocal = new("--push-secret-from-local") { Description = "kubernetes backend: instead of --push-secret, give each node's pod a Secret made from this machine's Docker credentials for the registries that node uses; deleted when the node is done." };
     private readonly Option<string?> _emit = new("--emit-manifests") { Description = "kubernetes backend: also write every object created as YAML into DIR." };
 
     public KubernetesFlags()
@@ -60,7 +61,7 @@ internal sealed class KubernetesFlags
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _namespace, _context, _kubeconfig, _executorImage, _fetchImage, _serviceAccount, _cpu, _memory, _cpuLimit, _memoryLimit, _nodeSelector, _toleration, _deadline, _maxJobs, _retries, _pushSecret, _emit })
+        foreach (var option in new Option[] { _namespace, _context, _kubeconfig, _executorImage, _fetchImage, _serviceAccount, _cpu, _memory, _cpuLimit, _memoryLimit, _nodeSelector, _toleration, _deadline, _maxJobs, _retries, _pushSecret, _pushSecretFromLocal, _emit })
             command.Options.Add(option);
     }
 
@@ -71,6 +72,7 @@ internal sealed class KubernetesFlags
         KubeconfigPath = result.GetValue(_kubeconfig),
         ContextFetchImage = result.GetValue(_fetchImage),
         EmitManifestsDirectory = result.GetValue(_emit) is { } emit ? Path.GetFullPath(emit) : null,
+        PushSecretFromLocal = result.GetValue(_pushSecretFromLocal),
     };
 
     /// <summary>The Jobs' settings given on the command line (null where a flag was not given).</summary>

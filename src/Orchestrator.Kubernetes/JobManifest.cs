@@ -13,6 +13,7 @@ public static class JobManifest
     public const string ExecutorContainer = "executor";
     public const string FetchContainer = "fetch-context";
     public const string DockerConfigFolder = "/kaniko/.docker";
+    public const string CertificatesFolder = "/kaniko/registry-certs";
 
     /// <summary>What a RUN step in the chroot sandbox needs as root of the container: own files, switch users, chroot.</summary>
     public static readonly IReadOnlyList<string> ExecutorCapabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETGID", "SETUID", "SETFCAP", "SYS_CHROOT", "KILL"];
@@ -35,6 +36,11 @@ public static class JobManifest
                 Name = "docker-config",
                 Secret = new V1SecretVolumeSource { SecretName = secret, Items = [new V1KeyToPath { Key = ".dockerconfigjson", Path = "config.json" }] },
             });
+        }
+        if (options.RegistryCertificates.Count > 0)
+        {
+            mounts.Add(new V1VolumeMount { Name = "registry-certificates", MountPath = CertificatesFolder, ReadOnlyProperty = true });
+            volumes.Add(new V1Volume { Name = "registry-certificates", ConfigMap = new V1ConfigMapVolumeSource { Name = KubernetesNames.CertificatesConfigMap(request.BuildId) } });
         }
         var env = new List<V1EnvVar> { new() { Name = "DOCKER_CONFIG", Value = DockerConfigFolder } };
 
@@ -74,7 +80,7 @@ public static class JobManifest
                             {
                                 Name = FetchContainer,
                                 Image = options.ContextFetchImage ?? options.ExecutorImage,
-                                Command = ExecutorArguments.FetchContext(request.ContextBlob, request.ContextSize, options.InsecureRegistries).ToList(),
+                                Command = ExecutorArguments.FetchContext(request.ContextBlob, request.ContextSize, options).ToList(),
                                 Env = env,
                                 VolumeMounts = mounts,
                                 SecurityContext = new V1SecurityContext
@@ -136,4 +142,19 @@ public static class JobManifest
     /// <summary>True for what the API server accepts as a resource quantity (<c>500m</c>, <c>1.5</c>, <c>2Gi</c>, <c>1e3</c>).</summary>
     public static bool IsQuantity(string text) => System.Text.RegularExpressions.Regex.IsMatch(text,
         @"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$");
+
+    /// <summary>The ConfigMap of the build's registry certificates (public CA certificates, so not a Secret), labelled like its Jobs.</summary>
+    public static V1ConfigMap Certificates(string buildId, KubernetesOptions options, string @namespace) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "ConfigMap",
+        Metadata = new V1ObjectMeta
+        {
+            Name = KubernetesNames.CertificatesConfigMap(buildId),
+            NamespaceProperty = @namespace,
+            Labels = new Dictionary<string, string> { [KubernetesNames.ManagedByLabel] = KubernetesNames.ManagedByValue, [KubernetesNames.BuildIdLabel] = buildId },
+        },
+        Data = options.RegistryCertificates.OrderBy(c => c.Key, StringComparer.Ordinal)
+            .ToDictionary(c => KubernetesNames.CertificateKey(c.Key), c => File.ReadAllText(c.Value)),
+    };
 }

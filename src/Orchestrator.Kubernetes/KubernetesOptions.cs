@@ -110,4 +110,20 @@ public sealed record KubernetesOptions
         Retries = settings.Retries ?? Retries,
         PushSecret = settings.PushSecret is { } secret ? (secret.Length == 0 ? null : secret) : PushSecret,
     };
+
+    /// <summary>
+    /// PEM certificates (paths on this machine) to trust per registry (<c>--registry-certificate</c>): put into a ConfigMap
+    /// of the build, mounted in the pods at <see cref="JobManifest.CertificatesFolder"/> and passed as Kaniko's
+    /// <c>--registry-certificate</c>; this machine's uploads trust them too (see <see cref="Registry"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RegistryCertificates { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Registries whose TLS certificate the pods do not verify (<c>--skip-tls-verify-registry</c> to the executor).</summary>
+    public IReadOnlyList<string> SkipTlsVerifyRegistries { get; init; } = [];
+
+    /// <summary>
+    /// <c>--push-secret-from-local</c>: each node's pod gets a dockerconfigjson Secret made from this machine's Docker
+    /// credentials for exactly the registries that node reads and pushes, deleted once the node is done (instead of <see cref="PushSecret"/>).
+    /// </summary>
+    public bool PushSecretFromLocal { get; init; }
 }
