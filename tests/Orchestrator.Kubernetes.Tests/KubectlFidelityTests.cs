@@ -22,8 +22,10 @@ public sealed class KubectlFidelityTests(KubernetesTestEnvironment env) : IClass
     private async Task<(string Manifest, string Job, string Digest)> BuildWithManifestsAsync()
     {
         var script = Path.Combine(_folder, "build.csx");
+        // A step no earlier build ran (the comment differs), so the cache cannot answer it and the node becomes a Job.
+        var nonce = Guid.NewGuid().ToString("N");
         await File.WriteAllTextAsync(script, $$"""
-            Image("hello").From("{{env.BaseImage}}").Run("echo hello-from-the-job > /hello.txt").CacheRepo("{{env.CacheRepo}}").Destination("{{env.Registry.Address}}/team/hello:1");
+            Image("hello").From("{{env.BaseImage}}").Run("echo hello-from-the-job > /hello.txt # {{nonce}}").CacheRepo("{{env.CacheRepo}}").Destination("{{env.Registry.Address}}/team/hello:1");
             """);
         var manifests = Path.Combine(_folder, "manifests");
         var (code, output, errors) = await KubernetesTestEnvironment.OrchestrateAsync(script, "--progress", "plain", "--reproducible", "--backend", "kubernetes",
