@@ -96,6 +96,7 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
                 Published = _options.Push ? cached.Published : [],
                 FromCache = true,
                 CachedSteps = cached.CachedSteps,
+                Args = KubernetesStageResult.ArgsAtEnd(stage, job.Inputs),
             };
         }
 
@@ -135,6 +136,7 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
                     {
                         ManifestDigest = digest,
                         Published = published,
+                        Args = KubernetesStageResult.ArgsAtEnd(stage, job.Inputs),
                     };
                 }
                 catch (OrchestratorException error) when (attempt < _options.Retries && !cancellationToken.IsCancellationRequested)
@@ -269,8 +271,9 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
         var read = new List<string>();
         if (stage.Base is ImageSource.Stage from) read.Add(from.Name);
         read.AddRange(stage.Instructions.OfType<CopyInstruction>().Select(c => c.From).OfType<ImageSource.Stage>().Select(s => s.Name));
+        // The stage a node is built FROM passes its ARG values on (the directive the executor reads; ARG lines would add history).
         var stubs = read.Distinct(StringComparer.Ordinal).Select(name => inputs.TryGetValue(name, out var input) && input is KubernetesStageResult built
-            ? new StageRecipe(name, false, new ImageSource.Registry(built.ImageReference), [], stage.Location)
+            ? new StageRecipe(name, false, new ImageSource.Registry(built.ImageReference), [], stage.Location) { InheritedArgs = stage.Base is ImageSource.Stage from && from.Name == name ? built.Args : [] }
             : throw new OrchestratorException($"{stage.Kind} '{stage.Name}' reads stage '{name}', which was not built by the kubernetes backend in this run"));
         return DockerfileRenderer.Render([.. stubs, stage], heredocs: false);
     }

@@ -139,7 +139,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             var keys = await _cache.ComputeKeysAsync(job, inputs, targetPlatform, cancellationToken).ConfigureAwait(false);
             var hits = await _cache.LookupAsync(stage, keys, warning => job.Observer.OnWarning($"{job.Node.Name}: {warning}"), cancellationToken).ConfigureAwait(false);
             if (cachedOnly && hits.Any(h => h is null)) return null;
-            var inheritedArgs = stage.Base is ImageSource.Stage from && job.Inputs.TryGetValue(from.Name, out var parent) && parent is LocalStageResult built ? built.Args : null;
+            var inheritedArgs = stage.Base is ImageSource.Stage from && job.Inputs.TryGetValue(from.Name, out var parent) && parent is LocalStageResult built ? built.Args : stage.StartArgs;
             var build = new StageBuild(this, job, work, image, inheritedArgs);
             var count = stage.Instructions.Count;
             var cached = 0;
