@@ -142,7 +142,7 @@ public sealed class RegistryTrustTests(TlsRegistryFixture registry) : IClassFixt
         Assert.Empty(_emulator.Store.List(Secrets, KubernetesTestEnvironment.Namespace).Items);
         Assert.Empty(_emulator.Store.List(ConfigMaps, KubernetesTestEnvironment.Namespace).Items);
 
-        var emitted = Directory.GetFiles(manifests).ToDictionary(Path.GetFileName, File.ReadAllText);
+        var emitted = Directory.GetFiles(manifests).ToDictionary(f => Path.GetFileName(f), f => File.ReadAllText(f));
         var job = Assert.Single(emitted, e => e.Key.StartsWith("job-", StringComparison.Ordinal)).Value;
         Assert.Contains($"--registry-certificate={registry.Address}=/kaniko/registry-certs/127.0.0.1_{registry.Port}.crt", job);
         Assert.Contains("secretName: orch-", job);
