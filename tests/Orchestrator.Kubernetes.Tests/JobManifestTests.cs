@@ -53,6 +53,46 @@ public sealed class JobManifestTests
     }
 
     [Fact]
+    public void The_registry_certificates_configmap_matches_the_golden_yaml()
+    {
+        var golden = Path.Combine(Path.GetDirectoryName(GoldenPath)!, "configmap-registry-certs.yaml");
+        var pem = Path.Combine(Path.GetTempPath(), $"orchestrator-ca-{Guid.NewGuid():N}.pem");
+        File.WriteAllText(pem, "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n");
+        try
+        {
+            var options = Options with { RegistryCertificates = new Dictionary<string, string> { ["registry.internal:5000"] = pem } };
+            var yaml = ManifestEmitter.ToYaml(JobManifest.Certificates("0123456789", options, "builds"));
+            if (Environment.GetEnvironmentVariable("ORCHESTRATOR_UPDATE_GOLDENS") == "1") File.WriteAllText(golden, yaml);
+            Assert.Equal(File.ReadAllText(golden), yaml);
+            var request = new JobRequest("0123456789", "web", KubernetesNames.JobName("0123456789", "web"),
+                "registry.example.com/shop/cache@sha256:" + new string('a', 64), 4096, ExecutorArguments.For(Stage, Stage.Destinations, options));
+            var job = ManifestEmitter.ToYaml(JobManifest.Create(request, options, "builds"));
+            Assert.Contains("--registry-certificate=registry.internal:5000=/kaniko/registry-certs/registry.internal_5000.crt", job);
+            Assert.Contains("name: orch-0123456789-registry-certs", job);
+        }
+        finally
+        {
+            File.Delete(pem);
+        }
+    }
+
+    [Fact]
+    public void The_arg_values_a_node_starts_with_survive_rendering_and_parsing()
+    {
+        var child = new StageRecipe("child", true, new ImageSource.Stage("parent"), [new RunInstruction(Command.Shell("echo $FLAVOUR"), RunOptions.Default)], SourceLocation.Unknown);
+        var inputs = new Dictionary<string, Planning.StageResult>
+        {
+            ["parent"] = new KubernetesStageResult("parent", "registry.example.com/cache@sha256:" + new string('b', 64), "job") { Args = [new ArgInstruction("FLAVOUR", "mint \"fresh\"")] },
+        };
+        var dockerfile = KubernetesStageExecutor.RenderDockerfile(child, inputs);
+        Assert.StartsWith("# orchestratorargs=", dockerfile);
+        Assert.DoesNotContain("ARG ", dockerfile);
+        var parsed = Dockerfiles.DockerfileParser.Parse(dockerfile, "Dockerfile", new Dictionary<string, string>());
+        var stub = Assert.Single(parsed.Stages, s => s.Name == "parent");
+        Assert.Equal("mint \"fresh\"", Assert.Single(stub.InheritedArgs).Value);
+    }
+
+    [Fact]
     public void Flags_win_over_the_script_field_by_field()
     {
         var script = new KubernetesSettings
