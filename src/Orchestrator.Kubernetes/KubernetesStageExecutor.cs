@@ -89,7 +89,7 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
             : [transfer.WithTag($"stage-{BuildId}-{KubernetesNames.NodeLabelValue(stage.Name)}").ToString()];
         if (_cached is not null && OperatingSystem.IsLinux() && await _cached.TryAssembleAsync(job, dockerfile, destinations, cancellationToken).ConfigureAwait(false) is { } cached)
         {
-            job.Log($"every step is cached: image assembled from the cache, no Job created");
+            job.Log("every step is cached: image assembled from the cache, no Job created");
             return new KubernetesStageResult(stage.Name, $"{ImageReference.Parse(destinations[0]).Name}@{cached.ManifestDigest}", JobName: "")
             {
                 ManifestDigest = cached.ManifestDigest,
@@ -185,7 +185,7 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
         await KubernetesApiCall.RunAsync("create", "configmaps", _namespace, () => _client.CoreV1.CreateNamespacedConfigMapAsync(map, _namespace)).ConfigureAwait(false);
     }
 
-    /// <summary>Deletes a Secret or ConfigMap of this build; best effort (the build is ending; `k8s cleanup` finds leftovers by label).</summary>
+    /// <summary>Deletes a Secret or ConfigMap of this build; best effort (the build is ending; a leftover carries the build's labels for `kubectl delete -l`).</summary>
     private async Task DeleteAsync(string resource, string name)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
