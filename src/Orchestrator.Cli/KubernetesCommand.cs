@@ -24,7 +24,7 @@ internal sealed class KubernetesCommand(TextWriter stdout)
         var context = new Option<string?>("--kube-context") { Description = "kubeconfig context." };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig file." };
         var buildId = new Option<string?>("--build-id") { Description = "Only this build's Jobs (default: every Job the orchestrator manages)." };
-        var command = new Command("cleanup", "Delete the Jobs (and their pods) left by builds, found by the app.kubernetes.io/managed-by=orchestrator label.");
+        var command = new Command("cleanup", "Delete the Jobs (and their pods), credential Secrets and certificate ConfigMaps left by builds, found by the app.kubernetes.io/managed-by=orchestrator label.");
         foreach (var option in new Option[] { @namespace, context, kubeconfig, buildId }) command.Options.Add(option);
         command.SetAction(async (result, token) =>
         {
@@ -35,6 +35,10 @@ internal sealed class KubernetesCommand(TextWriter stdout)
                 var deleted = await KubernetesCleanup.RunAsync(client, ns, result.GetValue(buildId), token);
                 foreach (var name in deleted) stdout.WriteLine($"job.batch/{name} deleted");
                 stdout.WriteLine($"{deleted.Count} Job(s) deleted in namespace {ns}");
+                if (await KubernetesCleanup.RunForSecretsAsync(client, ns, result.GetValue(buildId), token) is { } others)
+                    foreach (var name in others) stdout.WriteLine($"{name} deleted");
+                else
+                    stdout.WriteLine("note: secrets were not listed (403); grant list and delete on secrets and configmaps to remove what --push-secret-from-local and --registry-certificate builds left");
             }
             return ExitCodes.Ok;
         });
