@@ -12,6 +12,7 @@ namespace Orchestrator.Tests.Cli;
 /// the image's own entrypoint then runs with <c>--help</c> inside the image's root filesystem (a RUN step of a
 /// follow-up build, in the local sandbox).
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ExecutorImageTests : IClassFixture<RegistryFixture>, IDisposable
 {
     private readonly RegistryFixture _registry;
