@@ -53,6 +53,8 @@ internal sealed class BuildCommand
     private readonly Option<string?> _cacheDir = new("--cache-dir") { Description = "Local cache folder (default: $XDG_CACHE_HOME/orchestrator)." };
 
     private readonly Option<string[]> _insecure = new("--insecure-registry") { Description = "Use plain HTTP for this registry host[:port] (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+    private readonly Option<string[]> _registryCertificate = RegistryCertificateSpec.CreateOption();
+    private readonly Option<string[]> _skipTlsVerifyRegistry = new("--skip-tls-verify-registry") { Description = "Registry whose TLS certificate is not verified (repeatable; also passed to the kubernetes backend's executor).", Arity = ArgumentArity.ZeroOrMore };
 
     private readonly Option<string> _progress = new("--progress") { Description = "Progress output.", DefaultValueFactory = _ => "auto" };
 
@@ -91,6 +93,7 @@ internal sealed class BuildCommand
                 if (SecretSpec.TryParse(token.Value, out _, out var error) is false) result.AddError(error!);
         });
         SshSpec.Validate(_ssh);
+        RegistryCertificateSpec.Validate(_registryCertificate);
         _jobs.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() < 1) result.AddError("--jobs must be at least 1");
@@ -100,7 +103,7 @@ internal sealed class BuildCommand
     public void AddTo(Command command)
     {
         command.Arguments.Add(_arguments);
-        foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _cacheTtl, _noPushCache, _cacheRequired, _cacheRunLayers, _cacheCopyLayers, _noCache, _cacheDir, _insecure, _progress, _verbose, _secrets, _ssh, _reproducible, _platform, _sandbox })
+        foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _cacheTtl, _noPushCache, _cacheRequired, _cacheRunLayers, _cacheCopyLayers, _noCache, _cacheDir, _insecure, _registryCertificate, _skipTlsVerifyRegistry, _progress, _verbose, _secrets, _ssh, _reproducible, _platform, _sandbox })
             command.Options.Add(option);
         _kubernetes.AddTo(command);
     }
@@ -133,12 +136,15 @@ internal sealed class BuildCommand
             CacheCopyLayers = result.GetValue(_cacheCopyLayers),
             CacheDirectory = result.GetValue(_cacheDir),
             InsecureRegistries = result.GetValue(_insecure) ?? [],
+            RegistryCertificates = RegistryCertificateSpec.ToDictionary(result.GetValue(_registryCertificate) ?? []),
+            SkipTlsVerifyRegistries = result.GetValue(_skipTlsVerifyRegistry) ?? [],
             Secrets = (result.GetValue(_secrets) ?? []).Select(s => { SecretSpec.TryParse(s, out var spec, out _); return spec; }).ToDictionary(s => s.Id, s => s.Source),
             SshAgents = SshSpec.ToDictionary(result.GetValue(_ssh) ?? []),
             Reproducible = result.GetValue(_reproducible),
             Platform = result.GetValue(_platform),
             Sandbox = result.GetValue(_sandbox)!,
             Kubernetes = _kubernetes.Read(result),
+            KubernetesFlags = _kubernetes.ReadSettings(result),
         };
         return new BuildRequest(settings)
         {

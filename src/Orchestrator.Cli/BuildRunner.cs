@@ -14,7 +14,9 @@ internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, Executor
         BuildGraph graph;
         try
         {
-            graph = BuildHost.CreateGraph(settings, await loadRecipes(settings, cancellationToken));
+            var book = await loadRecipes(settings, cancellationToken);
+            settings = BuildHost.WithScriptSettings(settings, book);
+            graph = BuildHost.CreateGraph(settings, book);
         }
         catch (OrchestratorException error)
         {

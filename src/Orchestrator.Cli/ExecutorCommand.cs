@@ -37,9 +37,10 @@ internal sealed class ExecutorCommand
     private readonly Option<bool> _insecure = new("--insecure") { Description = "Push over plain HTTP." };
     private readonly Option<bool> _insecurePull = new("--insecure-pull") { Description = "Pull over plain HTTP." };
     private readonly Option<string[]> _insecureRegistry = new("--insecure-registry") { Description = "Registry reached over plain HTTP (repeatable).", Arity = ArgumentArity.ZeroOrMore };
-    private readonly Option<bool> _skipTlsVerify = new("--skip-tls-verify") { Description = "Do not verify TLS certificates when pushing." };
-    private readonly Option<bool> _skipTlsVerifyPull = new("--skip-tls-verify-pull") { Description = "Do not verify TLS certificates when pulling." };
+    private readonly Option<bool> _skipTlsVerify = new("--skip-tls-verify") { Description = "Do not verify the TLS certificates of the registries pushed to (destinations, cache repo)." };
+    private readonly Option<bool> _skipTlsVerifyPull = new("--skip-tls-verify-pull") { Description = "Do not verify the TLS certificates of the registries only pulled from (base images)." };
     private readonly Option<string[]> _skipTlsVerifyRegistry = new("--skip-tls-verify-registry") { Description = "Registry whose TLS certificate is not verified (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+    private readonly Option<string[]> _registryCertificate = RegistryCertificateSpec.CreateOption();
     private readonly Option<string?> _platform = new("--custom-platform", "--customPlatform") { Description = "Platform to build for, e.g. linux/arm64." };
     private readonly Option<string> _compression = new("--compression") { Description = "Layer compression: gzip or zstd.", DefaultValueFactory = _ => "gzip" };
     private readonly Option<int?> _compressionLevel = new("--compression-level") { Description = "Compression level." };
@@ -72,7 +73,7 @@ internal sealed class ExecutorCommand
         {
             _dockerfile, _context, _contextSubPath, _destination, _buildArg, _target, _noPush, _tarPath, _ociLayoutPath, _digestFile,
             _nameDigestFile, _nameTagDigestFile, _label, _reproducible, _cache, _cacheRepo, _cacheDir, _cacheTtl, _cacheRequired, _insecure, _insecurePull,
-            _insecureRegistry, _skipTlsVerify, _skipTlsVerifyPull, _skipTlsVerifyRegistry, _platform, _compression, _compressionLevel,
+            _insecureRegistry, _skipTlsVerify, _skipTlsVerifyPull, _skipTlsVerifyRegistry, _registryCertificate, _platform, _compression, _compressionLevel,
             _ignorePath, _cleanup, _verbosity, _logFormat, _logTimestamp, _pushRetry, _snapshotMode, _useNewRun, _singleSnapshot,
             _skipUnusedStages, _cacheCopyLayers, _cacheRunLayers, _compressedCaching, _noPushCache, _ignoreVarRun, _kanikoDir, _force,
             _extractRetry, _forceBuildMetadata, _sandbox, _ssh,
@@ -85,6 +86,7 @@ internal sealed class ExecutorCommand
         _snapshotMode.Validators.Add(result => BuildCommand.OneOf(result, "--snapshot-mode", "full", "redo", "time"));
         _sandbox.Validators.Add(result => BuildCommand.OneOf(result, "--sandbox", "auto", "overlay", "chroot"));
         SshSpec.Validate(_ssh);
+        RegistryCertificateSpec.Validate(_registryCertificate);
         DurationFlags.Validate(_cacheTtl);
 
         command.SetAction(async (result, token) =>
@@ -107,6 +109,10 @@ internal sealed class ExecutorCommand
                 CacheDirectory = result.GetValue(_cacheDir),
                 BuildArgs = KeyValueArguments.Parse(result.GetValue(_buildArg) ?? [], FromEnvironment),
                 InsecureRegistries = InsecureRegistries(result, destinations),
+                RegistryCertificates = RegistryCertificateSpec.ToDictionary(result.GetValue(_registryCertificate) ?? []),
+                SkipTlsVerifyRegistries = SkipTlsVerifyRegistries(result, destinations),
+                SkipTlsVerifyPull = result.GetValue(_skipTlsVerifyPull),
+                PushRegistries = PushRegistries(result, destinations),
                 Reproducible = result.GetValue(_reproducible),
                 Compression = result.GetValue(_compression)!,
                 CompressionLevel = result.GetValue(_compressionLevel),
@@ -202,6 +208,26 @@ internal sealed class ExecutorCommand
         if (result.GetValue(_insecure))
             registries.AddRange(destinations.Select(d => Oci.ImageReference.TryParse(d, out var r, out _) ? r.Registry : null).OfType<string>());
         return registries.Distinct().ToList();
+    }
+
+    /// <summary>
+    /// Kaniko's <c>--skip-tls-verify-registry</c>, plus, with <c>--skip-tls-verify</c>, the registries it pushes to:
+    /// the destinations' and the cache repo's.
+    /// </summary>
+    private List<string> SkipTlsVerifyRegistries(System.CommandLine.ParseResult result, string[] destinations)
+    {
+        var registries = new List<string>(result.GetValue(_skipTlsVerifyRegistry) ?? []);
+        if (result.GetValue(_skipTlsVerify)) registries.AddRange(PushRegistries(result, destinations));
+        return registries.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    /// <summary>The registries of the destinations and of the cache repo.</summary>
+    private List<string> PushRegistries(System.CommandLine.ParseResult result, string[] destinations)
+    {
+        var cacheRepo = result.GetValue(_cache) ? result.GetValue(_cacheRepo) ?? DefaultCacheRepo(destinations) : null;
+        return destinations.Append(cacheRepo).OfType<string>()
+            .Select(d => Oci.ImageReference.TryParse(d, out var r, out _) ? r.Registry : null).OfType<string>()
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
     }
 
     /// <summary>Kaniko's default cache repo with <c>--cache</c> and no <c>--cache-repo</c>: the first destination's repository + <c>/cache</c>.</summary>

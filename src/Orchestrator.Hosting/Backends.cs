@@ -63,7 +63,14 @@ internal static class Backends
 
     internal static RegistryClientOptions RegistryOptions(BuildSettings settings)
     {
-        var registry = RegistryClientOptions.FromEnvironment() with { InsecureRegistries = settings.InsecureRegistries.ToList() };
+        var registry = RegistryClientOptions.FromEnvironment() with
+        {
+            InsecureRegistries = settings.InsecureRegistries.ToList(),
+            RegistryCertificates = settings.RegistryCertificates,
+            SkipTlsVerifyRegistries = settings.SkipTlsVerifyRegistries,
+            SkipTlsVerifyPull = settings.SkipTlsVerifyPull,
+            PushRegistries = settings.PushRegistries,
+        };
         return settings.PushRetries is { } retries ? registry with { Retry = registry.Retry with { MaxAttempts = retries + 1 } } : registry;
     }
 

@@ -23,6 +23,7 @@ public static class BuildHost
     /// </summary>
     public static async Task<BuildReport> BuildAsync(BuildSettings settings, RecipeBook recipes, CancellationToken cancellationToken = default)
     {
+        settings = WithScriptSettings(settings, recipes);
         var graph = CreateGraph(settings, recipes);
         var executor = CreateExecutor(settings);
         try
@@ -46,6 +47,10 @@ public static class BuildHost
         var graph = CreateGraph(settings, recipes);
         return new BuildPlan(graph, await PlanCacheAsync(settings, graph, cancellationToken).ConfigureAwait(false));
     }
+
+    /// <summary>The settings with what the recipes' script set for the backend (<c>Kubernetes(k => …)</c>); flags still win over it.</summary>
+    public static BuildSettings WithScriptSettings(BuildSettings settings, RecipeBook recipes) =>
+        settings with { KubernetesScript = recipes.KubernetesSettings };
 
     /// <summary>
     /// Validates the recipes and plans the graph of the requested targets, with the settings' overrides

@@ -43,6 +43,17 @@ public sealed record BuildSettings
 
     public IReadOnlyList<string> InsecureRegistries { get; init; } = [];
 
+    /// <summary>PEM certificates to trust per registry (<c>--registry-certificate REGISTRY=PATH</c>), full paths.</summary>
+    public IReadOnlyDictionary<string, string> RegistryCertificates { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Registries whose TLS certificate is not verified (<c>--skip-tls-verify-registry</c>, <c>--skip-tls-verify</c>'s destinations).</summary>
+    public IReadOnlyList<string> SkipTlsVerifyRegistries { get; init; } = [];
+
+    /// <summary><c>--skip-tls-verify-pull</c>: registries other than <see cref="PushRegistries"/> are not verified.</summary>
+    public bool SkipTlsVerifyPull { get; init; }
+
+    public IReadOnlyList<string> PushRegistries { get; init; } = [];
+
     /// <summary>Secret files by id (<c>--secret id=npmrc,src=PATH</c>), for RUN steps that mount them.</summary>
     public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
 
@@ -73,4 +84,9 @@ public sealed record BuildSettings
 
     /// <summary>Receives node progress while the build runs (<see cref="PlainBuildObserver"/> writes it as lines); null: nothing is reported.</summary>
     public IBuildObserver? Observer { get; init; }
+    /// <summary>How the Jobs run, as given on the command line (only the flags given); they win over <see cref="KubernetesScript"/>.</summary>
+    public Recipes.KubernetesSettings KubernetesFlags { get; init; } = new();
+
+    /// <summary>How the Jobs run, as the script's <c>Kubernetes(k => …)</c> set it.</summary>
+    public Recipes.KubernetesSettings KubernetesScript { get; init; } = new();
 }

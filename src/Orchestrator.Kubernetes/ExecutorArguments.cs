@@ -31,15 +31,23 @@ public static class ExecutorArguments
         if (options.Reproducible) args.Add("--reproducible");
         if ((stage.Platform ?? options.Platform) is { } platform) args.Add("--custom-platform=" + platform);
         foreach (var registry in options.InsecureRegistries) args.Add("--insecure-registry=" + registry);
+        args.AddRange(TlsArguments(options));
         args.Add("--digest-file=" + TerminationLog);
         return args;
     }
 
+    /// <summary>Kaniko's <c>--registry-certificate</c> (the files of the mounted ConfigMap) and <c>--skip-tls-verify-registry</c>.</summary>
+    public static IEnumerable<string> TlsArguments(KubernetesOptions options) =>
+        options.RegistryCertificates.Keys.Order(StringComparer.Ordinal)
+            .Select(r => $"--registry-certificate={r}={JobManifest.CertificatesFolder}/{KubernetesNames.CertificateKey(r)}")
+            .Concat(options.SkipTlsVerifyRegistries.Order(StringComparer.Ordinal).Select(r => "--skip-tls-verify-registry=" + r));
+
     /// <summary>Arguments of the init container: this project's <c>k8s fetch-context</c> command.</summary>
-    public static IReadOnlyList<string> FetchContext(string blobReference, long size, IEnumerable<string> insecureRegistries) =>
+    public static IReadOnlyList<string> FetchContext(string blobReference, long size, KubernetesOptions options) =>
     [
         "dotnet", "/orchestrator/dotnet-orchestrate.dll", "k8s", "fetch-context",
         "--blob=" + blobReference, "--size=" + size.ToString(CultureInfo.InvariantCulture), "--to=" + Workspace,
-        .. insecureRegistries.Select(r => "--insecure-registry=" + r),
+        .. options.InsecureRegistries.Select(r => "--insecure-registry=" + r),
+        .. TlsArguments(options),
     ];
 }

@@ -13,6 +13,7 @@ public static class JobManifest
     public const string ExecutorContainer = "executor";
     public const string FetchContainer = "fetch-context";
     public const string DockerConfigFolder = "/kaniko/.docker";
+    public const string CertificatesFolder = "/kaniko/registry-certs";
 
     /// <summary>What a RUN step in the chroot sandbox needs as root of the container: own files, switch users, chroot.</summary>
     public static readonly IReadOnlyList<string> ExecutorCapabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETGID", "SETUID", "SETFCAP", "SYS_CHROOT", "KILL"];
@@ -35,6 +36,11 @@ public static class JobManifest
                 Name = "docker-config",
                 Secret = new V1SecretVolumeSource { SecretName = secret, Items = [new V1KeyToPath { Key = ".dockerconfigjson", Path = "config.json" }] },
             });
+        }
+        if (options.RegistryCertificates.Count > 0)
+        {
+            mounts.Add(new V1VolumeMount { Name = "registry-certificates", MountPath = CertificatesFolder, ReadOnlyProperty = true });
+            volumes.Add(new V1Volume { Name = "registry-certificates", ConfigMap = new V1ConfigMapVolumeSource { Name = KubernetesNames.CertificatesConfigMap(request.BuildId) } });
         }
         var env = new List<V1EnvVar> { new() { Name = "DOCKER_CONFIG", Value = DockerConfigFolder } };
 
@@ -66,13 +72,15 @@ public static class JobManifest
                         AutomountServiceAccountToken = false,
                         EnableServiceLinks = false,
                         Volumes = volumes,
+                        NodeSelector = options.NodeSelector.Count == 0 ? null : options.NodeSelector.OrderBy(l => l.Key, StringComparer.Ordinal).ToDictionary(l => l.Key, l => l.Value),
+                        Tolerations = options.Tolerations.Count == 0 ? null : options.Tolerations.Select(t => new V1Toleration { Key = t.Key, OperatorProperty = t.Operator, Value = t.Value, Effect = t.Effect }).ToList(),
                         InitContainers =
                         [
                             new V1Container
                             {
                                 Name = FetchContainer,
                                 Image = options.ContextFetchImage ?? options.ExecutorImage,
-                                Command = ExecutorArguments.FetchContext(request.ContextBlob, request.ContextSize, options.InsecureRegistries).ToList(),
+                                Command = ExecutorArguments.FetchContext(request.ContextBlob, request.ContextSize, options).ToList(),
                                 Env = env,
                                 VolumeMounts = mounts,
                                 SecurityContext = new V1SecurityContext
@@ -97,6 +105,7 @@ public static class JobManifest
                                 Env = env,
                                 VolumeMounts = mounts,
                                 WorkingDir = ExecutorArguments.Workspace,
+                                Resources = Resources(options),
                                 TerminationMessagePath = ExecutorArguments.TerminationLog,
                                 TerminationMessagePolicy = "File",
                                 SecurityContext = new V1SecurityContext
@@ -114,4 +123,38 @@ public static class JobManifest
             },
         };
     }
+
+    /// <summary>Requests and limits of the executor container; null when none is set.</summary>
+    private static V1ResourceRequirements? Resources(KubernetesOptions options)
+    {
+        static Dictionary<string, ResourceQuantity>? Pair(string? cpu, string? memory)
+        {
+            var pair = new Dictionary<string, ResourceQuantity>();
+            if (cpu is not null) pair["cpu"] = new ResourceQuantity(cpu);
+            if (memory is not null) pair["memory"] = new ResourceQuantity(memory);
+            return pair.Count > 0 ? pair : null;
+        }
+        var requests = Pair(options.CpuRequest, options.MemoryRequest);
+        var limits = Pair(options.CpuLimit, options.MemoryLimit);
+        return requests is null && limits is null ? null : new V1ResourceRequirements { Requests = requests, Limits = limits };
+    }
+
+    /// <summary>True for what the API server accepts as a resource quantity (<c>500m</c>, <c>1.5</c>, <c>2Gi</c>, <c>1e3</c>).</summary>
+    public static bool IsQuantity(string text) => System.Text.RegularExpressions.Regex.IsMatch(text,
+        @"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$");
+
+    /// <summary>The ConfigMap of the build's registry certificates (public CA certificates, so not a Secret), labelled like its Jobs.</summary>
+    public static V1ConfigMap Certificates(string buildId, KubernetesOptions options, string @namespace) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "ConfigMap",
+        Metadata = new V1ObjectMeta
+        {
+            Name = KubernetesNames.CertificatesConfigMap(buildId),
+            NamespaceProperty = @namespace,
+            Labels = new Dictionary<string, string> { [KubernetesNames.ManagedByLabel] = KubernetesNames.ManagedByValue, [KubernetesNames.BuildIdLabel] = buildId },
+        },
+        Data = options.RegistryCertificates.OrderBy(c => c.Key, StringComparer.Ordinal)
+            .ToDictionary(c => KubernetesNames.CertificateKey(c.Key), c => File.ReadAllText(c.Value)),
+    };
 }

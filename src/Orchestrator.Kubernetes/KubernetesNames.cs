@@ -49,4 +49,14 @@ public static class KubernetesNames
         var text = new string(value.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray()).Trim('-');
         return text.Length == 0 ? "node" : text;
     }
+
+    /// <summary>The ConfigMap of a build's registry certificates (<c>--registry-certificate</c>).</summary>
+    public static string CertificatesConfigMap(string buildId) => $"orch-{buildId}-registry-certs";
+
+    /// <summary>The key (and file name in the pods) of one registry's certificate: <c>registry.internal_5000.crt</c>.</summary>
+    public static string CertificateKey(string registry) =>
+        string.Concat(registry.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_')) + ".crt";
+
+    /// <summary>The dockerconfigjson Secret of one node made from the local Docker config (<c>--push-secret-from-local</c>).</summary>
+    public static string LocalPushSecret(string buildId, string node) => JobName(buildId, node, 0) + "-auth";
 }

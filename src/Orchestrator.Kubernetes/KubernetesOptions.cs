@@ -1,4 +1,6 @@
+using Orchestrator.Execution;
 using Orchestrator.Oci.Registry;
+using Orchestrator.Recipes;
 
 namespace Orchestrator.Kubernetes;
 
@@ -67,4 +69,61 @@ public sealed record KubernetesOptions
 
     /// <summary>Fixed build id (labels, Job names); null: a fresh random one. Tests fix it for golden files.</summary>
     public string? BuildId { get; init; }
+
+    /// <summary>
+    /// How this machine looks nodes up in the cache before dispatching them: the local cache folder, and the layer
+    /// encoding the executor in the pods uses (gzip, the <c>--reproducible</c> timestamps), so keys and entries match
+    /// the executor's. A node whose every step hits is assembled here and never becomes a Job. Null: every node is a Job.
+    /// </summary>
+    public LocalBuildOptions? CacheLookup { get; init; }
+
+    /// <summary>CPU request of the executor container (a Kubernetes quantity: <c>500m</c>, <c>2</c>); null: none.</summary>
+    public string? CpuRequest { get; init; }
+
+    /// <summary>Memory request of the executor container (<c>512Mi</c>, <c>2Gi</c>); null: none.</summary>
+    public string? MemoryRequest { get; init; }
+
+    public string? CpuLimit { get; init; }
+
+    public string? MemoryLimit { get; init; }
+
+    /// <summary>Node labels the build pods must match (<c>nodeSelector</c>).</summary>
+    public IReadOnlyDictionary<string, string> NodeSelector { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Taints the build pods tolerate.</summary>
+    public IReadOnlyList<KubernetesToleration> Tolerations { get; init; } = [];
+
+    /// <summary>These options with what <paramref name="settings"/> sets (the command line's over the script's) in place of their own.</summary>
+    public KubernetesOptions With(KubernetesSettings settings) => this with
+    {
+        Namespace = settings.Namespace ?? Namespace,
+        ExecutorImage = settings.ExecutorImage ?? ExecutorImage,
+        ServiceAccount = settings.ServiceAccount ?? ServiceAccount,
+        CpuRequest = settings.Cpu ?? CpuRequest,
+        MemoryRequest = settings.Memory ?? MemoryRequest,
+        CpuLimit = settings.CpuLimit ?? CpuLimit,
+        MemoryLimit = settings.MemoryLimit ?? MemoryLimit,
+        NodeSelector = settings.NodeSelector.Count > 0 ? settings.NodeSelector : NodeSelector,
+        Tolerations = settings.Tolerations.Count > 0 ? settings.Tolerations : Tolerations,
+        NodeDeadline = settings.Deadline ?? NodeDeadline,
+        MaxParallelJobs = settings.MaxParallelJobs ?? MaxParallelJobs,
+        Retries = settings.Retries ?? Retries,
+        PushSecret = settings.PushSecret is { } secret ? (secret.Length == 0 ? null : secret) : PushSecret,
+    };
+
+    /// <summary>
+    /// PEM certificates (paths on this machine) to trust per registry (<c>--registry-certificate</c>): put into a ConfigMap
+    /// of the build, mounted in the pods at <see cref="JobManifest.CertificatesFolder"/> and passed as Kaniko's
+    /// <c>--registry-certificate</c>; this machine's uploads trust them too (see <see cref="Registry"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RegistryCertificates { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Registries whose TLS certificate the pods do not verify (<c>--skip-tls-verify-registry</c> to the executor).</summary>
+    public IReadOnlyList<string> SkipTlsVerifyRegistries { get; init; } = [];
+
+    /// <summary>
+    /// <c>--push-secret-from-local</c>: each node's pod gets a dockerconfigjson Secret made from this machine's Docker
+    /// credentials for exactly the registries that node reads and pushes, deleted once the node is done (instead of <see cref="PushSecret"/>).
+    /// </summary>
+    public bool PushSecretFromLocal { get; init; }
 }

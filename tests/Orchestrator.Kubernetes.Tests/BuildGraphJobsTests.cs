@@ -88,6 +88,28 @@ public sealed class BuildGraphJobsTests(KubernetesTestEnvironment env) : IClassF
     }
 
     [Fact]
+    public async Task A_stage_built_from_another_starts_with_its_arg_values_as_on_the_local_backend()
+    {
+        var script = Path.Combine(_folder, "args.csx");
+        File.WriteAllText(script, """
+            var baseImage = Arg("BASE", "");
+            var cache = Arg("CACHE", "");
+            var repository = Arg("REPO", "");
+            var tag = Arg("TAG", "");
+            var parent = Stage("argparent").From(baseImage).BuildArg("FLAVOUR", "mint").Run("echo parent > /parent.txt").CacheRepo(cache);
+            Image("argchild").From(parent).Run("echo \"flavour=$FLAVOUR\" > /flavour.txt").CacheRepo(cache).Destination($"{repository}/argchild:{tag}");
+            """);
+        var (code, output, errors) = await KubernetesTestEnvironment.OrchestrateAsync(KubernetesArgs(script, "k8s"));
+        Assert.True(code == ExitCodes.Ok, $"{output}\n{errors}");
+        var (localCode, localOutput, localErrors) = await KubernetesTestEnvironment.OrchestrateAsync(Args(script, "local", "--cache-dir", Path.Combine(_folder, "local-cache")));
+        Assert.True(localCode == ExitCodes.Ok, $"{localOutput}\n{localErrors}");
+
+        Assert.Equal(await DigestAsync($"{Repository}/argchild:local"), await DigestAsync($"{Repository}/argchild:k8s"));
+        var bundle = await UnpackAsync($"{Repository}/argchild:k8s");
+        Assert.Equal("flavour=mint\n", await File.ReadAllTextAsync(Path.Combine(bundle, "rootfs", "flavour.txt")));
+    }
+
+    [Fact]
     public async Task The_kubernetes_example_builds_through_jobs()
     {
         var script = Path.Combine(KubernetesTestEnvironment.RepositoryRoot, "examples", "kubernetes", "build.csx");

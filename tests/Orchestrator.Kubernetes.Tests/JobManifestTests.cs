@@ -34,6 +34,107 @@ public sealed class JobManifestTests
     }
 
     [Fact]
+    public void Resources_node_selector_and_tolerations_reach_the_pod_in_a_stable_order()
+    {
+        var golden = Path.Combine(Path.GetDirectoryName(GoldenPath)!, "job-scheduling.yaml");
+        var options = Options with
+        {
+            CpuRequest = "500m", MemoryRequest = "1Gi", CpuLimit = "2", MemoryLimit = "4Gi",
+            NodeSelector = new Dictionary<string, string> { ["pool"] = "builds", ["kubernetes.io/arch"] = "amd64", ["disk"] = "ssd" },
+            Tolerations = [new KubernetesToleration("dedicated", "builds", "NoSchedule"), new KubernetesToleration("spot", null, "NoExecute")],
+        };
+        var request = new JobRequest("0123456789", "web", KubernetesNames.JobName("0123456789", "web"),
+            "registry.example.com/shop/cache@sha256:" + new string('a', 64), 4096, ExecutorArguments.For(Stage, Stage.Destinations, options));
+        var yaml = ManifestEmitter.ToYaml(JobManifest.Create(request, options, "builds"));
+        if (Environment.GetEnvironmentVariable("ORCHESTRATOR_UPDATE_GOLDENS") == "1") File.WriteAllText(golden, yaml);
+        Assert.Equal(File.ReadAllText(golden), yaml);
+        Assert.True(yaml.IndexOf("disk: ssd", StringComparison.Ordinal) < yaml.IndexOf("kubernetes.io/arch: amd64", StringComparison.Ordinal)
+            && yaml.IndexOf("kubernetes.io/arch: amd64", StringComparison.Ordinal) < yaml.IndexOf("pool: builds", StringComparison.Ordinal), yaml);
+    }
+
+    [Fact]
+    public void The_registry_certificates_configmap_matches_the_golden_yaml()
+    {
+        var golden = Path.Combine(Path.GetDirectoryName(GoldenPath)!, "configmap-registry-certs.yaml");
+        var pem = Path.Combine(Path.GetTempPath(), $"orchestrator-ca-{Guid.NewGuid():N}.pem");
+        File.WriteAllText(pem, "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n");
+        try
+        {
+            var options = Options with { RegistryCertificates = new Dictionary<string, string> { ["registry.internal:5000"] = pem } };
+            var yaml = ManifestEmitter.ToYaml(JobManifest.Certificates("0123456789", options, "builds"));
+            if (Environment.GetEnvironmentVariable("ORCHESTRATOR_UPDATE_GOLDENS") == "1") File.WriteAllText(golden, yaml);
+            Assert.Equal(File.ReadAllText(golden), yaml);
+            var request = new JobRequest("0123456789", "web", KubernetesNames.JobName("0123456789", "web"),
+                "registry.example.com/shop/cache@sha256:" + new string('a', 64), 4096, ExecutorArguments.For(Stage, Stage.Destinations, options));
+            var job = ManifestEmitter.ToYaml(JobManifest.Create(request, options, "builds"));
+            Assert.Contains("--registry-certificate=registry.internal:5000=/kaniko/registry-certs/registry.internal_5000.crt", job);
+            Assert.Contains("name: orch-0123456789-registry-certs", job);
+        }
+        finally
+        {
+            File.Delete(pem);
+        }
+    }
+
+    [Fact]
+    public void The_arg_values_a_node_starts_with_survive_rendering_and_parsing()
+    {
+        var child = new StageRecipe("child", true, new ImageSource.Stage("parent"), [new RunInstruction(Command.Shell("echo $FLAVOUR"), RunOptions.Default)], SourceLocation.Unknown);
+        var inputs = new Dictionary<string, Planning.StageResult>
+        {
+            ["parent"] = new KubernetesStageResult("parent", "registry.example.com/cache@sha256:" + new string('b', 64), "job") { Args = [new ArgInstruction("FLAVOUR", "mint \"fresh\"")] },
+        };
+        var dockerfile = KubernetesStageExecutor.RenderDockerfile(child, inputs);
+        Assert.StartsWith("# orchestratorargs=", dockerfile);
+        Assert.DoesNotContain("ARG ", dockerfile);
+        var parsed = Dockerfiles.DockerfileParser.Parse(dockerfile, "Dockerfile", new Dictionary<string, string>());
+        var stub = Assert.Single(parsed.Stages, s => s.Name == "parent");
+        Assert.Equal("mint \"fresh\"", Assert.Single(stub.InheritedArgs).Value);
+    }
+
+    [Fact]
+    public void Flags_win_over_the_script_field_by_field()
+    {
+        var script = new KubernetesSettings
+        {
+            Namespace = "from-script", Cpu = "250m", Memory = "256Mi", Retries = 2, PushSecret = "script-secret",
+            NodeSelector = new Dictionary<string, string> { ["pool"] = "builds", ["disk"] = "hdd" },
+            Tolerations = [new KubernetesToleration("dedicated", "builds", "NoSchedule")],
+        };
+        var flags = new KubernetesSettings { Memory = "512Mi", PushSecret = "", NodeSelector = new Dictionary<string, string> { ["disk"] = "ssd" } };
+        var options = new KubernetesOptions().With(flags.Over(script));
+        Assert.Equal("from-script", options.Namespace);
+        Assert.Equal("250m", options.CpuRequest);
+        Assert.Equal("512Mi", options.MemoryRequest);
+        Assert.Equal(2, options.Retries);
+        Assert.Null(options.PushSecret);
+        Assert.Equal(8, options.MaxParallelJobs);
+        Assert.Equal(TimeSpan.FromHours(1), options.NodeDeadline);
+        Assert.Equal(new Dictionary<string, string> { ["disk"] = "ssd", ["pool"] = "builds" }, options.NodeSelector);
+        Assert.Equal("dedicated=builds:NoSchedule", Assert.Single(options.Tolerations).ToString());
+    }
+
+    [Theory]
+    [InlineData("dedicated=builds:NoSchedule", "dedicated", "builds", "NoSchedule", "Equal")]
+    [InlineData("spot:NoExecute", "spot", null, "NoExecute", "Exists")]
+    [InlineData("example.com/gpu=a=b:PreferNoSchedule", "example.com/gpu", "a=b", "PreferNoSchedule", "Equal")]
+    public void Tolerations_read_as_the_flag_writes_them(string text, string key, string? value, string effect, string op)
+    {
+        Assert.True(KubernetesToleration.TryParse(text, out var toleration, out var error), error);
+        Assert.Equal((key, value, effect, op), (toleration.Key, toleration.Value, toleration.Effect, toleration.Operator));
+    }
+
+    [Theory]
+    [InlineData("dedicated=builds")]
+    [InlineData("dedicated:Never")]
+    [InlineData(":NoSchedule")]
+    public void A_wrong_toleration_is_refused_with_the_form_it_needs(string text)
+    {
+        Assert.False(KubernetesToleration.TryParse(text, out _, out var error));
+        Assert.Matches("KEY\\[=VALUE\\]:EFFECT|not one of|taint key", error);
+    }
+
+    [Fact]
     public void The_executor_gets_kanikos_flags_only()
     {
         var args = ExecutorArguments.For(Stage, Stage.Destinations, Options with { Platform = "linux/arm64", InsecureRegistries = ["registry.internal:5000"] });

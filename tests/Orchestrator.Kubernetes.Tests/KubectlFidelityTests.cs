@@ -22,8 +22,10 @@ public sealed class KubectlFidelityTests(KubernetesTestEnvironment env) : IClass
     private async Task<(string Manifest, string Job, string Digest)> BuildWithManifestsAsync()
     {
         var script = Path.Combine(_folder, "build.csx");
+        // A step no earlier build ran (the comment differs), so the cache cannot answer it and the node becomes a Job.
+        var nonce = Guid.NewGuid().ToString("N");
         await File.WriteAllTextAsync(script, $$"""
-            Image("hello").From("{{env.BaseImage}}").Run("echo hello-from-the-job > /hello.txt").CacheRepo("{{env.CacheRepo}}").Destination("{{env.Registry.Address}}/team/hello:1");
+            Image("hello").From("{{env.BaseImage}}").Run("echo hello-from-the-job > /hello.txt # {{nonce}}").CacheRepo("{{env.CacheRepo}}").Destination("{{env.Registry.Address}}/team/hello:1");
             """);
         var manifests = Path.Combine(_folder, "manifests");
         var (code, output, errors) = await KubernetesTestEnvironment.OrchestrateAsync(script, "--progress", "plain", "--reproducible", "--backend", "kubernetes",
@@ -112,11 +114,29 @@ public sealed class KubectlFidelityTests(KubernetesTestEnvironment env) : IClass
                     image: registry.test/someone/else:1
             """);
         (await KubectlAsync("create", "--validate=false", "-f", other)).EnsureSuccess();
+        // What a killed --push-secret-from-local build leaves: its per-node Secret, labelled like its Jobs.
+        var leftover = Path.Combine(_folder, "leftover.yaml");
+        await File.WriteAllTextAsync(leftover, $$"""
+            apiVersion: v1
+            kind: Secret
+            type: kubernetes.io/dockerconfigjson
+            metadata:
+              name: orch-0123456789-web-auth
+              labels:
+                {{KubernetesNames.ManagedByLabel}}: {{KubernetesNames.ManagedByValue}}
+                {{KubernetesNames.BuildIdLabel}}: "0123456789"
+            data:
+              .dockerconfigjson: e30=
+            """);
+        (await KubectlAsync("create", "--validate=false", "-f", leftover)).EnsureSuccess();
 
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         Assert.True(await CliApp.RunAsync(["k8s", "cleanup", "--kubeconfig", env.Kubeconfig], stdout, stderr) == ExitCodes.Ok, stderr.ToString());
         Assert.Contains($"job.batch/{job} deleted", stdout.ToString());
+        Assert.Contains("secret/orch-0123456789-web-auth deleted", stdout.ToString());
+        Assert.DoesNotContain("orch-0123456789-web-auth", (await KubectlAsync("get", "secrets", "-o", "name")).EnsureSuccess().StandardOutput);
+        Assert.Contains("regcred", (await KubectlAsync("get", "secrets", "-o", "name")).EnsureSuccess().StandardOutput);
 
         var jobs = (await KubectlAsync("get", "jobs", "-o", "name")).EnsureSuccess().StandardOutput;
         Assert.Contains("job.batch/someone-elses", jobs);

@@ -67,7 +67,7 @@ public class RegistryFixture : IAsyncLifetime, IDisposable
             var config = Path.Combine(Root, "config.yml");
             await File.WriteAllTextAsync(config,
                 $"version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {StoragePath}\n  delete:\n    enabled: {(DeleteEnabled ? "true" : "false")}\n" +
-                $"http:\n  addr: 127.0.0.1:{Port}\n" + (auth ?? ""));
+                $"http:\n  addr: 127.0.0.1:{Port}\n" + HttpSettings + (auth ?? ""));
             var start = new ProcessStartInfo("docker-registry") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add("serve");
             start.ArgumentList.Add(config);
@@ -83,15 +83,22 @@ public class RegistryFixture : IAsyncLifetime, IDisposable
         }
     }
 
+    /// <summary>More of distribution's <c>http:</c> section (indented by two spaces), e.g. its TLS files.</summary>
+    protected virtual string HttpSettings => "";
+
+    /// <summary>How the fixture asks whether the registry answers: plain HTTP unless a subclass serves TLS.</summary>
+    protected virtual (string Scheme, HttpMessageHandler Handler) Probe() => ("http", new HttpClientHandler());
+
     private async Task<bool> WaitUntilAnsweringAsync()
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var (scheme, handler) = Probe();
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < deadline && _process is { HasExited: false })
         {
             try
             {
-                using var response = await http.GetAsync($"http://{Address}/v2/");
+                using var response = await http.GetAsync($"{scheme}://{Address}/v2/");
                 if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized) return true;
             }
             catch (Exception error) when (error is HttpRequestException or TaskCanceledException)

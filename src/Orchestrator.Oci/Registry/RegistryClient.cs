@@ -26,7 +26,7 @@ public sealed class RegistryClient : IDisposable
         var scheme = _options.UsesPlainHttp(registry) ? "http" : "https";
         var host = registry == ImageReference.DockerHub ? "registry-1.docker.io" : registry;
         BaseUri = new Uri($"{scheme}://{host}/");
-        Authentication = new RegistryAuthenticationHandler(registry, _options.Credentials, RegistryTransport.Create(_options));
+        Authentication = new RegistryAuthenticationHandler(registry, _options.Credentials, RegistryTransport.Create(_options, registry));
         _http = new HttpClient(Authentication) { BaseAddress = BaseUri, Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("orchestrator", typeof(RegistryClient).Assembly.GetName().Version?.ToString(3) ?? "0"));
         Retry = new RetryPolicy(_options.Retry);

@@ -11,6 +11,27 @@ public sealed record RegistryClientOptions
     /// <summary>PEM file of extra CA certificates to trust for registry TLS.</summary>
     public string? CaBundlePath { get; init; }
 
+    /// <summary>
+    /// CA (or server) certificates, PEM, to trust for one registry each (<c>--registry-certificate REGISTRY=PATH</c>),
+    /// on top of the system's trust store and <see cref="CaBundlePath"/>. Such a registry is reached over TLS even on loopback.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RegistryCertificates { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Registries whose TLS certificate is not verified (Kaniko's <c>--skip-tls-verify-registry</c>, and the registries
+    /// <c>--skip-tls-verify</c> pushes to). Such a registry is reached over TLS even on loopback.
+    /// </summary>
+    public IReadOnlyCollection<string> SkipTlsVerifyRegistries { get; init; } = [];
+
+    /// <summary>
+    /// Kaniko's <c>--skip-tls-verify-pull</c>: no certificate is verified for registries the build only reads from,
+    /// that is every registry but <see cref="PushRegistries"/> (those keep verification unless listed above).
+    /// </summary>
+    public bool SkipTlsVerifyPull { get; init; }
+
+    /// <summary>The registries a build pushes to (destinations, cache repo): what <see cref="SkipTlsVerifyPull"/> leaves verified.</summary>
+    public IReadOnlyCollection<string> PushRegistries { get; init; } = [];
+
     public ICredentialProvider Credentials { get; init; } = AnonymousCredentialProvider.Instance;
 
     public RetryOptions Retry { get; init; } = new();
@@ -30,5 +51,11 @@ public sealed record RegistryClientOptions
 
     /// <summary>Plain HTTP for loopback hosts and the configured insecure registries; TLS otherwise.</summary>
     public bool UsesPlainHttp(string registry) =>
-        ImageReference.IsLoopbackHost(registry) || InsecureRegistries.Contains(registry, StringComparer.OrdinalIgnoreCase);
+        InsecureRegistries.Contains(registry, StringComparer.OrdinalIgnoreCase)
+        || (ImageReference.IsLoopbackHost(registry) && !RegistryCertificates.ContainsKey(registry) && !SkipTlsVerifyRegistries.Contains(registry, StringComparer.OrdinalIgnoreCase));
+
+    /// <summary>True when the TLS certificate of <paramref name="registry"/> is not checked.</summary>
+    public bool SkipsTlsVerification(string registry) =>
+        SkipTlsVerifyRegistries.Contains(registry, StringComparer.OrdinalIgnoreCase)
+        || (SkipTlsVerifyPull && !PushRegistries.Contains(registry, StringComparer.OrdinalIgnoreCase));
 }

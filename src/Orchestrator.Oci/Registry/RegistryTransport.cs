@@ -7,7 +7,10 @@ namespace Orchestrator.Oci.Registry;
 /// <summary>Builds the socket-level handler: connection pooling, decompression off, optional extra CA trust.</summary>
 internal static class RegistryTransport
 {
-    public static SocketsHttpHandler Create(RegistryClientOptions options)
+    public static SocketsHttpHandler Create(RegistryClientOptions options) => Create(options, null);
+
+    /// <summary>The handler for one registry: its own certificate (<c>--registry-certificate</c>) or no verification at all (<c>--skip-tls-verify*</c>).</summary>
+    public static SocketsHttpHandler Create(RegistryClientOptions options, string? registry)
     {
         var handler = new SocketsHttpHandler
         {
@@ -17,24 +20,35 @@ internal static class RegistryTransport
             MaxConnectionsPerServer = Math.Max(8, options.MaxParallelTransfers * 2),
             AllowAutoRedirect = true,
         };
-        if (options.CaBundlePath is { } bundle) handler.SslOptions.RemoteCertificateValidationCallback = TrustingBundle(bundle);
+        var bundles = new List<string>();
+        if (options.CaBundlePath is { } bundle) bundles.Add(bundle);
+        if (registry is not null && options.RegistryCertificates.TryGetValue(registry, out var certificate)) bundles.Add(certificate);
+        if (registry is not null && options.SkipsTlsVerification(registry))
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        else if (bundles.Count > 0)
+            handler.SslOptions.RemoteCertificateValidationCallback = TrustingBundles(bundles, registry);
         return handler;
     }
 
     /// <summary>Accepts a server chain that the system trusts or that ends in a certificate of the bundle.</summary>
-    private static RemoteCertificateValidationCallback TrustingBundle(string path)
+    private static RemoteCertificateValidationCallback TrustingBundles(IEnumerable<string> paths, string? registry)
     {
-        if (!File.Exists(path)) throw new OrchestratorException($"CA bundle '{path}' does not exist; give a PEM file of CA certificates");
         var roots = new X509Certificate2Collection();
-        try
+        foreach (var path in paths)
         {
-            roots.ImportFromPemFile(path);
+            var what = $"certificate file '{path}'" + (registry is null ? "" : $" (trusted for registry {registry})");
+            if (!File.Exists(path)) throw new OrchestratorException($"{what} does not exist; give a PEM file of CA certificates");
+            var before = roots.Count;
+            try
+            {
+                roots.ImportFromPemFile(path);
+            }
+            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or ArgumentException)
+            {
+                throw new OrchestratorException($"{what} is not a PEM file of certificates: {e.Message}", e);
+            }
+            if (roots.Count == before) throw new OrchestratorException($"{what} holds no certificate");
         }
-        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or ArgumentException)
-        {
-            throw new OrchestratorException($"CA bundle '{path}' is not a PEM file of certificates: {e.Message}", e);
-        }
-        if (roots.Count == 0) throw new OrchestratorException($"CA bundle '{path}' holds no certificate");
 
         return (_, certificate, _, errors) =>
         {

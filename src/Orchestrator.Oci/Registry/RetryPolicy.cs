@@ -30,9 +30,9 @@ public sealed class RetryPolicy
             {
                 return await attempt(number, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsTransient(e))
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && (IsTransient(e) || IsUntrustedCertificate(e)))
             {
-                if (number >= _options.MaxAttempts) throw GiveUp(operation, e, number);
+                if (number >= _options.MaxAttempts || !IsTransient(e)) throw GiveUp(operation, e, number);
                 await Task.Delay(DelayBefore(number + 1), cancellationToken).ConfigureAwait(false);
             }
         }
@@ -54,6 +54,8 @@ public sealed class RetryPolicy
     {
         RegistryException registry => registry.IsTransient,
         OrchestratorException => false,
+        // A certificate that is not trusted stays untrusted on the next attempt.
+        HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException } => false,
         HttpRequestException => true,
         IOException => true,
         SocketException => true,
@@ -62,12 +64,17 @@ public sealed class RetryPolicy
         _ => false,
     };
 
+    private static bool IsUntrustedCertificate(Exception e) => e is HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException };
+
     private static RegistryException GiveUp(RegistryOperation operation, Exception last, int attempts)
     {
         var suffix = attempts == 1 ? "" : $" (gave up after {attempts} attempts)";
         return last switch
         {
             RegistryException registry => new RegistryException(operation, registry.StatusCode, registry.Message + suffix, registry.InnerException ?? registry),
+            HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException tls } => new RegistryException(operation, null,
+                $"the TLS certificate of registry {operation.Registry} is not trusted for {operation}: {Describe(tls)}. Pass --registry-certificate {operation.Registry}=CA.pem with the CA that signed it, or (for a test registry) --skip-tls-verify-registry {operation.Registry}.",
+                last),
             _ => new RegistryException(operation, null,
                 $"cannot reach registry {operation.Registry} for {operation}: {Describe(last)}{suffix}. Check that the registry is running and the address is right (plain HTTP is used only for localhost and --insecure-registry hosts).",
                 last),

@@ -60,7 +60,7 @@ public sealed class CacheKeyChain(ICacheKeyInputs inputs, CopySourceHasher hashe
                     else pending = failure;
                     break;
             }
-            var inherited = stage.Base is ImageSource.Stage from ? results[from.Name].Args : null;
+            var inherited = stage.Base is ImageSource.Stage from ? results[from.Name].Args : stage.StartArgs;
             results[stage.Name] = await ComputeStageAsync(stage, root, pending, platform, cancellationToken, inherited).ConfigureAwait(false);
         }
         await hasher.Files.SaveMemosAsync(cancellationToken).ConfigureAwait(false);

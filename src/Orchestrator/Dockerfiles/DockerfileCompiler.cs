@@ -24,6 +24,9 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
 
     private readonly Dictionary<string, string?> _globalScope = PlatformArgs.For(options.TargetPlatform).ToDictionary(p => p.Key, p => (string?)p.Value, StringComparer.Ordinal);
     private readonly List<ArgInstruction> _globalArgs = [];
+
+    /// <summary>ARG values named stages start with (the <c>orchestratorargs</c> directive), when their base is not a stage.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> InheritedArgs { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, string>>();
     private readonly List<StageRecipe> _stages = [];
     private readonly Dictionary<string, Dictionary<string, string>> _stageEnv = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _stageArgs = new(StringComparer.Ordinal);
@@ -102,12 +105,20 @@ internal sealed partial class DockerfileCompiler(string path, char escape, Docke
         // BuildKit 0.11 adds every ARG value to the stage's environment, which a stage built FROM it starts with.
         if (baseSource is ImageSource.Stage parent)
             foreach (var (arg, value) in _stageArgs[parent.Name]) _stage.SetArg(arg, value);
+        else if (InheritedArgs.TryGetValue(name, out var inherited))
+            foreach (var (arg, value) in inherited) _stage.SetArg(arg, value);
     }
 
     private void FinishStage()
     {
         if (_stage is null) return;
-        _stages.Add(new StageRecipe(_stage.Name, false, _stage.Base, _stage.Instructions.ToEquatableArray(), _stage.Location) { Platform = _stage.Platform });
+        _stages.Add(new StageRecipe(_stage.Name, false, _stage.Base, _stage.Instructions.ToEquatableArray(), _stage.Location)
+        {
+            Platform = _stage.Platform,
+            InheritedArgs = _stage.Base is ImageSource.Stage || !InheritedArgs.TryGetValue(_stage.Name, out var inherited)
+                ? []
+                : inherited.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => new ArgInstruction(a.Key, a.Value)).ToEquatableArray(),
+        });
         _stageEnv[_stage.Name] = _stage.Env;
         _stageArgs[_stage.Name] = _stage.ArgValues;
         _stage = null;

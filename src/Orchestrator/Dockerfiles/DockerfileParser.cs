@@ -18,8 +18,8 @@ public static class DockerfileParser
     public static DockerfileDocument Parse(string text, string path, DockerfileParserOptions options)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var (lines, escape, syntax) = DockerfileReader.Read(text, path);
-        var compiler = new DockerfileCompiler(path, escape, options);
+        var (lines, escape, syntax, inheritedArgs) = DockerfileReader.ReadWithArgs(text, path);
+        var compiler = new DockerfileCompiler(path, escape, options) { InheritedArgs = inheritedArgs };
         foreach (var line in lines) compiler.Add(line);
         return compiler.Finish() with { Syntax = syntax };
     }

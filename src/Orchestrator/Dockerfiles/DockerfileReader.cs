@@ -26,13 +26,38 @@ internal sealed partial class DockerfileReader
 
     public string? Syntax { get; private set; }
 
-    public static (IReadOnlyList<LogicalLine> Lines, char Escape, string? Syntax) Read(string text, string path)
+    /// <summary>
+    /// <c># orchestratorargs={"stage":{"NAME":"value"}}</c>: the ARG values named stages start with (see
+    /// <see cref="Recipes.StageRecipe.InheritedArgs"/>). BuildKit and Kaniko read it as a comment.
+    /// </summary>
+    public const string InheritedArgsDirective = "orchestratorargs";
+
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> InheritedArgs { get; private set; } = new Dictionary<string, IReadOnlyDictionary<string, string>>();
+
+    private IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> ParseInheritedArgs(string value, int line)
+    {
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, string>>>(value)!
+                .ToDictionary(s => s.Key, s => (IReadOnlyDictionary<string, string>)s.Value, StringComparer.Ordinal);
+        }
+        catch (System.Text.Json.JsonException error)
+        {
+            throw Error(line, "directive", $"parser directive '{InheritedArgsDirective}' must be a JSON object of stage names to objects of ARG values: {error.Message}");
+        }
+    }
+
+    public static (IReadOnlyList<LogicalLine> Lines, char Escape, string? Syntax) Read(string text, string path) =>
+        ReadWithArgs(text, path) is var read ? (read.Lines, read.Escape, read.Syntax) : default;
+
+    /// <summary><see cref="Read"/>, with the ARG values stages start with (the <c>orchestratorargs</c> directive).</summary>
+    public static (IReadOnlyList<LogicalLine> Lines, char Escape, string? Syntax, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> InheritedArgs) ReadWithArgs(string text, string path)
     {
         var reader = new DockerfileReader(text, path);
         reader.ReadDirectives();
         var lines = new List<LogicalLine>();
         while (reader.ReadInstruction() is { } line) lines.Add(line);
-        return (lines, reader.Escape, reader.Syntax);
+        return (lines, reader.Escape, reader.Syntax, reader.InheritedArgs);
     }
 
     private void ReadDirectives()
@@ -44,7 +69,7 @@ internal sealed partial class DockerfileReader
             if (!match.Success) return;
             var name = match.Groups[1].Value.ToLowerInvariant();
             var value = match.Groups[2].Value;
-            if (name is not ("escape" or "syntax" or "check")) return; // an ordinary comment ends the directives
+            if (name is not ("escape" or "syntax" or "check" or InheritedArgsDirective)) return; // an ordinary comment ends the directives
             if (!seen.Add(name)) throw Error(_next + 1, "directive", $"parser directive '{name}' is given twice; keep one");
             if (name == "escape")
             {
@@ -55,6 +80,10 @@ internal sealed partial class DockerfileReader
             else if (name == "syntax")
             {
                 Syntax = value;
+            }
+            else if (name == InheritedArgsDirective)
+            {
+                InheritedArgs = ParseInheritedArgs(value, _next + 1);
             }
             _next++;
         }

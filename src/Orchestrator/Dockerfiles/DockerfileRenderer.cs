@@ -55,6 +55,19 @@ public static class DockerfileRenderer
             var shell = stage.Base is ImageSource.Stage s && Replacement(s.Name) is null && shells.TryGetValue(s.Name, out var inherited) ? inherited : DefaultShell;
             shells[stage.Name] = new StageWriter(stage, names, Replacement, text, heredocs, shell).Write();
         }
+        var starting = ordered.Where(s => s.InheritedArgs.Count > 0 && s.Base is not ImageSource.Stage).ToList();
+        if (starting.Count > 0)
+        {
+            // One directive line before everything: ARG values those stages start with, without the history entries ARG makes.
+            var directive = new System.Text.Json.Nodes.JsonObject();
+            foreach (var stage in starting)
+            {
+                var values = new System.Text.Json.Nodes.JsonObject();
+                foreach (var arg in stage.InheritedArgs.Where(a => a.Value is not null)) values[arg.Name] = arg.Value;
+                directive[names[stage.Name]] = values;
+            }
+            text.Insert(0, $"# {DockerfileReader.InheritedArgsDirective}={directive.ToJsonString()}\n");
+        }
         return text.ToString();
     }
 

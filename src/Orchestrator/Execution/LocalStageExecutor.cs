@@ -88,7 +88,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         {
             try
             {
-                return await BuildAsync(job, cancellationToken).ConfigureAwait(false);
+                return (await BuildAsync(job, cachedOnly: false, cancellationToken).ConfigureAwait(false))!;
             }
             catch (Exception error) when (attempt < 3 && BlobFetchException.Find(error) is { } failed && _cache.Forget(failed.Blob.Digest))
             {
@@ -97,7 +97,27 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         }
     }
 
-    private async Task<StageResult> BuildAsync(StageJob job, CancellationToken cancellationToken)
+    /// <summary>
+    /// The stage's image when every step is a cache hit (the local cache or the stage's cache repo), assembled and
+    /// published from the cached layers without running anything; null, having run nothing, when a step misses.
+    /// Another backend uses it to leave such nodes out of its dispatch; the keys are computed once, here.
+    /// </summary>
+    public async Task<StageResult?> TryAssembleFromCacheAsync(StageJob job, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await BuildAsync(job, cachedOnly: true, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception error) when (attempt < 3 && BlobFetchException.Find(error) is { } failed && _cache.Forget(failed.Blob.Digest))
+            {
+                job.Observer.OnWarning($"{job.Node.Name}: cached layer {failed.Blob.Digest} cannot be read from {failed.Origin}: {failed.InnerException?.Message ?? failed.Message}; looking the stage up again without that entry");
+            }
+        }
+    }
+
+    private async Task<StageResult?> BuildAsync(StageJob job, bool cachedOnly, CancellationToken cancellationToken)
     {
         var stage = job.Node.Stage;
         var work = Directory.CreateDirectory(Path.Combine(_options.TemporaryDirectory, $"stage-{Guid.NewGuid():N}")).FullName;
@@ -118,7 +138,8 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             var targetPlatform = platform is null ? Platform.Host : Platform.Parse(platform);
             var keys = await _cache.ComputeKeysAsync(job, inputs, targetPlatform, cancellationToken).ConfigureAwait(false);
             var hits = await _cache.LookupAsync(stage, keys, warning => job.Observer.OnWarning($"{job.Node.Name}: {warning}"), cancellationToken).ConfigureAwait(false);
-            var inheritedArgs = stage.Base is ImageSource.Stage from && job.Inputs.TryGetValue(from.Name, out var parent) && parent is LocalStageResult built ? built.Args : null;
+            if (cachedOnly && hits.Any(h => h is null)) return null;
+            var inheritedArgs = stage.Base is ImageSource.Stage from && job.Inputs.TryGetValue(from.Name, out var parent) && parent is LocalStageResult built ? built.Args : stage.StartArgs;
             var build = new StageBuild(this, job, work, image, inheritedArgs);
             var count = stage.Instructions.Count;
             var cached = 0;

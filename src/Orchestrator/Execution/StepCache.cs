@@ -90,7 +90,7 @@ public sealed class StepCache : IDisposable
                 default:
                     return null;
             }
-            var inherited = stage.Base is ImageSource.Stage from && job.Inputs.TryGetValue(from.Name, out var parent) && parent is LocalStageResult built ? built.Args : null;
+            var inherited = stage.Base is ImageSource.Stage from && job.Inputs.TryGetValue(from.Name, out var parent) && parent is LocalStageResult built ? built.Args : stage.StartArgs;
             var keys = await new CacheKeyChain(inputs, Hasher).ComputeStageAsync(stage, root, null, platform, cancellationToken, inherited).ConfigureAwait(false);
             await _files.SaveMemosAsync(cancellationToken).ConfigureAwait(false);
             return keys;

@@ -36,6 +36,7 @@ internal static class DockerfileImport
             builder.SetContext(context);
             builder.SetIgnoreFile(ignoreFile);
             builder.SetPlatform(stage.Platform);
+            builder.SetInheritedArgs(stage.InheritedArgs);
             builder.AddInstructions(stage.Instructions.Select(i => Rename(i, names)));
             if (isTarget) image = builder;
         }

@@ -78,6 +78,20 @@ public class RecipeBook
         return group;
     }
 
+    /// <summary>
+    /// How <c>--backend kubernetes</c> runs this build (namespace, executor image, resources, scheduling, retries, push
+    /// secret); flags given on the command line win. Called again, it adds to what was set.
+    /// </summary>
+    public void Kubernetes(Action<KubernetesSettingsBuilder> configure, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+    {
+        var builder = new KubernetesSettingsBuilder(KubernetesSettings, CallSite.At(file, line, nameof(Kubernetes)));
+        configure(builder);
+        KubernetesSettings = builder.Settings;
+    }
+
+    /// <summary>What the script set with <see cref="Kubernetes"/>.</summary>
+    public KubernetesSettings KubernetesSettings { get; private set; } = new();
+
     /// <summary>The declared recipes as an immutable, validated set.</summary>
     public RecipeSet Build(RecipeValidationOptions? options = null)
     {

@@ -18,6 +18,7 @@ public sealed class RecipeBuilder
     private string? _context;
     private string? _ignoreFile;
     private string? _platform;
+    private EquatableArray<ArgInstruction> _inheritedArgs = [];
     private string? _cacheRepo;
 
     private readonly RecipeBook _book;
@@ -265,6 +266,8 @@ public sealed class RecipeBuilder
 
     internal void SetPlatform(string? platform) => _platform = platform;
 
+    internal void SetInheritedArgs(EquatableArray<ArgInstruction> args) => _inheritedArgs = args;
+
     public StageRecipe Build() =>
         new(Name, IsImage, _base ?? ImageSource.Scratch.Instance, _instructions.ToEquatableArray(), Location)
         {
@@ -272,6 +275,7 @@ public sealed class RecipeBuilder
             IgnoreFile = _ignoreFile,
             BaseLocation = BaseLocation,
             Platform = _platform,
+            InheritedArgs = _inheritedArgs,
             CacheRepo = _cacheRepo,
             Destinations = _destinations.ToEquatableArray(),
             DestinationLocations = _destinationLocations.ToEquatableArray(),

@@ -20,6 +20,17 @@ public sealed record StageRecipe(string Name, bool IsImage, ImageSource Base, Eq
 
     public string? CacheRepo { get; init; }
 
+    /// <summary>
+    /// ARG values the stage starts with as if it were built FROM a stage that had them (BuildKit 0.11 passes a stage's
+    /// ARG values on to a stage built FROM it). Set for a stage whose base is that stage's image by digest (the
+    /// Kubernetes backend's nodes), read from the <c># orchestratorargs=</c> directive; no history entry, unlike ARG.
+    /// </summary>
+    public EquatableArray<ArgInstruction> InheritedArgs { get; init; } = [];
+
+    /// <summary>The ARG values the stage starts with when its base is not a stage of this build: <see cref="InheritedArgs"/>, or null.</summary>
+    public IReadOnlyDictionary<string, string>? StartArgs =>
+        InheritedArgs.Count == 0 ? null : InheritedArgs.Where(a => a.Value is not null).ToDictionary(a => a.Name, a => a.Value!, StringComparer.Ordinal);
+
     public EquatableArray<string> Destinations { get; init; } = [];
 
     /// <summary>Local outputs: an OCI layout folder or a <c>.tar</c> docker-archive path.</summary>

@@ -9,7 +9,7 @@ namespace Orchestrator.Kubernetes.Tests.Emulator;
 /// <summary>
 /// The emulator's job controller and kubelet in one: a created Job gets a pod; the pod's init containers and
 /// containers run as real processes (the image's entrypoint or the container's command, with its args), with
-/// volumes as temporary folders (emptyDir empty, secret volumes holding the secret's keys) and every in-pod path
+/// volumes as temporary folders (emptyDir empty, secret and configMap volumes holding their keys) and every in-pod path
 /// in arguments and environment mapped onto them. The pod moves through Pending, Running and Succeeded or
 /// Failed; the termination message is read from the container's terminationMessagePath; the Job gets the
 /// status and conditions the real controller writes (Complete, Failed with BackoffLimitExceeded or
@@ -20,6 +20,7 @@ public sealed class EmulatedKubelet : IAsyncDisposable
     private static readonly ResourceKind Pods = ResourceKind.Find("", "v1", "pods")!;
     private static readonly ResourceKind Jobs = ResourceKind.Find("batch", "v1", "jobs")!;
     private static readonly ResourceKind Secrets = ResourceKind.Find("", "v1", "secrets")!;
+    private static readonly ResourceKind ConfigMaps = ResourceKind.Find("", "v1", "configmaps")!;
 
     private readonly ObjectStore _store;
     private readonly KubeletOptions _options;
@@ -259,6 +260,13 @@ public sealed class EmulatedKubelet : IAsyncDisposable
                     ?? data.Select(d => (d.Key, d.Key));
                 foreach (var (key, file) in items)
                     File.WriteAllBytes(Path.Combine(path, file), Convert.FromBase64String(data[key]!.GetValue<string>()));
+            }
+            else if (volume["configMap"] is JsonObject mapSource)
+            {
+                var map = _store.Get(ConfigMaps, ns, mapSource["name"]!.GetValue<string>())
+                    ?? throw new InvalidOperationException($"configmap {mapSource["name"]} not found (a real kubelet leaves the pod in ContainerCreating)");
+                foreach (var (key, value) in map["data"] as JsonObject ?? new JsonObject())
+                    File.WriteAllText(Path.Combine(path, key), value!.GetValue<string>());
             }
         }
         return volumes;
