@@ -54,6 +54,7 @@ internal sealed class BuildCommand
 
     private readonly Option<string[]> _insecure = new("--insecure-registry") { Description = "Use plain HTTP for this registry host[:port] (repeatable).", Arity = ArgumentArity.ZeroOrMore };
     private readonly Option<string[]> _registryCertificate = RegistryCertificateSpec.CreateOption();
+    private readonly RegistryMirrorSpec _mirrors = new();
     private readonly Option<string[]> _skipTlsVerifyRegistry = new("--skip-tls-verify-registry") { Description = "Registry whose TLS certificate is not verified (repeatable; also passed to the kubernetes backend's executor).", Arity = ArgumentArity.ZeroOrMore };
 
     private readonly Option<string> _progress = new("--progress") { Description = "Progress output.", DefaultValueFactory = _ => "auto" };
@@ -103,7 +104,7 @@ internal sealed class BuildCommand
     public void AddTo(Command command)
     {
         command.Arguments.Add(_arguments);
-        foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _cacheTtl, _noPushCache, _cacheRequired, _cacheRunLayers, _cacheCopyLayers, _noCache, _cacheDir, _insecure, _registryCertificate, _skipTlsVerifyRegistry, _progress, _verbose, _secrets, _ssh, _reproducible, _platform, _sandbox })
+        foreach (var option in new Option[] { _plan, _planFormat, _buildArgs, _jobs, _backend, _noPush, _output, _cacheRepo, _cacheTtl, _noPushCache, _cacheRequired, _cacheRunLayers, _cacheCopyLayers, _noCache, _cacheDir, _insecure, _registryCertificate, _skipTlsVerifyRegistry, _progress, _verbose, _secrets, _ssh, _reproducible, _platform, _sandbox, _mirrors.Mirror, _mirrors.Map })
             command.Options.Add(option);
         _kubernetes.AddTo(command);
     }
@@ -137,6 +138,7 @@ internal sealed class BuildCommand
             CacheDirectory = result.GetValue(_cacheDir),
             InsecureRegistries = result.GetValue(_insecure) ?? [],
             RegistryCertificates = RegistryCertificateSpec.ToDictionary(result.GetValue(_registryCertificate) ?? []),
+            RegistryMirrors = _mirrors.Read(result),
             SkipTlsVerifyRegistries = result.GetValue(_skipTlsVerifyRegistry) ?? [],
             Secrets = (result.GetValue(_secrets) ?? []).Select(s => { SecretSpec.TryParse(s, out var spec, out _); return spec; }).ToDictionary(s => s.Id, s => s.Source),
             SshAgents = SshSpec.ToDictionary(result.GetValue(_ssh) ?? []),

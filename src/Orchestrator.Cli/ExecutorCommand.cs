@@ -41,6 +41,7 @@ internal sealed class ExecutorCommand
     private readonly Option<bool> _skipTlsVerifyPull = new("--skip-tls-verify-pull") { Description = "Do not verify the TLS certificates of the registries only pulled from (base images)." };
     private readonly Option<string[]> _skipTlsVerifyRegistry = new("--skip-tls-verify-registry") { Description = "Registry whose TLS certificate is not verified (repeatable).", Arity = ArgumentArity.ZeroOrMore };
     private readonly Option<string[]> _registryCertificate = RegistryCertificateSpec.CreateOption();
+    private readonly RegistryMirrorSpec _mirrors = new();
     private readonly Option<string?> _platform = new("--custom-platform", "--customPlatform") { Description = "Platform to build for, e.g. linux/arm64." };
     private readonly Option<string> _compression = new("--compression") { Description = "Layer compression: gzip or zstd.", DefaultValueFactory = _ => "gzip" };
     private readonly Option<int?> _compressionLevel = new("--compression-level") { Description = "Compression level." };
@@ -76,7 +77,7 @@ internal sealed class ExecutorCommand
             _insecureRegistry, _skipTlsVerify, _skipTlsVerifyPull, _skipTlsVerifyRegistry, _registryCertificate, _platform, _compression, _compressionLevel,
             _ignorePath, _cleanup, _verbosity, _logFormat, _logTimestamp, _pushRetry, _snapshotMode, _useNewRun, _singleSnapshot,
             _skipUnusedStages, _cacheCopyLayers, _cacheRunLayers, _compressedCaching, _noPushCache, _ignoreVarRun, _kanikoDir, _force,
-            _extractRetry, _forceBuildMetadata, _sandbox, _ssh,
+            _extractRetry, _forceBuildMetadata, _sandbox, _ssh, _mirrors.Mirror, _mirrors.Map,
         })
             command.Options.Add(option);
         _compression.AcceptOnlyFromAmong("gzip", "zstd");
@@ -110,6 +111,7 @@ internal sealed class ExecutorCommand
                 BuildArgs = KeyValueArguments.Parse(result.GetValue(_buildArg) ?? [], FromEnvironment),
                 InsecureRegistries = InsecureRegistries(result, destinations),
                 RegistryCertificates = RegistryCertificateSpec.ToDictionary(result.GetValue(_registryCertificate) ?? []),
+                RegistryMirrors = _mirrors.Read(result),
                 SkipTlsVerifyRegistries = SkipTlsVerifyRegistries(result, destinations),
                 SkipTlsVerifyPull = result.GetValue(_skipTlsVerifyPull),
                 PushRegistries = PushRegistries(result, destinations),

@@ -70,6 +70,7 @@ internal static class Backends
             SkipTlsVerifyRegistries = settings.SkipTlsVerifyRegistries,
             SkipTlsVerifyPull = settings.SkipTlsVerifyPull,
             PushRegistries = settings.PushRegistries,
+            RegistryMirrors = settings.RegistryMirrors,
         };
         return settings.PushRetries is { } retries ? registry with { Retry = registry.Retry with { MaxAttempts = retries + 1 } } : registry;
     }

@@ -49,6 +49,9 @@ public sealed record BuildSettings
     /// <summary>Registries whose TLS certificate is not verified (<c>--skip-tls-verify-registry</c>, <c>--skip-tls-verify</c>'s destinations).</summary>
     public IReadOnlyList<string> SkipTlsVerifyRegistries { get; init; } = [];
 
+    /// <summary>Pull-through mirrors by the registry they stand in for (<c>--registry-mirror</c>, <c>--registry-map</c>).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> RegistryMirrors { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
     /// <summary><c>--skip-tls-verify-pull</c>: registries other than <see cref="PushRegistries"/> are not verified.</summary>
     public bool SkipTlsVerifyPull { get; init; }
 

@@ -32,6 +32,7 @@ public static class ExecutorArguments
         if ((stage.Platform ?? options.Platform) is { } platform) args.Add("--custom-platform=" + platform);
         foreach (var registry in options.InsecureRegistries) args.Add("--insecure-registry=" + registry);
         args.AddRange(TlsArguments(options));
+        args.AddRange(MirrorArguments(options));
         args.Add("--digest-file=" + TerminationLog);
         return args;
     }
@@ -41,6 +42,11 @@ public static class ExecutorArguments
         options.RegistryCertificates.Keys.Order(StringComparer.Ordinal)
             .Select(r => $"--registry-certificate={r}={JobManifest.CertificatesFolder}/{KubernetesNames.CertificateKey(r)}")
             .Concat(options.SkipTlsVerifyRegistries.Order(StringComparer.Ordinal).Select(r => "--skip-tls-verify-registry=" + r));
+
+    /// <summary>Kaniko's <c>--registry-mirror</c> (Docker Hub's mirrors) and <c>--registry-map</c> (any other registry's), in the order given.</summary>
+    public static IEnumerable<string> MirrorArguments(KubernetesOptions options) =>
+        options.Registry.RegistryMirrors.OrderBy(m => m.Key, StringComparer.Ordinal).SelectMany(m => m.Value.Select(mirror =>
+            m.Key == Oci.ImageReference.DockerHub ? "--registry-mirror=" + mirror : $"--registry-map={m.Key}={mirror}"));
 
     /// <summary>Arguments of the init container: this project's <c>k8s fetch-context</c> command.</summary>
     public static IReadOnlyList<string> FetchContext(string blobReference, long size, KubernetesOptions options) =>

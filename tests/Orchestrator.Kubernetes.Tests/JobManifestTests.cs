@@ -146,6 +146,19 @@ public sealed class JobManifestTests
         ], args);
     }
 
+    [Fact]
+    public void Pull_through_mirrors_reach_the_executor_as_kanikos_mirror_flags()
+    {
+        var mirrors = new Dictionary<string, IReadOnlyList<string>>
+        {
+            ["docker.io"] = ["mirror.gcr.io", "hub-cache.internal"],
+            ["quay.io"] = ["quay-cache.internal"],
+        };
+        var args = ExecutorArguments.For(Stage, Stage.Destinations, Options with { Registry = Options.Registry with { RegistryMirrors = mirrors } });
+        Assert.Equal(["--registry-mirror=mirror.gcr.io", "--registry-mirror=hub-cache.internal", "--registry-map=quay.io=quay-cache.internal"],
+            args.Where(a => a.StartsWith("--registry-m", StringComparison.Ordinal)));
+    }
+
     [Theory]
     [InlineData("web", "orch-0123456789-web")]
     [InlineData("Web_API", "orch-0123456789-web-api-")]

@@ -41,6 +41,9 @@ public sealed class RegistryClient : IDisposable
 
     public RetryPolicy Retry { get; }
 
+    /// <summary>Mirrors to read this registry's manifests and blobs from first (<see cref="RegistryClientOptions.RegistryMirrors"/>).</summary>
+    public IReadOnlyList<RegistryClient> PullMirrors { get; init; } = [];
+
     public RegistryAuthenticationHandler Authentication { get; }
 
     /// <summary>GET /v2/: is this a registry, and do our credentials work for it.</summary>
@@ -54,11 +57,30 @@ public sealed class RegistryClient : IDisposable
     }
 
     public async Task<ManifestDocument> GetManifestAsync(string repository, string reference, CancellationToken cancellationToken = default) =>
-        (await GetManifestAsync(repository, reference, notFoundIsNull: false, cancellationToken).ConfigureAwait(false))!;
+        await FromMirrorsAsync(m => m.TryGetManifestAsync(repository, reference, cancellationToken), cancellationToken).ConfigureAwait(false)
+        ?? (await GetManifestAsync(repository, reference, notFoundIsNull: false, cancellationToken).ConfigureAwait(false))!;
 
     /// <summary>GET of a manifest, or null when the registry has none under that reference (404).</summary>
-    public Task<ManifestDocument?> TryGetManifestAsync(string repository, string reference, CancellationToken cancellationToken = default) =>
-        GetManifestAsync(repository, reference, notFoundIsNull: true, cancellationToken);
+    public async Task<ManifestDocument?> TryGetManifestAsync(string repository, string reference, CancellationToken cancellationToken = default) =>
+        await FromMirrorsAsync(m => m.TryGetManifestAsync(repository, reference, cancellationToken), cancellationToken).ConfigureAwait(false)
+        ?? await GetManifestAsync(repository, reference, notFoundIsNull: true, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The first answer of a mirror that has what <paramref name="read"/> asks for; null when none has it or none answers.</summary>
+    private async Task<T?> FromMirrorsAsync<T>(Func<RegistryClient, Task<T?>> read, CancellationToken cancellationToken) where T : class
+    {
+        foreach (var mirror in PullMirrors)
+        {
+            try
+            {
+                if (await read(mirror).ConfigureAwait(false) is { } found) return found;
+            }
+            catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // A mirror that fails is skipped: the registry itself answers.
+            }
+        }
+        return null;
+    }
 
     private Task<ManifestDocument?> GetManifestAsync(string repository, string reference, bool notFoundIsNull, CancellationToken cancellationToken)
     {
@@ -139,21 +161,29 @@ public sealed class RegistryClient : IDisposable
     /// Opens a blob for reading; the stream checks size and digest as it ends and throws on a mismatch.
     /// Only getting the response is retried; use <see cref="DownloadBlobAsync"/> to retry the whole transfer.
     /// </summary>
-    public Task<Stream> OpenBlobAsync(string repository, Descriptor blob, CancellationToken cancellationToken = default)
+    public async Task<Stream> OpenBlobAsync(string repository, Descriptor blob, CancellationToken cancellationToken = default)
     {
+        if (await FromMirrorsAsync(m => m.OpenBlobAsync(repository, blob, cancellationToken)!, cancellationToken).ConfigureAwait(false) is { } mirrored)
+            return mirrored;
         var operation = new RegistryOperation(Registry, repository, $"blob GET {blob.Digest.Short}");
-        return Retry.ExecuteAsync(operation, (_, ct) => OpenBlobOnceAsync(operation, repository, blob, ct), cancellationToken);
+        return await Retry.ExecuteAsync(operation, (_, ct) => OpenBlobOnceAsync(operation, repository, blob, ct), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Downloads a blob into <paramref name="consume"/>, starting over on transient failures (consume must tolerate that).</summary>
-    public Task DownloadBlobAsync(string repository, Descriptor blob, Func<Stream, CancellationToken, Task> consume, CancellationToken cancellationToken = default)
+    public async Task DownloadBlobAsync(string repository, Descriptor blob, Func<Stream, CancellationToken, Task> consume, CancellationToken cancellationToken = default)
     {
+        var mirrored = await FromMirrorsAsync<object>(async m =>
+        {
+            await m.DownloadBlobAsync(repository, blob, consume, cancellationToken).ConfigureAwait(false);
+            return m;
+        }, cancellationToken).ConfigureAwait(false);
+        if (mirrored is not null) return;
         var operation = new RegistryOperation(Registry, repository, $"blob GET {blob.Digest.Short}");
-        return Retry.ExecuteAsync(operation, async (_, ct) =>
+        await Retry.ExecuteAsync(operation, async (_, ct) =>
         {
             await using var stream = await OpenBlobOnceAsync(operation, repository, blob, ct).ConfigureAwait(false);
             await consume(stream, ct).ConfigureAwait(false);
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -32,6 +32,14 @@ public sealed record RegistryClientOptions
     /// <summary>The registries a build pushes to (destinations, cache repo): what <see cref="SkipTlsVerifyPull"/> leaves verified.</summary>
     public IReadOnlyCollection<string> PushRegistries { get; init; } = [];
 
+    /// <summary>
+    /// Pull-through mirrors by the registry they stand in for (Kaniko's <c>--registry-mirror HOST</c> for Docker Hub,
+    /// <c>--registry-map REGISTRY=MIRROR</c> for any): manifests and blobs of that registry's images are read from each
+    /// mirror in turn, same repository path, and from the registry itself when no mirror has them or none answers.
+    /// Pushes, and the checks before a push, always go to the registry itself.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> RegistryMirrors { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
     public ICredentialProvider Credentials { get; init; } = AnonymousCredentialProvider.Instance;
 
     public RetryOptions Retry { get; init; } = new();

@@ -10,7 +10,14 @@ public sealed class RegistryClientPool(RegistryClientOptions? options = null) : 
     public RegistryClientOptions Options { get; } = options ?? new RegistryClientOptions();
 
     public RegistryClient For(string registry) =>
-        _clients.GetOrAdd(registry, r => new Lazy<RegistryClient>(() => new RegistryClient(r, Options))).Value;
+        _clients.GetOrAdd(registry, r => new Lazy<RegistryClient>(() => new RegistryClient(r, Options) { PullMirrors = MirrorsOf(r) })).Value;
+
+    /// <summary>Clients of the mirrors of <paramref name="registry"/>: quick to give up (the registry itself is the fallback), never mirrored again.</summary>
+    private IReadOnlyList<RegistryClient> MirrorsOf(string registry) =>
+        Options.RegistryMirrors.TryGetValue(registry, out var mirrors) && mirrors.Count > 0
+            ? mirrors.Select(m => _clients.GetOrAdd("mirror " + m, _ => new Lazy<RegistryClient>(() =>
+                new RegistryClient(m, Options with { Retry = RetryOptions.Fast, RegistryMirrors = new Dictionary<string, IReadOnlyList<string>>() }))).Value).ToList()
+            : [];
 
     public RegistryClient For(ImageReference reference) => For(reference.Registry);
 

@@ -122,6 +122,28 @@ public sealed class ExecutorCommandTests(RegistryFixture registry) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_base_is_read_through_its_registry_map_mirror_when_its_own_registry_cannot_be_reached()
+    {
+        var baseImage = await PushBusyboxBaseAsync();
+        var context = Path.Combine(_folder, "context");
+        RepositoryFiles.CopyExample("dockerfile", context);
+        var unreachable = "registry.invalid:5000";
+
+        var code = await Orchestrate("executor", "-f", "Dockerfile", "-c", Path.Combine(context, "examples", "dockerfile"), "--no-push",
+            "--build-arg", $"BASE={baseImage.Replace(registry.Address, unreachable)}", $"--registry-map={unreachable}={registry.Address}", "--cache-dir", Cache);
+
+        Assert.True(code == ExitCodes.Ok, Output);
+    }
+
+    [Fact]
+    public async Task A_registry_map_that_is_not_registry_equals_mirror_is_a_usage_error()
+    {
+        var context = Directory.CreateDirectory(Path.Combine(_folder, "empty")).FullName;
+        Assert.Equal(ExitCodes.UsageError, await Orchestrate("executor", "-c", context, "--no-push", "--registry-map", "mirror.example.com"));
+        Assert.Contains("is not REGISTRY=MIRROR", _err.ToString());
+    }
+
+    [Fact]
     public async Task Without_destination_or_no_push_it_says_what_to_pass()
     {
         var context = Directory.CreateDirectory(Path.Combine(_folder, "empty")).FullName;
