@@ -109,7 +109,7 @@ public sealed class LocalCacheBuildTests(ConformanceEnvironment environment) : I
 
         Assert.Contains("[image/build] upstream-2", warm.Output);
         Assert.DoesNotContain("downstream-3", warm.Output);
-        Assert.Contains("[image] step 1/2: CACHED COPY --from=image/build", warm.Output);
+        Assert.Contains("[image] step 1/2: CACHED COPY --from=build", warm.Output);
         Assert.Contains("[image] step 2/2: CACHED RUN", warm.Output);
         Assert.Contains("[image] cached (2 steps)", warm.Output);
         Assert.Equal(cold.Digest, warm.Digest);

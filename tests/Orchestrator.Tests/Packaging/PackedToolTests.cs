@@ -14,7 +14,18 @@ public sealed class PackedToolTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("orchestrator-pack-").FullName;
 
-    public void Dispose() => TreeDeleter.Delete(_folder);
+    /// <summary>A version of this run's own: NuGet keeps installed packages by id and version, so no earlier pack's tool is taken for this one.</summary>
+    private readonly string _version = "0.1.0-test." + Guid.NewGuid().ToString("N")[..12];
+
+    public void Dispose()
+    {
+        TreeDeleter.Delete(_folder);
+        // The installed packages of this run's version, from the user's package folder (nothing else is touched there).
+        var packageFolder = System.Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } given
+            ? given : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        foreach (var id in Directory.Exists(packageFolder) ? Directory.GetDirectories(packageFolder, "orchestrator.cli*") : [])
+            if (Directory.Exists(Path.Combine(id, _version))) TreeDeleter.Delete(Path.Combine(id, _version));
+    }
 
     private Dictionary<string, string> Environment() => new()
     {
@@ -27,16 +38,37 @@ public sealed class PackedToolTests : IDisposable
     private async Task<ToolResult> DotnetAsync(string workingDirectory, params string[] arguments) =>
         await ExternalTool.RunAsync("dotnet", arguments, TimeSpan.FromMinutes(15), workingDirectory, environment: Environment());
 
+    /// <summary>
+    /// The sources a pack needs, without any build output: the platform builds inside a tool pack write to the projects'
+    /// own obj folders, where an earlier build's files could be taken as up to date.
+    /// </summary>
+    private static string CopySources(string target)
+    {
+        foreach (var file in new[] { "Directory.Build.props", "Directory.Build.targets", "README.md", "LICENSE" })
+            File.Copy(Path.Combine(RepositoryFiles.Root, file), Path.Combine(Directory.CreateDirectory(target).FullName, file));
+        var source = Path.Combine(RepositoryFiles.Root, "src");
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(source, file);
+            if (relative.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj")) continue;
+            var copy = Path.Combine(target, "src", relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+        return target;
+    }
+
     [Fact]
     public async Task The_packed_tool_installs_offline_and_plans_a_build()
     {
         var platform = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier;
         var packages = Path.Combine(_folder, "packages");
-        (await DotnetAsync(RepositoryFiles.Root, "pack", Path.Combine(RepositoryFiles.Root, "src", "Orchestrator.Cli"), "-c", "Release",
-            "--artifacts-path", Path.Combine(_folder, "artifacts"), "-o", packages, $"-p:OrchestratorToolPlatforms={platform}")).EnsureSuccess();
+        var sources = CopySources(Path.Combine(_folder, "sources"));
+        (await DotnetAsync(sources, "pack", Path.Combine(sources, "src", "Orchestrator.Cli"), "-c", "Release",
+            "-o", packages, $"-p:OrchestratorToolPlatforms={platform}", $"-p:Version={_version}")).EnsureSuccess();
 
-        var pointer = Path.Combine(packages, "Orchestrator.Cli.0.1.0.nupkg");
-        var native = Path.Combine(packages, $"Orchestrator.Cli.{platform}.0.1.0.nupkg");
+        var pointer = Path.Combine(packages, $"Orchestrator.Cli.{_version}.nupkg");
+        var native = Path.Combine(packages, $"Orchestrator.Cli.{platform}.{_version}.nupkg");
         Assert.True(File.Exists(pointer) && File.Exists(native), "packed: " + string.Join(", ", Directory.GetFiles(packages).Select(Path.GetFileName)));
         using (var archive = ZipFile.OpenRead(pointer))
         {
@@ -69,10 +101,10 @@ public sealed class PackedToolTests : IDisposable
             </configuration>
             """);
         (await DotnetAsync(user, "new", "tool-manifest")).EnsureSuccess();
-        (await DotnetAsync(user, "tool", "install", "Orchestrator.Cli", "--version", "0.1.0")).EnsureSuccess();
+        (await DotnetAsync(user, "tool", "install", "Orchestrator.Cli", "--version", _version)).EnsureSuccess();
 
         var version = (await DotnetAsync(user, "orchestrate", "--version")).EnsureSuccess();
-        Assert.StartsWith("0.1.0", version.StandardOutput.Trim());
+        Assert.StartsWith(_version, version.StandardOutput.Trim());
 
         var script = RepositoryFiles.CopyExample("multistage", Path.Combine(user, "repo"));
         var plan = (await DotnetAsync(user, "orchestrate", script, "--plan", "--cache-dir", Path.Combine(_folder, "cache"))).EnsureSuccess();
