@@ -64,15 +64,7 @@ public static partial class RecipeScriptWriter
         if (document.Stages.Count == 0) throw new OrchestratorException("the Dockerfile has no FROM instruction; there is nothing to convert");
         var targetStage = target is null ? document.Stages[^1] : document.Stages.FirstOrDefault(s => s.Name == target)
             ?? throw new OrchestratorException($"target stage '{target}' not found in the Dockerfile; its stages are: {string.Join(", ", document.Stages.Select(s => s.Name))}");
-        var byName = document.Stages.ToDictionary(s => s.Name);
-        var needed = new HashSet<string>(StringComparer.Ordinal);
-        var pending = new Stack<StageRecipe>([targetStage]);
-        while (pending.TryPop(out var stage))
-        {
-            if (!needed.Add(stage.Name)) continue;
-            foreach (var used in stage.Instructions.SelectMany(i => i.ReadsFrom).Prepend(stage.Base).OfType<ImageSource.Stage>())
-                if (byName.TryGetValue(used.Name, out var usedStage)) pending.Push(usedStage);
-        }
+        var needed = DockerfileImport.NeededBy(document, targetStage);
         return document.Stages.Where(s => needed.Contains(s.Name))
             .Select(s => s with { IsImage = ReferenceEquals(s, targetStage) }).ToList();
     }

@@ -44,7 +44,7 @@ internal static class DockerfileImport
     }
 
     /// <summary>The target and every stage it reaches through FROM and COPY --from.</summary>
-    private static HashSet<string> NeededBy(DockerfileDocument document, StageRecipe target)
+    internal static HashSet<string> NeededBy(DockerfileDocument document, StageRecipe target)
     {
         var byName = document.Stages.ToDictionary(s => s.Name);
         var needed = new HashSet<string>(StringComparer.Ordinal);
