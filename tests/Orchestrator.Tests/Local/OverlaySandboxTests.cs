@@ -156,6 +156,24 @@ public sealed class OverlaySandboxTests(BusyboxStoreFixture busybox) : IClassFix
     }
 
     [Fact]
+    public async Task The_kernel_file_systems_come_up_in_a_step_folder_whose_path_has_a_space()
+    {
+        var upper = Path.Combine(busybox.NewStepFolder(), "odd path", "upper");
+        var lines = new List<SandboxOutputLine>();
+        var script = "ls /dev; test -c /dev/urandom && head -c 3 /dev/urandom | wc -c; test -d /dev/shm && grep -c ' /dev/mqueue ' /proc/self/mountinfo; ls /dev/pts";
+        var exit = await _sandbox.RunAsync(new SandboxRequest([busybox.BaseLayer], upper, ["/bin/sh", "-c", script]), l => { lock (lines) lines.Add(l); }, CancellationToken.None);
+
+        var stdout = lines.Where(l => l.Stream == SandboxStream.Stdout).Select(l => l.Text).ToList();
+        Assert.True(exit == 0, string.Join("\n", lines.Select(l => l.Text)));
+        foreach (var name in new[] { "fd", "full", "mqueue", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero" })
+            Assert.Contains(name, stdout);
+        Assert.Contains("3", stdout);
+        Assert.Contains("1", stdout);
+        Assert.Contains("ptmx", stdout.Skip(stdout.IndexOf("zero") + 1));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(upper));
+    }
+
+    [Fact]
     public async Task Users_are_resolved_by_name_and_number()
     {
         if (!Stat.IsRoot)

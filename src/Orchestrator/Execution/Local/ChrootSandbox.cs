@@ -158,8 +158,7 @@ public sealed class ChrootSandbox : ISandbox
         }
         var s = new StringBuilder();
         s.AppendLine($"mount -t proc proc {Q(Folder("proc"))} 2>/dev/null || true");
-        s.AppendLine($"dev={Q(Folder("dev"))} sys={Q(Folder("sys"))}");
-        s.Append(MountPlan.KernelFileSystemsScript());
+        s.Append(MountPlan.KernelFileSystemsScript(Folder("dev"), Folder("sys"), Path.Combine(files, "kernel-fs")));
         var binds = new List<(string Host, string Name)> { (MountPlan.WriteHostsFile(files), "hosts") };
         if (File.Exists("/etc/resolv.conf")) binds.Add(("/etc/resolv.conf", "resolv.conf"));
         var etc = Folder("etc");

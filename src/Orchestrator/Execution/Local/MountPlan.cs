@@ -128,43 +128,76 @@ internal sealed class MountPlan
     }
 
     /// <summary>
-    /// POSIX shell lines that mount, on the host folders in <c>$dev</c> and <c>$sys</c> (the root's /dev and
-    /// /sys; a mount namespace of its own, a <c>fail MESSAGE</c> function defined), the kernel file systems a
-    /// Docker/BuildKit step sees: a tmpfs <c>/dev</c> with the standard devices bound from the host and
+    /// POSIX shell lines that mount, on the host folders <paramref name="dev"/> and <paramref name="sys"/> (the
+    /// root's /dev and /sys; a mount namespace of its own, a <c>fail MESSAGE</c> function defined), the kernel file
+    /// systems a Docker/BuildKit step sees: a tmpfs <c>/dev</c> with the standard devices bound from the host and
     /// runc's links, a private devpts instance (<c>/dev/ptmx</c> points into it), <c>/dev/shm</c>,
     /// <c>/dev/mqueue</c> (needs an IPC namespace of its own) and <c>/sys</c> read-only where the host allows it.
-    /// Everything is mounted, never written into the image, so none of it can reach a layer.
+    /// Everything is mounted, never written into the image, so none of it can reach a layer. The lines set
+    /// <c>$dev</c> and <c>$sys</c>.
+    /// <para>
+    /// Every RUN step pays for these mounts, and each <c>mount</c> process costs more than its mount: so the
+    /// mounts go through fstab files written here into <paramref name="folder"/> (the step's own, outside the
+    /// root), one <c>mount -a -T</c> for many, and /dev's links and mount points are copied from a skeleton
+    /// folder there in one <c>cp</c> (no ownership kept: what it makes belongs to the step's root).
+    /// </para>
     /// </summary>
-    public static string KernelFileSystemsScript() => """
-        mount -t tmpfs -o nosuid,strictatime,mode=755,size=65536k tmpfs "$dev" || fail 'mounting /dev failed'
-        for d in null zero full random urandom tty; do : > "$dev/$d" && mount --bind "/dev/$d" "$dev/$d" || fail "binding /dev/$d failed"; done
-        ln -s /proc/self/fd "$dev/fd"; ln -s /proc/self/fd/0 "$dev/stdin"; ln -s /proc/self/fd/1 "$dev/stdout"; ln -s /proc/self/fd/2 "$dev/stderr"; ln -s pts/ptmx "$dev/ptmx"
-        if [ -e /proc/kcore ]; then ln -s /proc/kcore "$dev/core"; fi
-        mkdir "$dev/shm" "$dev/pts" "$dev/mqueue"
-        mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm "$dev/shm" || fail 'mounting /dev/shm failed'
-        # gid 5 (tty) is only there when the user namespace maps it.
-        mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$dev/pts" 2>/dev/null           || mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620 devpts "$dev/pts" || fail 'mounting /dev/pts failed'
-        mount -t mqueue -o nosuid,nodev,noexec mqueue "$dev/mqueue" || fail 'mounting /dev/mqueue failed'
-        # sysfs needs a network namespace owned by the step's user namespace (network off, or the machine's
-        # root without a user namespace). Otherwise runc's fallback: the host's /sys bound recursively, every
-        # mount in it made read-only. Neither possible: no /sys, as in a bare chroot.
-        sys_read_only() {
-          mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$1" 2>/dev/null && return
-          real=$(cd "$1" && pwd -P) || return
-          # The mount table escapes unusual characters; every submount must be recognised to be made read-only.
-          case $real in *[!A-Za-z0-9/._+-]*) return ;; esac
-          mount --rbind /sys "$real" 2>/dev/null || return
-          while read -r _ mp _; do
-            case $mp in "$real" | "$real"/*)
-              mount -o remount,bind,ro,nosuid,nodev,noexec "$mp" 2>/dev/null && continue
-              umount -R "$real" || fail 'making /sys read-only failed'
-              return ;;
-            esac
-          done < /proc/self/mounts
-        }
-        sys_read_only "$sys"
+    public static string KernelFileSystemsScript(string dev, string sys, string folder)
+    {
+        static string Q(string s) => ShellQuote.Quote(s);
+        Directory.CreateDirectory(folder);
+        var skeleton = Directory.CreateDirectory(Path.Combine(folder, "dev-skeleton")).FullName;
+        Libc.Chmod(skeleton, 0x1ED); // 0755, the tmpfs's own mode
+        foreach (var name in StandardDevices) File.WriteAllBytes(Path.Combine(skeleton, name), []);
+        foreach (var name in new[] { "shm", "pts", "mqueue" }) Libc.Chmod(Directory.CreateDirectory(Path.Combine(skeleton, name)).FullName, 0x1ED);
+        foreach (var (name, target) in new[] { ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx") })
+            File.CreateSymbolicLink(Path.Combine(skeleton, name), target);
+        if (File.Exists("/proc/kcore")) File.CreateSymbolicLink(Path.Combine(skeleton, "core"), "/proc/kcore");
 
-        """;
+        var devTab = Path.Combine(folder, "dev.fstab");
+        File.WriteAllText(devTab, FstabLine("tmpfs", dev, "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
+        var devicesTab = Path.Combine(folder, "devices.fstab");
+        File.WriteAllText(devicesTab, string.Concat(StandardDevices.Select(d => FstabLine("/dev/" + d, dev + "/" + d, "none", "bind")))
+            + FstabLine("shm", dev + "/shm", "tmpfs", "nosuid,nodev,noexec,mode=1777,size=65536k")
+            + FstabLine("mqueue", dev + "/mqueue", "mqueue", "nosuid,nodev,noexec"));
+        var sysTab = Path.Combine(folder, "sys.fstab");
+        return $$"""
+            dev={{Q(dev)}} sys={{Q(sys)}}
+            mount -a -T {{Q(devTab)}} || fail 'mounting /dev failed'
+            cp -RP {{Q(skeleton + "/.")}} "$dev/" || fail 'populating /dev failed'
+            mount -a -T {{Q(devicesTab)}} || fail 'binding the devices of /dev, or mounting /dev/shm or /dev/mqueue, failed'
+            # gid 5 (tty) is only there when the user namespace maps it.
+            mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$dev/pts" 2>/dev/null           || mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620 devpts "$dev/pts" || fail 'mounting /dev/pts failed'
+            # sysfs needs a network namespace owned by the step's user namespace (network off, or the machine's
+            # root without a user namespace). Otherwise runc's fallback: the host's /sys bound recursively, every
+            # mount in it made read-only (one remount entry each, all in one mount -a). Neither possible: no /sys,
+            # as in a bare chroot.
+            sys_read_only() {
+              mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$1" 2>/dev/null && return
+              real=$(cd "$1" && pwd -P) || return
+              # The mount table escapes unusual characters; every submount must be recognised to be made read-only.
+              case $real in *[!A-Za-z0-9/._+-]*) return ;; esac
+              mount --rbind /sys "$real" 2>/dev/null || return
+              : > {{Q(sysTab)}}
+              while read -r _ mp _; do
+                case $mp in "$real" | "$real"/*) printf 'none %s none remount,bind,ro,nosuid,nodev,noexec 0 0\n' "$mp" >> {{Q(sysTab)}} ;; esac
+              done < /proc/self/mounts
+              mount -a -T {{Q(sysTab)}} 2>/dev/null || { umount -R "$real" || fail 'making /sys read-only failed'; }
+            }
+            sys_read_only "$sys"
+
+            """;
+    }
+
+    /// <summary>The host devices every step's /dev has, bound one by one.</summary>
+    private static readonly string[] StandardDevices = ["null", "zero", "full", "random", "urandom", "tty"];
+
+    /// <summary>One fstab line; spaces, tabs, newlines and backslashes in the fields written as fstab's octal escapes.</summary>
+    internal static string FstabLine(string source, string target, string type, string options)
+    {
+        static string Escape(string field) => field.Replace("\\", "\\134").Replace(" ", "\\040").Replace("\t", "\\011").Replace("\n", "\\012");
+        return $"{Escape(source)} {Escape(target)} {type} {options} 0 0\n";
+    }
 
     /// <summary>Shell line that gives the step's UTS namespace the fixed hostname.</summary>
     public static string HostnameScript() => $"hostname {Hostname} || fail 'setting the hostname failed (is hostname installed?)'\n";

@@ -106,8 +106,7 @@ public sealed class OverlaySandbox : ISandbox
         var hint = kernel < new Version(5, 11) ? $" (overlay inside a user namespace needs Linux 5.11 or later; this is {kernel})" : "";
         s.AppendLine($"error=$(mount -t overlay overlay -o {Q($"lowerdir={lower},upperdir={upper},workdir=work,userxattr")} root 2>&1) || fail \"mounting the overlay failed: $(printf '%s\\n' \"$error\" | head -n 1){hint}\"");
         s.AppendLine("mount -t proc proc root/proc || fail 'mounting /proc failed'");
-        s.AppendLine("dev=root/dev sys=root/sys");
-        s.Append(MountPlan.KernelFileSystemsScript());
+        s.Append(MountPlan.KernelFileSystemsScript(Path.Combine(run, "root", "dev"), Path.Combine(run, "root", "sys"), Path.Combine(run, "kernel-fs")));
         foreach (var bind in mounts.Binds)
             s.AppendLine(mounts.MountLine(bind, "root" + bind.Target));
         s.Append(MountPlan.HostnameScript());
