@@ -16,7 +16,7 @@ namespace Orchestrator.Cli;
 internal sealed class ExecutorCommand
 {
     private readonly Option<string> _dockerfile = new("--dockerfile", "-f") { Description = "Path to the Dockerfile (relative to the working folder, else to the context).", DefaultValueFactory = _ => "Dockerfile" };
-    private readonly Option<string> _context = new("--context", "-c") { Description = "Build context: dir://PATH, a plain path, or tar://PATH.tar.gz.", DefaultValueFactory = _ => "/workspace/" };
+    private readonly Option<string> _context = new("--context", "-c") { Description = "Build context: dir://PATH, a plain path, tar://PATH.tar.gz, or oci-blob://REGISTRY/REPOSITORY@sha256:DIGEST (a context tarball kept as a registry blob; not a Kaniko form).", DefaultValueFactory = _ => "/workspace/" };
     private readonly Option<string?> _contextSubPath = new("--context-sub-path") { Description = "Sub-folder of the context to use." };
     private readonly Option<string[]> _destination = new("--destination", "-d") { Description = "Image reference to push to (repeatable).", Arity = ArgumentArity.ZeroOrMore };
     private readonly Option<string[]> _buildArg = new("--build-arg") { Description = "NAME=VALUE, or NAME to take the environment's value (repeatable).", Arity = ArgumentArity.ZeroOrMore };
@@ -140,19 +140,22 @@ internal sealed class ExecutorCommand
             var unpacked = (string?)null;
             try
             {
-                Task<RecipeBook> Load(BuildSettings s, CancellationToken ct)
+                async Task<RecipeBook> Load(BuildSettings s, CancellationToken ct)
                 {
                     if (destinations.Length == 0 && !noPush && tarPath is null && ociLayout is null)
                         throw new OrchestratorException("no --destination given; pass --destination=REGISTRY/IMAGE:TAG, or --no-push (with --tar-path or --oci-layout-path to keep the image)");
-                    var context = ResolveContext(contextArgument, subPath, ref unpacked);
+                    var (root, temporary) = await FetchContextAsync(contextArgument, s, ct);
+                    unpacked = temporary;
+                    var context = ContextFolder(root, contextArgument, subPath);
                     var dockerfile = ResolveDockerfile(s.ScriptPath, context);
                     var book = new RecipeBook(context, s.BuildArgs) { BaseImageEnvironment = BuildHost.BaseImageEnvironment(s) };
                     var image = book.Dockerfile(dockerfile, target: target, context: context, name: "image");
                     foreach (var (key, value) in labels) image.Label(key, value);
-                    image.Destination([.. destinations]);
+                    // A flag has no source line to report: naming none spares the stack walk (and PDB reading) of a call site.
+                    CallSite.At(image, "", 0, nameof(RecipeBuilder.Destination)).Destination([.. destinations]);
                     if (tarPath is not null) image.Output(Path.GetFullPath(tarPath));
                     if (ociLayout is not null) image.Output(Path.GetFullPath(ociLayout));
-                    return Task.FromResult(book);
+                    return book;
                 }
                 return await run(request, Load, token);
             }
@@ -164,34 +167,48 @@ internal sealed class ExecutorCommand
         return command;
     }
 
-    private static string ResolveContext(string argument, string? subPath, ref string? unpacked)
+    /// <summary>
+    /// The folder a <c>--context</c> names: a plain path or dir://PATH as it is; tar://PATH.tar.gz and
+    /// oci-blob://REGISTRY/REPOSITORY@sha256:DIGEST (a build context the Kubernetes backend keeps in its cache repo)
+    /// unpacked into a temporary folder, returned as the second item so it is removed after the build.
+    /// </summary>
+    private static async Task<(string Root, string? Temporary)> FetchContextAsync(string argument, BuildSettings settings, CancellationToken cancellationToken)
     {
-        string context;
         if (argument.StartsWith("tar://", StringComparison.Ordinal))
         {
             var archive = argument["tar://".Length..];
             if (!File.Exists(archive)) throw new OrchestratorException($"--context {argument}: archive '{archive}' not found");
-            unpacked = Directory.CreateTempSubdirectory("orchestrator-context-").FullName;
-            using var file = File.OpenRead(archive);
-            using var gzip = new GZipStream(file, CompressionMode.Decompress);
-            TarFile.ExtractToDirectory(gzip, unpacked, overwriteFiles: false);
-            context = unpacked;
+            var unpacked = Directory.CreateTempSubdirectory("orchestrator-context-").FullName;
+            await using var file = File.OpenRead(archive);
+            await using var gzip = new GZipStream(file, CompressionMode.Decompress);
+            await TarFile.ExtractToDirectoryAsync(gzip, unpacked, overwriteFiles: false, cancellationToken);
+            return (unpacked, unpacked);
         }
-        else if (argument.StartsWith("dir://", StringComparison.Ordinal))
+        if (argument.StartsWith(Kubernetes.ContextFetcher.Scheme, StringComparison.Ordinal))
         {
-            context = argument["dir://".Length..];
+            var unpacked = Directory.CreateTempSubdirectory("orchestrator-context-").FullName;
+            try
+            {
+                await Kubernetes.ContextFetcher.FetchAsync(argument[Kubernetes.ContextFetcher.Scheme.Length..], size: null, unpacked, Backends.RegistryOptions(settings), cancellationToken);
+            }
+            catch
+            {
+                Directory.Delete(unpacked, recursive: true);
+                throw;
+            }
+            return (unpacked, unpacked);
         }
-        else if (argument.Contains("://", StringComparison.Ordinal))
-        {
-            throw new OrchestratorException($"--context {argument}: only dir://, tar:// and plain paths are supported (fetch remote contexts into a folder first)");
-        }
-        else
-        {
-            context = argument;
-        }
-        if (subPath is not null) context = Path.Combine(context, subPath);
-        context = Path.GetFullPath(context);
-        if (!Directory.Exists(context)) throw new OrchestratorException($"--context: folder '{context}' not found");
+        if (argument.StartsWith("dir://", StringComparison.Ordinal)) return (argument["dir://".Length..], null);
+        if (argument.Contains("://", StringComparison.Ordinal))
+            throw new OrchestratorException($"--context {argument}: only dir://, tar://, {Kubernetes.ContextFetcher.Scheme} and plain paths are supported (fetch other remote contexts into a folder first)");
+        return (argument, null);
+    }
+
+    private static string ContextFolder(string root, string argument, string? subPath)
+    {
+        var context = Path.GetFullPath(subPath is null ? root : Path.Combine(root, subPath));
+        if (!Directory.Exists(context))
+            throw new OrchestratorException(subPath is null ? $"--context: folder '{context}' not found" : $"--context-sub-path '{subPath}': folder '{context}' not found in --context {argument}");
         return context;
     }
 

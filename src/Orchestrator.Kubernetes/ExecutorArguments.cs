@@ -5,21 +5,34 @@ namespace Orchestrator.Kubernetes;
 
 /// <summary>
 /// The container arguments of a node's executor: Kaniko's flags only, so this project's executor and an
-/// upstream Kaniko image both run the Job. The Dockerfile and context come from the init container's
-/// <c>/workspace</c>; the digest goes to the termination message, where the backend reads it.
+/// upstream Kaniko image both run the Job. This project's executor reads the node's context blob from the
+/// registry itself (<c>--context=oci-blob://…</c>); for an upstream Kaniko image (a <see cref="KubernetesOptions.ContextFetchImage"/>
+/// is given) an init container unpacks it into <c>/workspace</c> first. The digest goes to the termination
+/// message, where the backend reads it.
 /// </summary>
 public static class ExecutorArguments
 {
     public const string Workspace = "/workspace";
     public const string TerminationLog = "/dev/termination-log";
 
-    public static IReadOnlyList<string> For(StageRecipe stage, IEnumerable<string> destinations, KubernetesOptions options)
+    /// <summary>This project's CLI in its executor image (the published app host; the image's entrypoint runs it with <c>executor</c>).</summary>
+    public const string ExecutorProgram = "/orchestrator/dotnet-orchestrate";
+
+    public static IReadOnlyList<string> For(StageRecipe stage, IEnumerable<string> destinations, string contextBlob, KubernetesOptions options)
     {
-        var args = new List<string>
-        {
-            $"--dockerfile={Workspace}/{BuildContextArchive.DockerfileName}",
-            $"--context=dir://{Workspace}/{BuildContextArchive.ContextFolder}",
-        };
+        List<string> args = options.ExecutorFetchesContext
+            ?
+            [
+                // The executor unpacks the archive and, as Kaniko does, finds the Dockerfile relative to the context (sub-path included).
+                $"--dockerfile=../{BuildContextArchive.DockerfileName}",
+                $"--context={ContextFetcher.Scheme}{contextBlob}",
+                $"--context-sub-path={BuildContextArchive.ContextFolder}",
+            ]
+            :
+            [
+                $"--dockerfile={Workspace}/{BuildContextArchive.DockerfileName}",
+                $"--context=dir://{Workspace}/{BuildContextArchive.ContextFolder}",
+            ];
         args.AddRange(destinations.Select(d => "--destination=" + d));
         if (stage.CacheRepo is { } cacheRepo)
         {
@@ -51,7 +64,7 @@ public static class ExecutorArguments
     /// <summary>Arguments of the init container: this project's <c>k8s fetch-context</c> command.</summary>
     public static IReadOnlyList<string> FetchContext(string blobReference, long size, KubernetesOptions options) =>
     [
-        "dotnet", "/orchestrator/dotnet-orchestrate.dll", "k8s", "fetch-context",
+        ExecutorProgram, "k8s", "fetch-context",
         "--blob=" + blobReference, "--size=" + size.ToString(CultureInfo.InvariantCulture), "--to=" + Workspace,
         .. options.InsecureRegistries.Select(r => "--insecure-registry=" + r),
         .. TlsArguments(options),

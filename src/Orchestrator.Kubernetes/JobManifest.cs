@@ -6,7 +6,8 @@ namespace Orchestrator.Kubernetes;
 /// The <c>batch/v1</c> Job of one node: one pod, never restarted or retried by Kubernetes (the backend decides
 /// about retries), removed some time after it finishes. The pod is unprivileged: no host paths, no Docker socket,
 /// no privilege escalation, every capability dropped except the few the executor's chroot sandbox needs as root
-/// of the container (see docs/kubernetes.md); the init container runs as a non-root user.
+/// of the container (see docs/kubernetes.md); the init container that fetches the context for an upstream Kaniko
+/// executor runs as a non-root user.
 /// </summary>
 public static class JobManifest
 {
@@ -74,12 +75,12 @@ public static class JobManifest
                         Volumes = volumes,
                         NodeSelector = options.NodeSelector.Count == 0 ? null : options.NodeSelector.OrderBy(l => l.Key, StringComparer.Ordinal).ToDictionary(l => l.Key, l => l.Value),
                         Tolerations = options.Tolerations.Count == 0 ? null : options.Tolerations.Select(t => new V1Toleration { Key = t.Key, OperatorProperty = t.Operator, Value = t.Value, Effect = t.Effect }).ToList(),
-                        InitContainers =
+                        InitContainers = options.ExecutorFetchesContext ? null :
                         [
                             new V1Container
                             {
                                 Name = FetchContainer,
-                                Image = options.ContextFetchImage ?? options.ExecutorImage,
+                                Image = options.ContextFetchImage,
                                 Command = ExecutorArguments.FetchContext(request.ContextBlob, request.ContextSize, options).ToList(),
                                 Env = env,
                                 VolumeMounts = mounts,

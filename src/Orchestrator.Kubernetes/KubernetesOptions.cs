@@ -23,11 +23,15 @@ public sealed record KubernetesOptions
     public string ExecutorImage { get; init; } = "";
 
     /// <summary>
-    /// Image of the init container that fetches the build context into <c>/workspace</c>: it runs
-    /// <c>dotnet orchestrate k8s fetch-context</c>, so it must be this project's executor image, even when
-    /// <see cref="ExecutorImage"/> is an upstream Kaniko image. Null: <see cref="ExecutorImage"/>.
+    /// Image of an init container that fetches the build context into <c>/workspace</c>, for an
+    /// <see cref="ExecutorImage"/> that cannot (upstream Kaniko): it runs <c>dotnet orchestrate k8s fetch-context</c>,
+    /// so it must be this project's executor image. Null: no init container; the executor (this project's)
+    /// reads the context blob from the registry itself.
     /// </summary>
     public string? ContextFetchImage { get; init; }
+
+    /// <summary>True when the executor reads its context blob itself (<c>--context=oci-blob://…</c>): no <see cref="ContextFetchImage"/>.</summary>
+    public bool ExecutorFetchesContext => ContextFetchImage is null;
 
     public string? ServiceAccount { get; init; }
 

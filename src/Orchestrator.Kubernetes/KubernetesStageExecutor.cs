@@ -54,6 +54,8 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
     {
         if (string.IsNullOrWhiteSpace(options.ExecutorImage))
             throw new OrchestratorException("--backend kubernetes needs --executor-image REGISTRY/REPOSITORY:TAG: this project's executor image (build it with the repository's build.csx) or an upstream Kaniko image, pullable by the cluster");
+        if (options.ExecutorFetchesContext && options.ExecutorImage.Contains("kaniko-project/executor", StringComparison.OrdinalIgnoreCase))
+            throw new OrchestratorException($"--executor-image {options.ExecutorImage} is Kaniko's executor, which cannot read the build context from the registry; pass --context-fetch-image with this project's executor image, whose init container unpacks the context for it");
         if (options.MaxParallelJobs < 1) throw new OrchestratorException("--max-parallel-jobs must be at least 1");
         if (options.Retries < 0) throw new OrchestratorException("--retries must be 0 or more");
         if (options.NodeDeadline <= TimeSpan.Zero) throw new OrchestratorException("--node-deadline must be positive, e.g. 30m or 1h");
@@ -115,7 +117,8 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
             File.Delete(archive);
         }
 
-        var request = new JobRequest(BuildId, stage.Name, "", $"{transfer.Name}@{contextDigest}", contextSize, ExecutorArguments.For(stage, destinations, _options));
+        var contextBlob = $"{transfer.Name}@{contextDigest}";
+        var request = new JobRequest(BuildId, stage.Name, "", contextBlob, contextSize, ExecutorArguments.For(stage, destinations, contextBlob, _options));
 
         await _secretCheck.Value.ConfigureAwait(false);
         if (_options.RegistryCertificates.Count > 0) await _certificates.Value.ConfigureAwait(false);
@@ -207,19 +210,22 @@ public sealed class KubernetesStageExecutor : IStageExecutor, IDisposable
     {
         var manifest = JobManifest.Create(request, localSecret is null ? _options : _options with { PushSecret = localSecret }, _namespace);
         if (_emitter is not null) await _emitter.WriteAsync(manifest, cancellationToken).ConfigureAwait(false);
-        await KubernetesApiCall.RunAsync("create", "jobs", _namespace, () => _client.BatchV1.CreateNamespacedJobAsync(manifest, _namespace, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        job.Log($"Job {request.JobName} created in namespace {_namespace}");
         var monitor = new JobMonitor(_client, _namespace, _options);
+        var created = false;
         try
         {
+            await KubernetesApiCall.RunAsync("create", "jobs", _namespace, () => _client.BatchV1.CreateNamespacedJobAsync(manifest, _namespace, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            created = true;
+            job.Log($"Job {request.JobName} created in namespace {_namespace}");
             return await monitor.WaitAsync(request.JobName, job, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            // Also when the create itself was cancelled: the server may have made the Job already.
             await DeleteJobAsync(request.JobName).ConfigureAwait(false);
             throw;
         }
-        catch (OrchestratorException) when (!monitor.PodEnded)
+        catch (OrchestratorException) when (created && !monitor.PodEnded)
         {
             // A pod that cannot start (ImagePullBackOff, a missing secret) would wait until the deadline: remove it.
             // A pod that ran and failed stays, with its Job, for `kubectl logs` until ttlSecondsAfterFinished.

@@ -33,6 +33,27 @@ public sealed class JobFailureTests(KubernetesTestEnvironment env) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_kaniko_executor_image_without_a_context_fetch_image_is_refused_before_any_job()
+    {
+        var jobs = ResourceKind.Find("batch", "v1", "jobs")!;
+        var before = env.Emulator.Store.List(jobs, KubernetesTestEnvironment.Namespace).Items.Count;
+        var (code, _, errors) = await BuildAsync(Script("true"), "--executor-image", "gcr.io/kaniko-project/executor:v1.20.0");
+        Assert.Equal(ExitCodes.UsageError, code);
+        Assert.Contains("cannot read the build context from the registry; pass --context-fetch-image", errors);
+        Assert.Equal(before, env.Emulator.Store.List(jobs, KubernetesTestEnvironment.Namespace).Items.Count);
+    }
+
+    [Fact]
+    public async Task The_executor_names_a_context_blob_the_registry_does_not_have()
+    {
+        var blob = $"{env.Registry.Address}/team/cache@sha256:{new string('0', 64)}";
+        var (code, _, errors) = await KubernetesTestEnvironment.OrchestrateAsync("executor", "--context=oci-blob://" + blob, "--context-sub-path=context",
+            "--dockerfile=../Dockerfile", "--no-push", "--insecure-registry=" + env.Registry.Address, "--cache-dir", Path.Combine(_folder, "cache"));
+        Assert.NotEqual(ExitCodes.Ok, code);
+        Assert.Contains($"build context blob {blob} is not in the registry", errors);
+    }
+
+    [Fact]
     public async Task A_missing_kubeconfig_is_named()
     {
         var missing = Path.Combine(_folder, "no-such-kubeconfig");

@@ -17,6 +17,8 @@ public sealed class JobManifestTests
         BuildArgs = new Dictionary<string, string> { ["VERSION"] = "1.2.3" },
     };
 
+    private const string ContextBlob = "registry.example.com/shop/cache@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
     private static StageRecipe Stage => new("web", true, new ImageSource.Registry("registry.example.com/base:1"), [], SourceLocation.Unknown)
     {
         CacheRepo = "registry.example.com/shop/cache",
@@ -27,10 +29,25 @@ public sealed class JobManifestTests
     public void The_job_of_a_node_matches_the_golden_yaml()
     {
         var request = new JobRequest("0123456789", "web", KubernetesNames.JobName("0123456789", "web"),
-            "registry.example.com/shop/cache@sha256:" + new string('a', 64), 4096, ExecutorArguments.For(Stage, Stage.Destinations, Options));
+            ContextBlob, 4096, ExecutorArguments.For(Stage, Stage.Destinations, ContextBlob, Options));
         var yaml = ManifestEmitter.ToYaml(JobManifest.Create(request, Options, "builds"));
         if (Environment.GetEnvironmentVariable("ORCHESTRATOR_UPDATE_GOLDENS") == "1") File.WriteAllText(GoldenPath, yaml);
         Assert.Equal(File.ReadAllText(GoldenPath), yaml);
+    }
+
+    [Fact]
+    public void With_an_upstream_kaniko_executor_an_init_container_fetches_the_context_and_matches_the_golden_yaml()
+    {
+        var golden = Path.Combine(Path.GetDirectoryName(GoldenPath)!, "job-kaniko.yaml");
+        var options = Options with { ExecutorImage = "gcr.io/kaniko-project/executor:v1.20.0", ContextFetchImage = "registry.example.com/tools/executor:1.0" };
+        var request = new JobRequest("0123456789", "web", KubernetesNames.JobName("0123456789", "web"),
+            ContextBlob, 4096, ExecutorArguments.For(Stage, Stage.Destinations, ContextBlob, options));
+        var yaml = ManifestEmitter.ToYaml(JobManifest.Create(request, options, "builds"));
+        if (Environment.GetEnvironmentVariable("ORCHESTRATOR_UPDATE_GOLDENS") == "1") File.WriteAllText(golden, yaml);
+        Assert.Equal(File.ReadAllText(golden), yaml);
+        Assert.Contains("initContainers:", yaml);
+        Assert.DoesNotContain("oci-blob://", yaml);
+        Assert.DoesNotContain("initContainers:", ManifestEmitter.ToYaml(JobManifest.Create(request with { ExecutorArgs = ExecutorArguments.For(Stage, Stage.Destinations, ContextBlob, Options) }, Options, "builds")));
     }
 
     [Fact]
@@ -44,7 +61,7 @@ public sealed class JobManifestTests
             Tolerations = [new KubernetesToleration("dedicated", "builds", "NoSchedule"), new KubernetesToleration("spot", null, "NoExecute")],
         };
         var request = new JobRequest("0123456789", "web", KubernetesNames.JobName("0123456789", "web"),
-            "registry.example.com/shop/cache@sha256:" + new string('a', 64), 4096, ExecutorArguments.For(Stage, Stage.Destinations, options));
+            ContextBlob, 4096, ExecutorArguments.For(Stage, Stage.Destinations, ContextBlob, options));
         var yaml = ManifestEmitter.ToYaml(JobManifest.Create(request, options, "builds"));
         if (Environment.GetEnvironmentVariable("ORCHESTRATOR_UPDATE_GOLDENS") == "1") File.WriteAllText(golden, yaml);
         Assert.Equal(File.ReadAllText(golden), yaml);
@@ -65,7 +82,7 @@ public sealed class JobManifestTests
             if (Environment.GetEnvironmentVariable("ORCHESTRATOR_UPDATE_GOLDENS") == "1") File.WriteAllText(golden, yaml);
             Assert.Equal(File.ReadAllText(golden), yaml);
             var request = new JobRequest("0123456789", "web", KubernetesNames.JobName("0123456789", "web"),
-                "registry.example.com/shop/cache@sha256:" + new string('a', 64), 4096, ExecutorArguments.For(Stage, Stage.Destinations, options));
+                ContextBlob, 4096, ExecutorArguments.For(Stage, Stage.Destinations, ContextBlob, options));
             var job = ManifestEmitter.ToYaml(JobManifest.Create(request, options, "builds"));
             Assert.Contains("--registry-certificate=registry.internal:5000=/kaniko/registry-certs/registry.internal_5000.crt", job);
             Assert.Contains("name: orch-0123456789-registry-certs", job);
@@ -135,9 +152,21 @@ public sealed class JobManifestTests
     }
 
     [Fact]
-    public void The_executor_gets_kanikos_flags_only()
+    public void This_projects_executor_gets_kanikos_flags_with_the_context_blob_as_its_context()
     {
-        var args = ExecutorArguments.For(Stage, Stage.Destinations, Options with { Platform = "linux/arm64", InsecureRegistries = ["registry.internal:5000"] });
+        var args = ExecutorArguments.For(Stage, Stage.Destinations, ContextBlob, Options with { Platform = "linux/arm64", InsecureRegistries = ["registry.internal:5000"] });
+        Assert.Equal(
+        [
+            "--dockerfile=../Dockerfile", "--context=oci-blob://" + ContextBlob, "--context-sub-path=context", "--destination=registry.example.com/shop/web:1.2.3",
+            "--cache=true", "--cache-repo=registry.example.com/shop/cache", "--build-arg=VERSION=1.2.3", "--reproducible",
+            "--custom-platform=linux/arm64", "--insecure-registry=registry.internal:5000", "--digest-file=/dev/termination-log",
+        ], args);
+    }
+
+    [Fact]
+    public void A_kaniko_executor_gets_kanikos_flags_only()
+    {
+        var args = ExecutorArguments.For(Stage, Stage.Destinations, ContextBlob, Options with { Platform = "linux/arm64", InsecureRegistries = ["registry.internal:5000"], ContextFetchImage = "registry.example.com/tools/executor:1.0" });
         Assert.Equal(
         [
             "--dockerfile=/workspace/Dockerfile", "--context=dir:///workspace/context", "--destination=registry.example.com/shop/web:1.2.3",
@@ -154,7 +183,7 @@ public sealed class JobManifestTests
             ["docker.io"] = ["mirror.gcr.io", "hub-cache.internal"],
             ["quay.io"] = ["quay-cache.internal"],
         };
-        var args = ExecutorArguments.For(Stage, Stage.Destinations, Options with { Registry = Options.Registry with { RegistryMirrors = mirrors } });
+        var args = ExecutorArguments.For(Stage, Stage.Destinations, ContextBlob, Options with { Registry = Options.Registry with { RegistryMirrors = mirrors } });
         Assert.Equal(["--registry-mirror=mirror.gcr.io", "--registry-mirror=hub-cache.internal", "--registry-map=quay.io=quay-cache.internal"],
             args.Where(a => a.StartsWith("--registry-m", StringComparison.Ordinal)));
     }

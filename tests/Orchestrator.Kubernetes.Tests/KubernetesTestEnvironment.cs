@@ -14,6 +14,9 @@ namespace Orchestrator.Kubernetes.Tests;
 /// </summary>
 public sealed class KubernetesTestEnvironment : IAsyncLifetime
 {
+    /// <summary>What the executor image runs: by default <see cref="CliProgram"/>, the tests' own build of the CLI.</summary>
+    public string ExecutorProgram { get; init; } = CliProgram;
+
     public const string Namespace = "builds";
     public const string ExecutorImage = "registry.test/orchestrator/executor:test";
 
@@ -29,26 +32,29 @@ public sealed class KubernetesTestEnvironment : IAsyncLifetime
 
     public string CacheRepo => $"{Registry.Address}/team/cache";
 
-    /// <summary>The executor's entry dll in the test output (what <c>/orchestrator/dotnet-orchestrate.dll</c> stands for).</summary>
+    /// <summary>The executor's entry dll in the test output.</summary>
     public static string CliDll => typeof(CliApp).Assembly.Location;
+
+    /// <summary>The CLI's app host in the test output (what the image's <c>/orchestrator/dotnet-orchestrate</c> stands for).</summary>
+    public static string CliProgram => Path.Combine(Path.GetDirectoryName(CliDll)!, "dotnet-orchestrate");
 
     public static string RepositoryRoot { get; } = FindRoot();
 
     public async Task InitializeAsync()
     {
         await Registry.InitializeAsync();
-        Emulator = await StartEmulatorAsync(Root);
+        Emulator = await StartEmulatorAsync(Root, ExecutorProgram);
         Emulator.WriteKubeconfig(Kubeconfig, Namespace);
         AddPushSecret(Emulator, "regcred", Registry.Address, "builder", "not-needed");
         await PushBusyboxBaseAsync();
     }
 
-    /// <summary>An emulator whose node can pull <see cref="ExecutorImage"/>: this project's executor, entrypoint <c>dotnet /orchestrator/dotnet-orchestrate.dll executor</c>.</summary>
-    public static Task<KubernetesApiEmulator> StartEmulatorAsync(string root) =>
+    /// <summary>An emulator whose node can pull <see cref="ExecutorImage"/>: this project's executor, entrypoint <c>/orchestrator/dotnet-orchestrate executor</c>.</summary>
+    public static Task<KubernetesApiEmulator> StartEmulatorAsync(string root, string? executorProgram = null) =>
         KubernetesApiEmulator.StartAsync(new KubeletOptions
         {
-            Images = new Dictionary<string, IReadOnlyList<string>> { [ExecutorImage] = ["dotnet", "/orchestrator/dotnet-orchestrate.dll", "executor"] },
-            ImageFiles = new Dictionary<string, string> { ["/orchestrator/dotnet-orchestrate.dll"] = CliDll },
+            Images = new Dictionary<string, IReadOnlyList<string>> { [ExecutorImage] = [ExecutorArguments.ExecutorProgram, "executor"] },
+            ImageFiles = new Dictionary<string, string> { [ExecutorArguments.ExecutorProgram] = executorProgram ?? CliProgram },
             WorkRoot = Directory.CreateDirectory(Path.Combine(root, "node")).FullName,
         });
 

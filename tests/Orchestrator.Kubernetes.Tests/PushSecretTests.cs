@@ -36,7 +36,7 @@ public sealed class PushSecretTests(AuthenticatedRegistryFixture registry) : ICl
     }
 
     /// <summary>Builds a FROM-scratch image of one context file through the backend with the given push secret.</summary>
-    private async Task<(IReadOnlyDictionary<string, StageResult>? Results, Exception? Error, string Output, string Manifests)> BuildAsync(string pushSecret, string tag)
+    private async Task<(IReadOnlyDictionary<string, StageResult>? Results, Exception? Error, string Output, string Manifests)> BuildAsync(string pushSecret, string tag, string? contextFetchImage = null)
     {
         var context = Directory.CreateDirectory(Path.Combine(_root, "context-" + tag)).FullName;
         await File.WriteAllTextAsync(Path.Combine(context, "hello.txt"), "behind auth\n");
@@ -52,6 +52,7 @@ public sealed class PushSecretTests(AuthenticatedRegistryFixture registry) : ICl
         var options = new KubernetesOptions
         {
             ExecutorImage = KubernetesTestEnvironment.ExecutorImage,
+            ContextFetchImage = contextFetchImage,
             PushSecret = pushSecret,
             Reproducible = true,
             EmitManifestsDirectory = manifests,
@@ -91,9 +92,19 @@ public sealed class PushSecretTests(AuthenticatedRegistryFixture registry) : ICl
     }
 
     [Fact]
-    public async Task With_the_wrong_credentials_in_the_secret_the_context_fetch_fails_and_says_so()
+    public async Task With_the_wrong_credentials_in_the_secret_the_executors_context_fetch_fails_and_says_so()
     {
         var (_, error, _, _) = await BuildAsync("wrongcred", "2");
+        Assert.NotNull(error);
+        Assert.Contains("the executor exited with code", error.Message);
+        Assert.Matches("team/cache.*blob HEAD.*401", error.Message);
+        Assert.DoesNotContain("not-the-password", error.Message);
+    }
+
+    [Fact]
+    public async Task With_the_wrong_credentials_in_the_secret_the_init_containers_context_fetch_fails_and_says_so()
+    {
+        var (_, error, _, _) = await BuildAsync("wrongcred", "3", contextFetchImage: KubernetesTestEnvironment.ExecutorImage);
         Assert.NotNull(error);
         Assert.Contains("fetching the build context failed in init container 'fetch-context'", error.Message);
         Assert.DoesNotContain("not-the-password", error.Message);

@@ -157,6 +157,19 @@ public sealed class RegistryClient : IDisposable
         return Retry.ExecuteAsync(operation, (_, ct) => BlobExistsOnceAsync(operation, repository, digest, push: false, ct), cancellationToken);
     }
 
+    /// <summary>HEAD of a blob: its size in bytes, or null when the repository does not have it.</summary>
+    public Task<long?> BlobSizeAsync(string repository, Digest digest, CancellationToken cancellationToken = default)
+    {
+        var operation = new RegistryOperation(Registry, repository, $"blob HEAD {digest.Short}");
+        return Retry.ExecuteAsync(operation, async (_, ct) =>
+        {
+            using var response = await SendAsync(operation, () => new HttpRequestMessage(HttpMethod.Head, $"v2/{repository}/blobs/{digest}"), [RegistryScope.Pull(repository)], HttpCompletionOption.ResponseHeadersRead, ct, HttpStatusCode.NotFound).ConfigureAwait(false);
+            if (response.StatusCode != HttpStatusCode.OK) return (long?)null;
+            return response.Content.Headers.ContentLength
+                ?? throw new RegistryException(operation, response.StatusCode, $"registry {Registry}, repository {repository}: blob HEAD {digest.Short} answered without Content-Length");
+        }, cancellationToken);
+    }
+
     /// <summary>
     /// Opens a blob for reading; the stream checks size and digest as it ends and throws on a mismatch.
     /// Only getting the response is retried; use <see cref="DownloadBlobAsync"/> to retry the whole transfer.

@@ -193,6 +193,8 @@ public sealed class EmulatedKubelet : IAsyncDisposable
             WorkingDirectory = container["workingDir"]?.GetValue<string>() is { } workingDir ? MapPaths(workingDir, mounts) : folder,
         };
         foreach (var arg in argv.Skip(1)) start.ArgumentList.Add(arg);
+        // An image's .NET app host finds the runtime where the image has it; here that is this machine's runtime.
+        start.Environment["DOTNET_ROOT"] = DotnetRoot;
         foreach (var (key, value) in _options.Environment) start.Environment[key] = value;
         var home = Directory.CreateDirectory(Path.Combine(folder, "home-" + name)).FullName;
         start.Environment["HOME"] = home;
@@ -370,6 +372,9 @@ public sealed class EmulatedKubelet : IAsyncDisposable
     /// <summary>True when position <paramref name="at"/> lies inside a host path written by an earlier replacement.</summary>
     private static bool IsInsideHost(string value, int at, Dictionary<string, string> mounts) =>
         mounts.Values.Any(host => value.IndexOf(host, StringComparison.Ordinal) is var h && h >= 0 && at >= h && at < h + host.Length);
+
+    /// <summary>The .NET installation this process runs on (its shared framework lives in <c>shared/Microsoft.NETCore.App/VERSION</c>).</summary>
+    private static string DotnetRoot { get; } = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "..", "..", ".."));
 
     private static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";

@@ -115,7 +115,7 @@ public sealed class ExampleTests : IDisposable
         var node = Assert.Single(plan.RootElement.GetProperty("nodes").EnumerateArray());
         Assert.Equal("executor", node.GetProperty("name").GetString());
         Assert.Equal(["registry.example.com/tools/executor:dev"], node.GetProperty("destinations").EnumerateArray().Select(d => d.GetString()));
-        Assert.Contains(node.GetProperty("steps").EnumerateArray(), s => s.GetProperty("text").GetString()!.Contains("dotnet-orchestrate.dll"));
+        Assert.Contains(node.GetProperty("steps").EnumerateArray(), s => s.GetProperty("text").GetString()!.Contains("/orchestrator/dotnet-orchestrate"));
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public sealed class ExecutorImageTests : IClassFixture<RegistryFixture>, IDispos
         var image = $"{_registry.Address}/orchestrator/executor:test";
         var config = await ConfigAsync(image);
         var entrypoint = config.GetProperty("config").GetProperty("Entrypoint").EnumerateArray().Select(e => e.GetString()!).ToArray();
-        Assert.Equal(["dotnet", "/orchestrator/dotnet-orchestrate.dll", "executor"], entrypoint);
+        Assert.Equal(["/orchestrator/dotnet-orchestrate", "executor"], entrypoint);
         Assert.Equal("test", config.GetProperty("config").GetProperty("Labels").GetProperty("org.opencontainers.image.version").GetString());
 
         // The entrypoint, as the image's config has it, run in the image's root filesystem.
@@ -94,7 +94,7 @@ public sealed class ExecutorImageTests : IClassFixture<RegistryFixture>, IDispos
             TimeSpan.FromMinutes(5),
             environment: new Dictionary<string, string> { ["TMPDIR"] = temp, ["DOTNET_CLI_HOME"] = temp, ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" });
         result.EnsureSuccess();
-        Assert.True(File.Exists(Path.Combine(output, "dotnet-orchestrate.dll")), "dotnet publish wrote no dotnet-orchestrate.dll");
+        Assert.True(File.Exists(Path.Combine(output, "dotnet-orchestrate")), "dotnet publish wrote no app host dotnet-orchestrate");
         return output;
     }
 
