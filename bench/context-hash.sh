@@ -12,8 +12,10 @@ set -euo pipefail
 files=${1:-50000}
 mib=${2:-1024}
 here="$BENCH_ROOT/bench/tools/ContextHash"
-dotnet build "$here/ContextHash.csproj" -c Release -v q -nologo >/dev/null
-tool=(dotnet "$here/bin/Release/net10.0/ContextHash.dll")
+# ReadyToRun for this platform, as the tool package users install compiles the same library.
+case $(uname -m) in aarch64) rid=linux-arm64 ;; *) rid=linux-x64 ;; esac
+dotnet publish "$here/ContextHash.csproj" -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true -o "$BENCH_WORK/context-hash-tool" -v q -nologo >/dev/null
+tool=(dotnet "$BENCH_WORK/context-hash-tool/ContextHash.dll")
 
 context="$BENCH_WORK/context"
 python3 - "$context" "$files" "$mib" <<'PY'

@@ -17,12 +17,14 @@ trap bench_cleanup EXIT
 now_ns() { date +%s%N; }
 seconds_since() { awk -v a="$1" -v b="$(now_ns)" 'BEGIN{printf "%.2f", (b-a)/1e9}'; }
 
-# Our CLI, published once in Release for this platform (ahead-of-time compiled, as the executor image ships it).
+# Our CLI, published once in Release for this platform as the executor image ships it (build.csx): self-contained,
+# compiled ahead with the .NET libraries into one ReadyToRun composite.
 bench_build_cli() {
   local rid
   case $(uname -m) in x86_64) rid=linux-x64;; aarch64) rid=linux-arm64;; *) rid=linux-$(uname -m);; esac
-  dotnet publish "$BENCH_ROOT/src/Orchestrator.Cli" -c Release -r "$rid" --self-contained false -o "$BENCH_WORK/cli" -v q -nologo >/dev/null
-  ORCHESTRATE=(dotnet "$BENCH_WORK/cli/dotnet-orchestrate.dll")
+  dotnet publish "$BENCH_ROOT/src/Orchestrator.Cli" -c Release -r "$rid" --self-contained -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true \
+    -o "$BENCH_WORK/cli" -v q -nologo >/dev/null
+  ORCHESTRATE=("$BENCH_WORK/cli/dotnet-orchestrate")
 }
 
 bench_start_registry() {

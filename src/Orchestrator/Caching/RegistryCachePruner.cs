@@ -8,7 +8,8 @@ using Orchestrator.Oci.Registry;
 namespace Orchestrator.Caching;
 
 /// <summary>
-/// Removes expired entries from a cache repository: the tags <c>sha256-&lt;hex&gt;</c> whose manifest carries this
+/// Removes expired entries from a cache repository: the tags <c>sha256-&lt;hex&gt;</c> (steps, remembered values) and
+/// <c>history-&lt;hex&gt;</c> (a stage's last keys) whose manifest carries this
 /// key (<see cref="RegistryCacheRepository.KeyAnnotation"/>) and an <see cref="RegistryCacheRepository.CreatedAnnotation"/>
 /// older than the given age. Their manifests are deleted by digest, which removes the tag (the registry's own
 /// garbage collection frees the blobs). Other tags of the repository, and tags that merely look like entries, are
@@ -58,14 +59,14 @@ public sealed partial class RegistryCachePruner(RegistryClientPool registries, I
         if (document.IsIndex) return null;
         var annotations = document.AsManifest().Annotations;
         if (annotations is null
-            || !annotations.TryGetValue(RegistryCacheRepository.KeyAnnotation, out var key) || key != "sha256:" + tag["sha256-".Length..]
+            || !annotations.TryGetValue(RegistryCacheRepository.KeyAnnotation, out var key) || key != "sha256:" + tag[(tag.IndexOf('-') + 1)..]
             || !annotations.TryGetValue(RegistryCacheRepository.CreatedAnnotation, out var createdText)
             || !DateTimeOffset.TryParse(createdText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created))
             return null;
         return new RegistryCacheEntry(tag, document.Digest, created);
     }
 
-    [GeneratedRegex("^sha256-[0-9a-f]{64}$")]
+    [GeneratedRegex("^(sha256|history)-[0-9a-f]{64}$")]
     private static partial Regex EntryTag();
 }
 

@@ -56,6 +56,9 @@ public sealed class RegistryCacheRepository
     /// <summary>The tag of a key's entry: <c>sha256-&lt;hex&gt;</c> (a tag may not hold ':').</summary>
     public static string TagOf(Digest key) => key.Algorithm + "-" + key.Hex;
 
+    /// <summary>The tag of a stage's last keys (<see cref="PutHistoryAsync"/>): <c>history-&lt;hex&gt;</c>, apart from step entries.</summary>
+    public static string HistoryTagOf(Digest key) => "history-" + key.Hex;
+
     /// <summary>
     /// Looks every key up at once (at most <see cref="MaxParallelLookups"/> requests in flight); returns the hits.
     /// Absent and expired entries are misses; so are damaged ones — a malformed manifest, a layer blob the repository
@@ -94,7 +97,7 @@ public sealed class RegistryCacheRepository
             [InputsAnnotation] = JsonSerializer.Serialize(key.Parts.Select(p => new[] { p.Name, p.Display }).ToArray(), CacheJsonContext.Default.StringArrayArray),
         };
         if (diffId is { } diff) annotations[DiffIdAnnotation] = diff.ToString();
-        return PushEntryAsync(key.Digest, layer, diffId, annotations, blobs, platform, cancellationToken);
+        return PushEntryAsync(key.Digest, TagOf(key.Digest), layer, diffId, annotations, blobs, platform, cancellationToken);
     }
 
     /// <summary>
@@ -103,19 +106,31 @@ public sealed class RegistryCacheRepository
     /// the files to know it.
     /// </summary>
     public Task PutValueAsync(Digest key, string value, Platform platform, CancellationToken cancellationToken) =>
-        PushEntryAsync(key, null, null, new SortedDictionary<string, string>(StringComparer.Ordinal) { [ValueAnnotation] = value }, null, platform, cancellationToken);
+        PushEntryAsync(key, TagOf(key), null, null, new SortedDictionary<string, string>(StringComparer.Ordinal) { [ValueAnnotation] = value }, null, platform, cancellationToken);
 
     /// <summary>The value remembered under <paramref name="key"/>, or null (absent, expired, not a value entry).</summary>
-    public async Task<string?> TryGetValueAsync(Digest key, CancellationToken cancellationToken)
+    public Task<string?> TryGetValueAsync(Digest key, CancellationToken cancellationToken) => TryGetValueAsync(key, TagOf(key), cancellationToken);
+
+    /// <summary>
+    /// Keeps a stage's last keys (<see cref="StepHistory"/>'s text) under <see cref="HistoryTagOf"/>: a value entry
+    /// that the next build of the stage replaces, so a plan on any machine can say why a step misses.
+    /// </summary>
+    public Task PutHistoryAsync(Digest key, string history, Platform platform, CancellationToken cancellationToken) =>
+        PushEntryAsync(key, HistoryTagOf(key), null, null, new SortedDictionary<string, string>(StringComparer.Ordinal) { [ValueAnnotation] = history }, null, platform, cancellationToken);
+
+    /// <summary>The stage history kept under <paramref name="key"/>, or null.</summary>
+    public Task<string?> TryGetHistoryAsync(Digest key, CancellationToken cancellationToken) => TryGetValueAsync(key, HistoryTagOf(key), cancellationToken);
+
+    private async Task<string?> TryGetValueAsync(Digest key, string tag, CancellationToken cancellationToken)
     {
-        var document = await Client.TryGetManifestAsync(Repository.Repository, TagOf(key), cancellationToken).ConfigureAwait(false);
+        var document = await Client.TryGetManifestAsync(Repository.Repository, tag, cancellationToken).ConfigureAwait(false);
         if (document is null || Expired(document)) return null;
         var annotations = document.AsManifest().Annotations;
         return annotations is not null && annotations.TryGetValue(KeyAnnotation, out var recorded) && recorded == key.ToString()
             && annotations.TryGetValue(ValueAnnotation, out var value) ? value : null;
     }
 
-    private async Task PushEntryAsync(Digest key, Descriptor? layer, Digest? diffId, SortedDictionary<string, string> annotations, IBlobSource? blobs, Platform platform, CancellationToken cancellationToken)
+    private async Task PushEntryAsync(Digest key, string tag, Descriptor? layer, Digest? diffId, SortedDictionary<string, string> annotations, IBlobSource? blobs, Platform platform, CancellationToken cancellationToken)
     {
         var created = _clock.GetUtcNow();
         var config = new ImageConfig
@@ -132,7 +147,7 @@ public sealed class RegistryCacheRepository
         annotations[CreatedAnnotation] = created.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
         var manifest = ManifestDocument.From(new ImageManifest(MediaTypes.OciManifest, configDescriptor, layer is null ? [] : [layer]) { Annotations = annotations });
         var source = new EntryBlobs(blobs, configDescriptor, configBytes);
-        var destination = Repository with { Tag = TagOf(key), Digest = null };
+        var destination = Repository with { Tag = tag, Digest = null };
         await new ImagePusher(_registries).PushAsync(manifest, source, [destination], cancellationToken).ConfigureAwait(false);
     }
 

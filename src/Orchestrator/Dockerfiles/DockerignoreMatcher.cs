@@ -9,14 +9,21 @@ public sealed class DockerignoreMatcher
 {
     public const string FileName = ".dockerignore";
 
-    public DockerignoreMatcher(IEnumerable<DockerignorePattern> patterns) => Patterns = patterns.ToList();
+    /// <summary>Without exception patterns: whether each folder asked about so far is excluded (a walk asks for every file of a folder).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _excludedFolders = new(StringComparer.Ordinal);
+
+    public DockerignoreMatcher(IEnumerable<DockerignorePattern> patterns)
+    {
+        Patterns = patterns.ToList();
+        HasExceptions = Patterns.Any(p => p.IsException);
+    }
 
     public static DockerignoreMatcher Empty { get; } = new([]);
 
     public IReadOnlyList<DockerignorePattern> Patterns { get; }
 
     /// <summary>True when some pattern is an exception (<c>!</c>), which is what forces walking into excluded directories.</summary>
-    public bool HasExceptions => Patterns.Any(p => p.IsException);
+    public bool HasExceptions { get; }
 
     public static DockerignoreMatcher Parse(string text)
     {
@@ -51,6 +58,7 @@ public sealed class DockerignoreMatcher
     {
         var path = Normalize(relativePath);
         if (path == ".") return false;
+        if (!HasExceptions) return ExcludedWithoutExceptions(path);
         var parents = ParentPaths(path);
         var excluded = false;
         foreach (var pattern in Patterns)
@@ -59,6 +67,18 @@ public sealed class DockerignoreMatcher
             if (pattern.Matches(path) || parents.Any(pattern.Matches)) excluded = !pattern.IsException;
         }
         return excluded;
+    }
+
+    /// <summary>
+    /// With no exception pattern the order of the patterns does not matter: a path is excluded when one matches it or
+    /// one of its folders — and a folder's answer, the same for each of its files, is worked out once.
+    /// </summary>
+    private bool ExcludedWithoutExceptions(string path)
+    {
+        foreach (var pattern in Patterns)
+            if (pattern.Matches(path)) return true;
+        var slash = path.LastIndexOf('/');
+        return slash > 0 && _excludedFolders.GetOrAdd(path[..slash], ExcludedWithoutExceptions);
     }
 
     /// <summary>

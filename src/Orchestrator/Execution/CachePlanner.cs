@@ -12,7 +12,8 @@ namespace Orchestrator.Execution;
 /// <summary>
 /// The cache status of a whole build before anything runs (<c>--plan</c>): every key that can be known now (bases
 /// resolved, context files hashed), looked up as a build would — the local cache, then each stage's cache repo — and
-/// for each step that would run, the first input that differs from its last build on this machine. Nothing is
+/// for each step that would run, the first input that differs from its last build on this machine or, where this
+/// machine never built it, the last build its cache repo recorded (<see cref="StepCache.LastAsync"/>). Nothing is
 /// pulled, extracted, run or pushed. A step whose key waits for a stage to be built (<c>COPY --from</c>) is pending.
 /// </summary>
 public sealed class CachePlanner(LocalBuildOptions options)
@@ -39,9 +40,11 @@ public sealed class CachePlanner(LocalBuildOptions options)
         var warnings = new ConcurrentQueue<string>();
         var lookups = graph.Nodes.ToDictionary(n => n.Name, n => cache.LookupAsync(n.Stage, keys[n.Stage.Name], warnings.Enqueue, cancellationToken));
         await Task.WhenAll(lookups.Values).ConfigureAwait(false);
+        var histories = graph.Nodes.ToDictionary(n => n.Name, n => cache.LastAsync(n.Stage, cancellationToken));
+        await Task.WhenAll(histories.Values).ConfigureAwait(false);
         var nodes = graph.Nodes.ToDictionary(
             n => n.Name,
-            n => Describe(keys[n.Stage.Name], lookups[n.Name].Result, cache.History.Last(n.Stage.Name, n.Stage.Context), cache.EntryKey),
+            n => Describe(keys[n.Stage.Name], lookups[n.Name].Result, histories[n.Name].Result, cache.EntryKey),
             StringComparer.Ordinal);
         return new CachePlan(nodes, warnings.Distinct().FirstOrDefault());
     }

@@ -167,7 +167,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 }
             }
 
-            _cache.Remember(stage, keys);
+            _cache.Remember(stage, keys, targetPlatform);
             var manifest = await build.CommitAsync(cancellationToken).ConfigureAwait(false);
             var publisher = new ImagePublisher(_registries, _sources);
             var destinations = _options.Push ? stage.Destinations : [];

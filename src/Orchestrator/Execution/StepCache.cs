@@ -39,6 +39,7 @@ public sealed class StepCache : IDisposable
     private readonly SemaphoreSlim _pushSlots = new(MaxParallelPushes);
     private readonly CancellationTokenSource _disposed = new();
     private int _pushed;
+    private int _entryPushes;
 
     public StepCache(LocalBuildOptions options, BuildBlobs blobs, RegistryClientPool registries)
     {
@@ -176,7 +177,7 @@ public sealed class StepCache : IDisposable
         var stage = job.Node.Stage;
         if (!_options.PushCache || RepoFor(stage) is not { Disabled: false } repo || !SharesWithRepo(stage.Instructions[step])) return;
         var entryKey = new CacheKey(entry, [.. key.Parts, new CacheKeyPart("layer-encoding", _namespace.Replace('\n', ' '))]);
-        var push = PushAsync(job.Node.Name, repo, entry, ct => repo.Repository.PutAsync(entryKey, layer?.Blob, layer?.DiffId, _blobs, platform, ct));
+        var push = PushAsync(job.Node.Name, repo, RegistryCacheRepository.TagOf(entry), ct => repo.Repository.PutAsync(entryKey, layer?.Blob, layer?.DiffId, _blobs, platform, ct));
         lock (_pushes) _pushes.Add(push);
     }
 
@@ -211,14 +212,34 @@ public sealed class StepCache : IDisposable
         var memoKey = request.MemoKey(upstreamKey);
         _copied.Put(memoKey, digest);
         if (!_options.PushCache || RepoFor(request.CacheRepo) is not { Disabled: false } repo) return;
-        var push = PushAsync(node, repo, memoKey, ct => repo.Repository.PutValueAsync(memoKey, CopiedContentMemo.Format(digest), request.Platform, ct));
+        var push = PushAsync(node, repo, RegistryCacheRepository.TagOf(memoKey), ct => repo.Repository.PutValueAsync(memoKey, CopiedContentMemo.Format(digest), request.Platform, ct));
         lock (_pushes) _pushes.Add(push);
     }
 
-    /// <summary>Keeps the stage's keys as its last build's, for the plan's reasons (<see cref="StepHistory"/>).</summary>
-    public void Remember(StageRecipe stage, StageCacheKeys? keys)
+    /// <summary>Keeps the stage's keys as its last build's, for the plan's reasons (<see cref="StepHistory"/>): here and, in the background, in its cache repo.</summary>
+    public void Remember(StageRecipe stage, StageCacheKeys? keys, Platform platform)
     {
-        if (keys is not null) History.Record(stage.Name, stage.Context, keys);
+        if (keys is null) return;
+        History.Record(stage.Name, stage.Context, keys);
+        if (!_options.PushCache || RepoFor(stage) is not { Disabled: false } repo) return;
+        var key = StepHistory.RemoteKey(stage);
+        var push = PushAsync(stage.Name, repo, RegistryCacheRepository.HistoryTagOf(key), ct => repo.Repository.PutHistoryAsync(key, StepHistory.Format(keys), platform, ct), isEntry: false);
+        lock (_pushes) _pushes.Add(push);
+    }
+
+    /// <summary>The stage's last recorded keys: this machine's, else those its cache repo keeps from another machine's build.</summary>
+    public async Task<StepHistory.Entry?> LastAsync(StageRecipe stage, CancellationToken cancellationToken)
+    {
+        if (History.Last(stage.Name, stage.Context) is { } local) return local;
+        if (!LooksUp || RepoFor(stage) is not { Disabled: false } repo) return null;
+        try
+        {
+            return await repo.Repository.TryGetHistoryAsync(StepHistory.RemoteKey(stage), cancellationToken).ConfigureAwait(false) is { } text ? StepHistory.Parse(text) : null;
+        }
+        catch (OrchestratorException)
+        {
+            return null; // only the reasons are missing
+        }
     }
 
     public StepHistory History { get; }
@@ -237,12 +258,9 @@ public sealed class StepCache : IDisposable
     {
         Task[] pending;
         lock (_pushes) pending = [.. _pushes];
-        if (pending.Length > 0)
-        {
-            await Task.WhenAll(pending).WaitAsync(cancellationToken).ConfigureAwait(false);
-            var repos = string.Join(", ", _repos.Values.Select(r => r.Name));
-            observer.OnNote($"cache: {_pushed} of {pending.Length} new entries pushed to {repos}");
-        }
+        await Task.WhenAll(pending).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (Volatile.Read(ref _entryPushes) is var entries and > 0)
+            observer.OnNote($"cache: {_pushed} of {entries} new entries pushed to {string.Join(", ", _repos.Values.Select(r => r.Name))}");
         while (_warnings.TryDequeue(out var warning)) observer.OnWarning(warning);
     }
 
@@ -252,8 +270,10 @@ public sealed class StepCache : IDisposable
         _disposed.Dispose();
     }
 
-    private async Task PushAsync(string node, CacheRepo repo, Digest entry, Func<CancellationToken, Task> push)
+    /// <summary>One push to the cache repo, off the critical path; <paramref name="isEntry"/>: counted in the build's summary (a stage's history is bookkeeping, not an entry).</summary>
+    private async Task PushAsync(string node, CacheRepo repo, string tag, Func<CancellationToken, Task> push, bool isEntry = true)
     {
+        if (isEntry) Interlocked.Increment(ref _entryPushes);
         var cancellationToken = _disposed.Token;
         await Task.Yield();
         try
@@ -262,7 +282,7 @@ public sealed class StepCache : IDisposable
             try
             {
                 await push(cancellationToken).ConfigureAwait(false);
-                Interlocked.Increment(ref _pushed);
+                if (isEntry) Interlocked.Increment(ref _pushed);
             }
             finally
             {
@@ -271,7 +291,7 @@ public sealed class StepCache : IDisposable
         }
         catch (Exception error) when (error is OrchestratorException or IOException or HttpRequestException)
         {
-            _warnings.Enqueue($"{node}: cache entry {RegistryCacheRepository.TagOf(entry)} not pushed to {repo.Name}: {error.Message}");
+            _warnings.Enqueue($"{node}: cache entry {tag} not pushed to {repo.Name}: {error.Message}");
         }
         catch (OperationCanceledException)
         {

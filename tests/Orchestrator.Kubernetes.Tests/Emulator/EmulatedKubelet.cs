@@ -45,7 +45,17 @@ public sealed class EmulatedKubelet : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
-        foreach (var run in _running.Values) await run.CancelAsync();
+        foreach (var run in _running.Values)
+        {
+            try
+            {
+                await run.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // That pod finished meanwhile.
+            }
+        }
         try
         {
             await Task.WhenAll(_work).WaitAsync(TimeSpan.FromSeconds(30));
@@ -63,7 +73,14 @@ public sealed class EmulatedKubelet : IAsyncDisposable
         else if (change.Kind == Pods && change.Type == "DELETED" && _running.TryGetValue((change.Namespace, Name(change.Object)), out var run))
         {
             StoppedPods.Enqueue(Name(change.Object));
-            run.Cancel();
+            try
+            {
+                run.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Its processes ended meanwhile.
+            }
         }
     }
 
@@ -111,8 +128,12 @@ public sealed class EmulatedKubelet : IAsyncDisposable
             },
         };
         using var run = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        _running[(ns, podName)] = run;
-        if (!_store.TryCreate(Pods, ns, pod, out _)) return;
+        _running[(ns, podName)] = run; // before the pod exists: a delete right after its creation must find it
+        if (!_store.TryCreate(Pods, ns, pod, out _))
+        {
+            _running.TryRemove((ns, podName), out _);
+            return;
+        }
 
         var deadline = job["spec"]?["activeDeadlineSeconds"]?.GetValue<long>();
         using var deadlineTimer = new CancellationTokenSource();

@@ -107,7 +107,7 @@ public sealed class RegistryCacheBuildTests(ConformanceEnvironment environment, 
         var context = EightStepContext();
         await BuildAsync(context, Machine("a"), "1");
 
-        var tags = await Registry.ListTagsAsync($"cache/{_name}");
+        var tags = (await Registry.ListTagsAsync($"cache/{_name}")).Where(t => t.StartsWith("sha256-", StringComparison.Ordinal)).ToList();
 
         // One entry per step (config-only steps too), each tagged by its key and saying so in its annotation.
         Assert.Equal(8, tags.Count);
@@ -133,7 +133,7 @@ public sealed class RegistryCacheBuildTests(ConformanceEnvironment environment, 
             "--cache-dir", Machine("a"), "--reproducible", "--cache=true", "--build-arg", $"BUSYBOX={environment.Busybox}",
         ], digestFile);
 
-        Assert.Equal(8, (await Registry.ListTagsAsync($"apps/{_name}/cache")).Count);
+        Assert.Equal(8, (await Registry.ListTagsAsync($"apps/{_name}/cache")).Count(t => t.StartsWith("sha256-", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -234,8 +234,26 @@ public sealed class RegistryCacheBuildTests(ConformanceEnvironment environment, 
         Assert.All(plan, step => Assert.Equal(("run", "not in the cache"), (step.Status, step.Reason)));
         await BuildScriptAsync(context, machine);
 
-        var pushed = (await Registry.ListTagsAsync($"cache/{_name}")).Order().ToList();
+        var tags = await Registry.ListTagsAsync($"cache/{_name}");
+        var pushed = tags.Where(t => t.StartsWith("sha256-", StringComparison.Ordinal)).Order().ToList();
         Assert.Equal(plan.Select(s => RegistryCacheRepository.TagOf(Digest.Parse(s.Key!))).Order().ToList(), pushed);
+        // Besides the steps, the one stage's last keys (for the reasons of a later plan on any machine).
+        Assert.Equal([RegistryCacheRepository.HistoryTagOf(StepHistory.RemoteKey(new Orchestrator.Recipes.StageRecipe("image", true, Orchestrator.Recipes.ImageSource.Scratch.Instance, [], Orchestrator.Recipes.SourceLocation.Unknown)
+            { Destinations = [$"{registry.Address}/apps/{_name}:script"] }))], tags.Except(pushed));
+    }
+
+    [Fact]
+    public async Task A_fresh_machine_plans_why_steps_run_from_the_history_in_the_cache_repo()
+    {
+        var context = EightStepContext();
+        await BuildScriptAsync(context, Machine("a"));
+        File.WriteAllText(Path.Combine(context, "src", "a.txt"), "changed");
+
+        var plan = await PlanAsync(context, Machine("b"));
+
+        Assert.Equal(["cached", "cached", "cached", "cached", "run", "run", "run", "run"], plan.Select(s => s.Status));
+        Assert.Equal("content of a.txt changed", plan[4].Reason);
+        Assert.Equal(["step 5 changed", "step 6 changed", "step 7 changed"], plan.Skip(5).Select(s => s.Reason));
     }
 
     [Fact]
@@ -341,7 +359,7 @@ public sealed class RegistryCacheBuildTests(ConformanceEnvironment environment, 
 
         Assert.All(builds, build => Assert.DoesNotContain("warning:", build.Output));
         Assert.Equal(builds[0].Digest, builds[1].Digest);
-        Assert.Equal(8, (await Registry.ListTagsAsync($"cache/{_name}")).Count);
+        Assert.Equal(8, (await Registry.ListTagsAsync($"cache/{_name}")).Count(t => t.StartsWith("sha256-", StringComparison.Ordinal)));
         var third = await BuildAsync(context, Machine("c"), "3");
         Assert.Empty(third.RanSteps);
     }
@@ -359,6 +377,7 @@ public sealed class RegistryCacheBuildTests(ConformanceEnvironment environment, 
         Assert.Equal([4, 6], run.RanSteps);
         Assert.Contains("cache: 0 of 8 new entries pushed", run.Output);
         Assert.Equal(8, run.Output.Split('\n').Count(l => l.StartsWith("warning: image: cache entry sha256-", StringComparison.Ordinal) && l.Contains("not pushed")));
+        Assert.Single(run.Output.Split('\n'), l => l.StartsWith("warning: image: cache entry history-", StringComparison.Ordinal) && l.Contains("not pushed"));
         Assert.NotNull(await Registry.TryGetManifestAsync($"apps/{_name}", "1"));
         Assert.Empty(await Registry.ListTagsAsync($"cache/{_name}"));
     }
