@@ -12,12 +12,16 @@ public sealed class DockerignorePattern
 {
     private readonly Regex _regex;
 
+    /// <summary>The pattern when it has no wildcard or escape: a path matches it by being equal to it (no regex run).</summary>
+    private readonly string? _literal;
+
     private DockerignorePattern(string pattern, bool isException, int line)
     {
         Pattern = pattern;
         IsException = isException;
         Line = line;
         _regex = new Regex(ToRegex(pattern), RegexOptions.CultureInvariant | RegexOptions.Singleline);
+        _literal = pattern.AsSpan().IndexOfAny("*?[\\") < 0 ? pattern : null;
         Segments = pattern.Split('/');
     }
 
@@ -49,14 +53,32 @@ public sealed class DockerignorePattern
     internal static DockerignorePattern Segment(string segment) => new(segment, false, 0);
 
     /// <summary>Whether the pattern matches this exact path (slash-separated, relative to the context).</summary>
-    public bool Matches(string path) => _regex.IsMatch(path);
+    public bool Matches(string path) => _literal is not null ? string.Equals(path, _literal, StringComparison.Ordinal) : _regex.IsMatch(path);
 
     public override string ToString() => (IsException ? "!" : "") + Pattern;
+
+    /// <summary>True when <see cref="CleanPath"/> would return the path unchanged: no empty, '.' or '..' segment, no trailing '/' (a walk's paths are).</summary>
+    private static bool IsClean(string path)
+    {
+        if (path == "/") return true;
+        if (path[^1] == '/') return false;
+        var start = path[0] == '/' ? 1 : 0;
+        while (start <= path.Length)
+        {
+            var end = path.IndexOf('/', start);
+            if (end < 0) end = path.Length;
+            var segment = path.AsSpan(start, end - start);
+            if (segment.Length == 0 || segment is "." or "..") return false;
+            start = end + 1;
+        }
+        return true;
+    }
 
     /// <summary>Go's <c>path.Clean</c>: collapse '//', drop '.', resolve '..', drop a trailing '/'.</summary>
     internal static string CleanPath(string path)
     {
         if (path.Length == 0) return ".";
+        if (IsClean(path)) return path;
         var rooted = path[0] == '/';
         var parts = new List<string>();
         foreach (var part in path.Split('/'))
