@@ -178,30 +178,38 @@ internal sealed class ExecutorCommand
         {
             var archive = argument["tar://".Length..];
             if (!File.Exists(archive)) throw new OrchestratorException($"--context {argument}: archive '{archive}' not found");
-            var unpacked = Directory.CreateTempSubdirectory("orchestrator-context-").FullName;
-            await using var file = File.OpenRead(archive);
-            await using var gzip = new GZipStream(file, CompressionMode.Decompress);
-            await TarFile.ExtractToDirectoryAsync(gzip, unpacked, overwriteFiles: false, cancellationToken);
-            return (unpacked, unpacked);
+            return await UnpackAsync(async folder =>
+            {
+                await using var file = File.OpenRead(archive);
+                await using var gzip = new GZipStream(file, CompressionMode.Decompress);
+                await TarFile.ExtractToDirectoryAsync(gzip, folder, overwriteFiles: false, cancellationToken);
+            });
         }
         if (argument.StartsWith(Kubernetes.ContextFetcher.Scheme, StringComparison.Ordinal))
         {
-            var unpacked = Directory.CreateTempSubdirectory("orchestrator-context-").FullName;
-            try
-            {
-                await Kubernetes.ContextFetcher.FetchAsync(argument[Kubernetes.ContextFetcher.Scheme.Length..], size: null, unpacked, Backends.RegistryOptions(settings), cancellationToken);
-            }
-            catch
-            {
-                Directory.Delete(unpacked, recursive: true);
-                throw;
-            }
-            return (unpacked, unpacked);
+            return await UnpackAsync(folder => Kubernetes.ContextFetcher.FetchAsync(
+                argument[Kubernetes.ContextFetcher.Scheme.Length..], size: null, folder, Backends.RegistryOptions(settings), cancellationToken));
         }
         if (argument.StartsWith("dir://", StringComparison.Ordinal)) return (argument["dir://".Length..], null);
         if (argument.Contains("://", StringComparison.Ordinal))
             throw new OrchestratorException($"--context {argument}: only dir://, tar://, {Kubernetes.ContextFetcher.Scheme} and plain paths are supported (fetch other remote contexts into a folder first)");
         return (argument, null);
+    }
+
+    /// <summary>A new temporary folder filled by <paramref name="fill"/>; removed again when that fails.</summary>
+    private static async Task<(string Root, string? Temporary)> UnpackAsync(Func<string, Task> fill)
+    {
+        var folder = Directory.CreateTempSubdirectory("orchestrator-context-").FullName;
+        try
+        {
+            await fill(folder);
+        }
+        catch
+        {
+            Directory.Delete(folder, recursive: true);
+            throw;
+        }
+        return (folder, folder);
     }
 
     private static string ContextFolder(string root, string argument, string? subPath)

@@ -24,7 +24,7 @@ public sealed record KubernetesOptions
 
     /// <summary>
     /// Image of an init container that fetches the build context into <c>/workspace</c>, for an
-    /// <see cref="ExecutorImage"/> that cannot (upstream Kaniko): it runs <c>dotnet orchestrate k8s fetch-context</c>,
+    /// <see cref="ExecutorImage"/> that cannot (upstream Kaniko): it runs <c>/orchestrator/dotnet-orchestrate k8s fetch-context</c>,
     /// so it must be this project's executor image. Null: no init container; the executor (this project's)
     /// reads the context blob from the registry itself.
     /// </summary>
