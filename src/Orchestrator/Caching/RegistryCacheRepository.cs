@@ -106,7 +106,7 @@ public sealed class RegistryCacheRepository
     /// the files to know it.
     /// </summary>
     public Task PutValueAsync(Digest key, string value, Platform platform, CancellationToken cancellationToken) =>
-        PushEntryAsync(key, TagOf(key), null, null, new SortedDictionary<string, string>(StringComparer.Ordinal) { [ValueAnnotation] = value }, null, platform, cancellationToken);
+        PutValueAsync(key, TagOf(key), value, platform, cancellationToken);
 
     /// <summary>The value remembered under <paramref name="key"/>, or null (absent, expired, not a value entry).</summary>
     public Task<string?> TryGetValueAsync(Digest key, CancellationToken cancellationToken) => TryGetValueAsync(key, TagOf(key), cancellationToken);
@@ -116,10 +116,14 @@ public sealed class RegistryCacheRepository
     /// that the next build of the stage replaces, so a plan on any machine can say why a step misses.
     /// </summary>
     public Task PutHistoryAsync(Digest key, string history, Platform platform, CancellationToken cancellationToken) =>
-        PushEntryAsync(key, HistoryTagOf(key), null, null, new SortedDictionary<string, string>(StringComparer.Ordinal) { [ValueAnnotation] = history }, null, platform, cancellationToken);
+        PutValueAsync(key, HistoryTagOf(key), history, platform, cancellationToken);
 
     /// <summary>The stage history kept under <paramref name="key"/>, or null.</summary>
     public Task<string?> TryGetHistoryAsync(Digest key, CancellationToken cancellationToken) => TryGetValueAsync(key, HistoryTagOf(key), cancellationToken);
+
+    /// <summary>An entry without layer whose annotation holds <paramref name="value"/>, under <paramref name="tag"/>.</summary>
+    private Task PutValueAsync(Digest key, string tag, string value, Platform platform, CancellationToken cancellationToken) =>
+        PushEntryAsync(key, tag, null, null, new SortedDictionary<string, string>(StringComparer.Ordinal) { [ValueAnnotation] = value }, null, platform, cancellationToken);
 
     private async Task<string?> TryGetValueAsync(Digest key, string tag, CancellationToken cancellationToken)
     {
