@@ -17,12 +17,12 @@ trap bench_cleanup EXIT
 now_ns() { date +%s%N; }
 seconds_since() { awk -v a="$1" -v b="$(now_ns)" 'BEGIN{printf "%.2f", (b-a)/1e9}'; }
 
-# Our CLI, published once in Release for this platform as the executor image ships it (build.csx): self-contained,
-# compiled ahead with the .NET libraries into one ReadyToRun composite.
+# Our executor, published once in Release for this platform as the executor image ships it (build.csx): the CLI's
+# executor build, one native program (Native AOT; needs clang and zlib1g-dev).
 bench_build_cli() {
   local rid
   case $(uname -m) in x86_64) rid=linux-x64;; aarch64) rid=linux-arm64;; *) rid=linux-$(uname -m);; esac
-  dotnet publish "$BENCH_ROOT/src/Orchestrator.Cli" -c Release -r "$rid" --self-contained -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true \
+  dotnet publish "$BENCH_ROOT/src/Orchestrator.Cli" -c Release -r "$rid" -p:OrchestratorExecutorOnly=true \
     -o "$BENCH_WORK/cli" -v q -nologo >/dev/null
   ORCHESTRATE=("$BENCH_WORK/cli/dotnet-orchestrate")
 }

@@ -18,6 +18,14 @@ internal sealed class KubernetesCommand(TextWriter stdout)
         return command;
     }
 
+    /// <summary>The commands a build pod runs (<c>fetch-context</c>), without the cluster client's.</summary>
+    public Command CreateForPods()
+    {
+        var command = new Command("k8s", "Kubernetes backend helpers.");
+        command.Subcommands.Add(FetchContext());
+        return command;
+    }
+
     private Command Cleanup()
     {
         var @namespace = new Option<string?>("--namespace") { Description = "Namespace (default: the kubeconfig context's, else default)." };

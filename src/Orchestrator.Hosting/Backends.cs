@@ -12,7 +12,10 @@ internal static class Backends
 {
     public static IStageExecutor Create(BuildSettings settings)
     {
-        if (settings.Backend == "kubernetes") return KubernetesBackend.Create(settings);
+        if (settings.Backend == "kubernetes")
+            return ExecutorOnlyBuild.IsEnabled
+                ? throw new OrchestratorException("this executor build runs the local backend only; use the dotnet-orchestrate tool for --backend kubernetes")
+                : KubernetesBackend.Create(settings);
         if (settings.Backend != "local")
             throw new OrchestratorException($"unknown backend '{settings.Backend}'; use --backend local or --backend kubernetes");
         if (!OperatingSystem.IsLinux())

@@ -1,5 +1,5 @@
 using System.Formats.Tar;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using Orchestrator.Oci.Documents;
 using Orchestrator.Oci.Storage;
 
@@ -53,10 +53,12 @@ public static class DockerArchiveWriter
             await WriteBlobAsync(tar, layerNames[i], layer, blobs, cancellationToken).ConfigureAwait(false);
         }
 
-        var manifestJson = JsonSerializer.SerializeToUtf8Bytes(new[]
+        var manifestJson = Utf8(new JsonArray(new JsonObject
         {
-            new Dictionary<string, object> { ["Config"] = configName, ["RepoTags"] = repoTags, ["Layers"] = layerNames },
-        });
+            ["Config"] = configName,
+            ["RepoTags"] = new JsonArray([.. repoTags.Select(t => (JsonNode?)t)]),
+            ["Layers"] = new JsonArray([.. layerNames.Select(l => (JsonNode?)l)]),
+        }));
         await WriteBytesAsync(tar, "manifest.json", manifestJson, cancellationToken).ConfigureAwait(false);
 
         var topLayer = manifest.Layers.Count == 0 ? "" : manifest.Layers[^1].Digest.Hex;
@@ -68,8 +70,13 @@ public static class DockerArchiveWriter
             if (!repositories.TryGetValue(name, out var byTag)) repositories[name] = byTag = new SortedDictionary<string, string>(StringComparer.Ordinal);
             byTag[tag.Tag!] = topLayer;
         }
-        await WriteBytesAsync(tar, "repositories", JsonSerializer.SerializeToUtf8Bytes(repositories), cancellationToken).ConfigureAwait(false);
+        var repositoriesJson = new JsonObject();
+        foreach (var (name, byTag) in repositories)
+            repositoriesJson[name] = new JsonObject(byTag.Select(t => KeyValuePair.Create(t.Key, (JsonNode?)t.Value)));
+        await WriteBytesAsync(tar, "repositories", Utf8(repositoriesJson), cancellationToken).ConfigureAwait(false);
     }
+
+    private static byte[] Utf8(JsonNode node) => System.Text.Encoding.UTF8.GetBytes(node.ToJsonString());
 
     /// <summary>The short name Docker prints: <c>busybox:latest</c>, <c>localhost:5000/app:1</c>.</summary>
     private static string Familiar(ImageReference reference)

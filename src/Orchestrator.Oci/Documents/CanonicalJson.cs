@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Orchestrator.Oci.Documents;
 
@@ -11,18 +12,21 @@ namespace Orchestrator.Oci.Documents;
 /// </summary>
 public static class CanonicalJson
 {
-    /// <summary>Options for reading documents; tolerant of unknown fields, case-sensitive like the spec.</summary>
+    /// <summary>
+    /// Options for reading documents; tolerant of unknown fields, case-sensitive like the spec. Only the document
+    /// types of <see cref="OciJsonContext"/> (compile-time generated, no reflection: the executor is compiled ahead to native code).
+    /// </summary>
     public static JsonSerializerOptions Options { get; } = new()
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         WriteIndented = false,
-        TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(OciJsonContext.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
+        TypeInfoResolver = OciJsonContext.Default,
     };
 
     public static byte[] Serialize<T>(T value)
     {
-        var node = JsonSerializer.SerializeToNode(value, Options);
+        var node = JsonSerializer.SerializeToNode(value, TypeInfo<T>());
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Options.Encoder, Indented = false }))
         {
@@ -36,7 +40,7 @@ public static class CanonicalJson
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(json, Options)
+            return JsonSerializer.Deserialize(json, TypeInfo<T>())
                 ?? throw new OrchestratorException($"{what} is empty (JSON null)");
         }
         catch (JsonException e)
@@ -44,6 +48,8 @@ public static class CanonicalJson
             throw new OrchestratorException($"{what} is not valid JSON for {typeof(T).Name}: {e.Message}", e);
         }
     }
+
+    private static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
 
     private static void WriteSorted(Utf8JsonWriter writer, JsonNode? node)
     {

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Orchestrator.Dockerfiles;
 
@@ -45,7 +46,7 @@ internal static class DockerfileQuoting
     }
 
     /// <summary>A JSON array of strings, spaced as people write them: <c>["node", "server.js"]</c>.</summary>
-    public static string JsonArray(IEnumerable<string> items) => "[" + string.Join(", ", items.Select(i => JsonSerializer.Serialize(i, Json))) + "]";
+    public static string JsonArray(IEnumerable<string> items) => "[" + string.Join(", ", items.Select(i => JsonValue.Create(i).ToJsonString(Json))) + "]";
 
     public static bool HasLineBreak(string value) => value.Contains('\n') || value.Contains('\r');
 }

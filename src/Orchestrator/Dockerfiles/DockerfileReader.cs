@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Orchestrator.Recipes;
 
@@ -38,14 +39,27 @@ internal sealed partial class DockerfileReader
     {
         try
         {
-            return System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, string>>>(value)!
-                .ToDictionary(s => s.Key, s => (IReadOnlyDictionary<string, string>)s.Value, StringComparer.Ordinal);
+            using var document = JsonDocument.Parse(value);
+            var stages = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+            foreach (var stage in Members(document.RootElement, "the value"))
+            {
+                var args = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var arg in Members(stage.Value, $"the value of '{stage.Name}'"))
+                    args[arg.Name] = arg.Value.ValueKind == JsonValueKind.String
+                        ? arg.Value.GetString()!
+                        : throw new JsonException($"ARG '{arg.Name}' of '{stage.Name}' is not a string");
+                stages[stage.Name] = args;
+            }
+            return stages;
         }
-        catch (System.Text.Json.JsonException error)
+        catch (JsonException error)
         {
             throw Error(line, "directive", $"parser directive '{InheritedArgsDirective}' must be a JSON object of stage names to objects of ARG values: {error.Message}");
         }
     }
+
+    private static JsonElement.ObjectEnumerator Members(JsonElement element, string what) =>
+        element.ValueKind == JsonValueKind.Object ? element.EnumerateObject() : throw new JsonException($"{what} is not an object");
 
     public static (IReadOnlyList<LogicalLine> Lines, char Escape, string? Syntax) Read(string text, string path) =>
         ReadWithArgs(text, path) is var read ? (read.Lines, read.Escape, read.Syntax) : default;

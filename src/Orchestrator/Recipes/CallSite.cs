@@ -22,6 +22,8 @@ public static class CallSite
         return receiver;
     }
 
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification =
+        "Only a frame's assembly is compared. Where methods have no metadata (the executor's native build), GetMethod gives null, and such frames have no file name either: the location stays unknown.")]
     internal static SourceLocation Capture(string member)
     {
         if (s_pending is { } pending && pending.Member == member)

@@ -58,11 +58,70 @@ public sealed class ExecutorImageTests : IClassFixture<RegistryFixture>, IDispos
         Assert.Contains("--skip-tls-verify", help);
     }
 
-    /// <summary>Debian minbase plus the host's .NET runtime at /usr/share/dotnet (and /usr/bin/dotnet), as a registry image.</summary>
-    private async Task<string> PushRuntimeBaseAsync()
+    [Fact]
+    public async Task The_native_executor_build_makes_the_same_image_as_the_tool_and_points_scripts_to_the_tool()
+    {
+        var debian = await PushDebianAsync();
+        var native = await PublishNativeExecutorAsync();
+        Assert.Equal(["dotnet-orchestrate"], Directory.GetFiles(native).Select(f => Path.GetFileName(f)).ToArray()); // one program: no runtime, no symbol files
+
+        var context = Directory.CreateDirectory(Path.Combine(_folder, "context")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"),
+            $"FROM {debian}\nARG GREETING\nCOPY a.txt /srv/a.txt\nRUN cat /srv/a.txt > /srv/b.txt && echo \"$GREETING\" >> /srv/b.txt\nENV MODE=native\n");
+        await File.WriteAllTextAsync(Path.Combine(context, "a.txt"), "from the context\n");
+        string[] Arguments(string name) =>
+        [
+            "executor", "-f", Path.Combine(context, "Dockerfile"), "-c", context, "--build-arg", "GREETING=hello", "--reproducible",
+            "--destination", $"{_registry.Address}/native/{name}:1", "--oci-layout-path", Path.Combine(_folder, name), "--cache-dir", Path.Combine(_folder, "cache-" + name),
+        ];
+
+        var run = await ExternalTool.RunAsync(Path.Combine(native, "dotnet-orchestrate"), Arguments("native"), TimeSpan.FromMinutes(5));
+        Assert.True(run.ExitCode == 0, $"{run.StandardOutput}\n{run.StandardError}");
+        Assert.Contains("step 3/4: RUN", run.StandardOutput + run.StandardError);
+        Assert.True(await CliApp.RunAsync(Arguments("tool"), _out, _err) == ExitCodes.Ok, Output);
+        Assert.Equal(LayoutManifest(Path.Combine(_folder, "tool")), LayoutManifest(Path.Combine(_folder, "native")));
+        var config = await ConfigAsync($"{_registry.Address}/native/native:1");
+        Assert.Contains("MODE=native", config.GetProperty("config").GetProperty("Env").EnumerateArray().Select(e => e.GetString()));
+
+        var script = await ExternalTool.RunAsync(Path.Combine(native, "dotnet-orchestrate"), ["build", Path.Combine(context, "build.csx")]);
+        Assert.Equal(ExitCodes.UsageError, script.ExitCode);
+        Assert.Contains("dotnet tool install --global Orchestrator.Cli", script.StandardError);
+    }
+
+    private static string LayoutManifest(string layout)
+    {
+        using var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(layout, "index.json")));
+        return index.RootElement.GetProperty("manifests")[0].GetProperty("digest").GetString()!;
+    }
+
+    private async Task<string> PushDebianAsync()
     {
         var debian = $"{_registry.Address}/test/debian:bookworm";
         await BaseImagePublisher.PublishAsync(await DebianMinbaseTarball.GetAsync(), debian, ["bash"], _folder);
+        return debian;
+    }
+
+    /// <summary>
+    /// The executor image's build (Orchestrator.Cli.csproj, <c>-p:OrchestratorExecutorOnly=true</c>): compiled ahead of time
+    /// for this machine, into a folder of this test. Every warning of the native compiler fails it.
+    /// </summary>
+    private async Task<string> PublishNativeExecutorAsync()
+    {
+        var output = Path.Combine(_folder, "native-executor");
+        var temp = Directory.CreateDirectory(Path.Combine(_folder, "tmp-native")).FullName;
+        var rid = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "linux-arm64" : "linux-x64";
+        var result = await ExternalTool.RunAsync(Dotnet,
+            ["publish", Path.Combine(RepositoryFiles.Root, "src", "Orchestrator.Cli", "Orchestrator.Cli.csproj"), "-c", "Release", "-r", rid, "-p:OrchestratorExecutorOnly=true", "-o", output, "-v", "q", "-nologo"],
+            TimeSpan.FromMinutes(15), // restores the native compiler package into the user's NuGet folder the first time
+            environment: new Dictionary<string, string> { ["TMPDIR"] = temp, ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" });
+        result.EnsureSuccess();
+        return output;
+    }
+
+    /// <summary>Debian minbase plus the host's .NET runtime at /usr/share/dotnet (and /usr/bin/dotnet), as a registry image.</summary>
+    private async Task<string> PushRuntimeBaseAsync()
+    {
+        var debian = await PushDebianAsync();
 
         var dotnetRoot = Path.GetDirectoryName(new FileInfo(Dotnet).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Dotnet)!;
         var runtime = Directory.GetDirectories(Path.Combine(dotnetRoot, "shared", "Microsoft.NETCore.App")).Select(Path.GetFileName).OfType<string>()

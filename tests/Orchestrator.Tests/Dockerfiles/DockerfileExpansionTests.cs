@@ -123,6 +123,19 @@ public class DockerfileExpansionTests
     }
 
     [Fact]
+    public void The_inherited_args_directive_gives_a_stage_its_values_and_names_a_malformed_value()
+    {
+        var stage = ParseText("# orchestratorargs={\"app\":{\"VERSION\":\"1.2\"}}\nFROM busybox AS app\nENV V=$VERSION\n").Stages[0];
+        Assert.Equal("1.2", Single<EnvInstruction>(stage).Variables[0].Value);
+
+        foreach (var value in new[] { "[]", "{\"app\":1}", "{\"app\":{\"VERSION\":1}}", "{\"app\":", "null" })
+        {
+            var error = Assert.ThrowsAny<OrchestratorException>(() => ParseText($"# orchestratorargs={value}\nFROM busybox AS app\n"));
+            Assert.Contains("parser directive 'orchestratorargs' must be a JSON object of stage names to objects of ARG values", error.Message);
+        }
+    }
+
+    [Fact]
     public void Base_image_environment_is_used_when_the_caller_provides_it()
     {
         var text = "FROM debian:bookworm\nENV PATH=/opt/bin:$PATH\n";
