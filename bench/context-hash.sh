@@ -16,8 +16,9 @@ here="$BENCH_ROOT/bench/tools/ContextHash"
 case $(uname -m) in aarch64) rid=linux-arm64 ;; *) rid=linux-x64 ;; esac
 dotnet publish "$here/ContextHash.csproj" -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true -o "$BENCH_WORK/context-hash-tool" -v q -nologo >/dev/null
 tool=(dotnet "$BENCH_WORK/context-hash-tool/ContextHash.dll")
-# The same tool compiled to native code, as the executor image's build of the CLI is (Native AOT; clang, zlib1g-dev).
-dotnet publish "$here/ContextHash.csproj" -c Release -r "$rid" -p:PublishAot=true -o "$BENCH_WORK/context-hash-native" -v q -nologo >/dev/null
+# The same tool compiled to native code, as the executor image's build of the CLI is (Native AOT, no background GC;
+# needs clang and zlib1g-dev).
+dotnet publish "$here/ContextHash.csproj" -c Release -r "$rid" -p:PublishAot=true -p:ConcurrentGarbageCollection=false -o "$BENCH_WORK/context-hash-native" -v q -nologo >/dev/null
 native=("$BENCH_WORK/context-hash-native/ContextHash")
 
 context="$BENCH_WORK/context"
