@@ -33,6 +33,7 @@ public sealed class ChrootSandbox : ISandbox
 
     public async Task<int> RunAsync(SandboxRequest request, Action<SandboxOutputLine> onOutput, CancellationToken cancellationToken)
     {
+        SignalResettingEnv.EnsureSupported();
         if (request.Layers.Count != 1)
             throw new OrchestratorException($"the chroot fallback runs on one flattened root folder, but {request.Layers.Count} layer folders were given; flatten them first (LayerExtractor with WhiteoutMode.Apply).");
         if (!request.Network)
@@ -121,7 +122,6 @@ public sealed class ChrootSandbox : ISandbox
         var s = new StringBuilder();
         s.AppendLine("set -u");
         s.AppendLine($"fail() {{ printf '%s\\n' \"{OverlaySandbox.SetupFailurePrefix}$1\" >&2; exit {OverlaySandbox.SetupFailureExitCode}; }}");
-        s.AppendLine("env --default-signal true 2>/dev/null || fail 'env from GNU coreutils 8.31 or later is needed (env --default-signal)'");
         s.Append(setup);
         var environment = new Dictionary<string, string>(request.Environment, StringComparer.Ordinal);
         environment.TryAdd("PATH", ContainerConfig.DefaultPath);

@@ -38,6 +38,7 @@ public sealed class OverlaySandbox : ISandbox
 
     public async Task<int> RunAsync(SandboxRequest request, Action<SandboxOutputLine> onOutput, CancellationToken cancellationToken)
     {
+        SignalResettingEnv.EnsureSupported();
         if (request.Command.Count == 0) throw new OrchestratorException("RUN has no command to execute.");
         var upper = Path.GetFullPath(request.UpperFolder);
         Directory.CreateDirectory(upper);
@@ -99,8 +100,6 @@ public sealed class OverlaySandbox : ISandbox
         s.AppendLine($"if [ \"${{1:-}}\" != mapped ]; then echo {AwaitingMapMarker}; read go; exec /bin/sh \"$0\" mapped; fi");
         s.AppendLine($"fail() {{ printf '%s\\n' \"{SetupFailurePrefix}$1\" >&2; exit {SetupFailureExitCode}; }}");
         s.AppendLine($"cd {Q(run)} || fail 'cannot enter the run folder'");
-        // An old env cannot reset signal dispositions: say so rather than run the step with SIGPIPE ignored.
-        s.AppendLine("env --default-signal true 2>/dev/null || fail 'env from GNU coreutils 8.31 or later is needed (env --default-signal)'");
         // Relative lowerdir names keep the option string short however deep the cache folder is.
         var kernel = Environment.OSVersion.Version;
         var hint = kernel < new Version(5, 11) ? $" (overlay inside a user namespace needs Linux 5.11 or later; this is {kernel})" : "";
