@@ -51,7 +51,7 @@ public static class CliApp
     /// <summary>The command tree with its options and actions, parsed without running anything by tests (e.g. of the CI examples' command lines).</summary>
     internal static RootCommand CreateCommandTree(TextWriter stdout, TextWriter stderr, RecipeLoader loader, ExecutorFactory executors, CachePlanSource? planCache = null)
     {
-        if (ExecutorOnlyBuild.IsEnabled) return CreateExecutorCommandTree(stdout, stderr, loader, executors, planCache);
+        if (ExecutorOnlyBuild.IsEnabled) return CreateExecutorCommandTree(stdout, stderr, executors, planCache);
         var root = new RootCommand("Builds container images from typed C# recipes (build.csx) or Dockerfiles, without a Docker daemon.");
         var rootBuild = new BuildCommand();
         rootBuild.AddTo(root);
@@ -72,7 +72,7 @@ public static class CliApp
     }
 
     /// <summary>The executor build's commands (<see cref="ExecutorOnlyBuild"/>): what a build pod runs.</summary>
-    private static RootCommand CreateExecutorCommandTree(TextWriter stdout, TextWriter stderr, RecipeLoader loader, ExecutorFactory executors, CachePlanSource? planCache)
+    private static RootCommand CreateExecutorCommandTree(TextWriter stdout, TextWriter stderr, ExecutorFactory executors, CachePlanSource? planCache)
     {
         var root = new RootCommand("Builds one Dockerfile like Kaniko's executor (this build of dotnet-orchestrate has no recipe scripts: see the dotnet-orchestrate tool).");
         var runner = new BuildRunner(stdout, stderr, executors, planCache ?? BuildHost.PlanCacheAsync);
