@@ -109,9 +109,8 @@ public sealed class ExecutorImageTests : IClassFixture<RegistryFixture>, IDispos
     {
         var output = Path.Combine(_folder, "native-executor");
         var temp = Directory.CreateDirectory(Path.Combine(_folder, "tmp-native")).FullName;
-        var rid = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "linux-arm64" : "linux-x64";
         var result = await ExternalTool.RunAsync(Dotnet,
-            ["publish", Path.Combine(RepositoryFiles.Root, "src", "Orchestrator.Cli", "Orchestrator.Cli.csproj"), "-c", "Release", "-r", rid, "-p:OrchestratorExecutorOnly=true", "-o", output, "-v", "q", "-nologo"],
+            ["publish", Path.Combine(RepositoryFiles.Root, "src", "Orchestrator.Cli", "Orchestrator.Cli.csproj"), "-c", "Release", "-r", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "-p:OrchestratorExecutorOnly=true", "-o", output, "-v", "q", "-nologo"],
             TimeSpan.FromMinutes(15), // restores the native compiler package into the user's NuGet folder the first time
             environment: new Dictionary<string, string> { ["TMPDIR"] = temp, ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" });
         result.EnsureSuccess();
