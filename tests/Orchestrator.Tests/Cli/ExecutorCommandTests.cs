@@ -86,6 +86,33 @@ public sealed class ExecutorCommandTests(RegistryFixture registry) : IClassFixtu
     }
 
     [Fact]
+    public async Task Programs_named_like_the_sandboxes_host_tools_in_the_current_folder_are_never_run()
+    {
+        var baseImage = await PushBusyboxBaseAsync();
+        var context = Path.Combine(_folder, "context");
+        Directory.CreateDirectory(context);
+        await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), "ARG BASE\nFROM ${BASE}\nRUN echo ran > /ran\n");
+        // The build starts in a folder that holds impostors of what the sandbox runs on the host.
+        var impostors = Path.Combine(_folder, "impostors");
+        Directory.CreateDirectory(impostors);
+        foreach (var name in new[] { "env", "unshare", "setpriv", "sh", "mount" })
+        {
+            var path = Path.Combine(impostors, name);
+            await File.WriteAllTextAsync(path, "#!/bin/sh\necho impostor ran >&2\nexit 97\n");
+            File.SetUnixFileMode(path, (UnixFileMode)0x1ED);
+        }
+        var tar = Path.Combine(_folder, "image.tar");
+        var result = await ExternalTool.RunAsync("dotnet",
+            [typeof(CliApp).Assembly.Location, "executor", "-f", "Dockerfile", "-c", context, "--no-push", $"--tar-path={tar}",
+             "--build-arg", $"BASE={baseImage}", "--cache-dir", Cache],
+            workingDirectory: impostors);
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.StandardOutput + result.StandardError);
+        Assert.DoesNotContain("impostor", result.StandardOutput + result.StandardError);
+        Assert.Contains("RUN echo ran", result.StandardOutput + result.StandardError);
+    }
+
+    [Fact]
     public async Task A_dockerfile_with_copy_from_gives_the_same_image_from_executor_and_from_a_build_script()
     {
         var baseImage = await PushBusyboxBaseAsync();

@@ -64,7 +64,7 @@ public sealed class ChrootSandbox : ISandbox
             // Part of the step's changes, as in Docker: a missing working directory appears in the layer.
             EnsureDirectoryInRoot(rootfs, workdir, []);
 
-            var start = new ProcessStartInfo(namespaces ? HostTool("unshare") : "/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+            var start = new ProcessStartInfo(namespaces ? HostTool.Find("unshare") : "/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
             // Own mount, UTS, IPC and pid namespaces: the mounts and the hostname are the step's alone, and the
             // whole step dies with its first process.
             if (namespaces)
@@ -126,11 +126,11 @@ public sealed class ChrootSandbox : ISandbox
         var environment = new Dictionary<string, string>(request.Environment, StringComparer.Ordinal);
         environment.TryAdd("PATH", ContainerConfig.DefaultPath);
         environment.TryAdd("HOME", user.Home);
-        s.Append("exec env -i --default-signal --");
+        s.Append("exec ").Append(Q(HostTool.Find("env", "coreutils"))).Append(" -i --default-signal --");
         foreach (var (key, value) in environment.OrderBy(e => e.Key, StringComparer.Ordinal)) s.Append(' ').Append(Q(key + "=" + value));
         var groups = user.SupplementaryGroups.Count == 0 ? "--clear-groups" : "--groups=" + string.Join(',', user.SupplementaryGroups);
-        s.Append(' ').Append(Q(HostTool("setpriv"))).Append($" --regid={user.Gid} {groups} --");
-        s.Append(' ').Append(Q(HostTool("unshare"))).Append(' ').Append(Q("--root=" + rootfs)).Append(' ').Append(Q("--wd=" + workdir)).Append($" --setuid={user.Uid} --");
+        s.Append(' ').Append(Q(HostTool.Find("setpriv"))).Append($" --regid={user.Gid} {groups} --");
+        s.Append(' ').Append(Q(HostTool.Find("unshare"))).Append(' ').Append(Q("--root=" + rootfs)).Append(' ').Append(Q("--wd=" + workdir)).Append($" --setuid={user.Uid} --");
         foreach (var arg in request.Command) s.Append(' ').Append(Q(arg));
         s.AppendLine();
         return s.ToString();
@@ -203,7 +203,7 @@ public sealed class ChrootSandbox : ISandbox
     {
         try
         {
-            using var probe = Process.Start(new ProcessStartInfo(HostTool("unshare"), ["--mount", "--uts", "--ipc", "--pid", "--fork", "true"]) { RedirectStandardError = true, UseShellExecute = false });
+            using var probe = Process.Start(new ProcessStartInfo(HostTool.Find("unshare"), ["--mount", "--uts", "--ipc", "--pid", "--fork", "true"]) { RedirectStandardError = true, UseShellExecute = false });
             if (probe is null) return false;
             await probe.WaitForExitAsync().ConfigureAwait(false);
             return probe.ExitCode == 0;
@@ -429,10 +429,6 @@ public sealed class ChrootSandbox : ISandbox
         }
         return current;
     }
-
-    private static string HostTool(string name) =>
-        new[] { "/usr/bin", "/bin", "/usr/sbin", "/sbin" }.Select(folder => Path.Combine(folder, name)).FirstOrDefault(File.Exists)
-            ?? throw new OrchestratorException($"'{name}' (util-linux) was not found on this machine; install util-linux.");
 
     private static async Task Pump(StreamReader reader, SandboxStream stream, Action<SandboxOutputLine> onOutput)
     {

@@ -118,7 +118,7 @@ public sealed class OverlaySandbox : ISandbox
         environment.TryAdd("HOME", user.Home);
         // The .NET host ignores SIGPIPE and an ignored signal survives exec (a shell cannot undo it): env resets
         // every disposition, so `yes | head` ends as under Docker instead of spinning on EPIPE.
-        var exec = new StringBuilder("exec env -i --default-signal --");
+        var exec = new StringBuilder("exec ").Append(Q(HostTool.Find("env", "coreutils"))).Append(" -i --default-signal --");
         foreach (var (key, value) in environment.OrderBy(e => e.Key, StringComparer.Ordinal)) exec.Append(' ').Append(Q(key + "=" + value));
         // Host tools by absolute path: env -i gives them the image's PATH, which need not include /usr/bin.
         if (_privileged)
@@ -126,11 +126,11 @@ public sealed class OverlaySandbox : ISandbox
             // setpriv sets the gid and the supplementary groups while still root; unshare then enters the
             // root folder and drops to the uid (its own --setgid would clear the supplementary groups).
             var groups = user.SupplementaryGroups.Count == 0 ? "--clear-groups" : "--groups=" + string.Join(',', user.SupplementaryGroups);
-            exec.Append(' ').Append(Q(HostTool("setpriv"))).Append($" --regid={user.Gid} {groups} --");
+            exec.Append(' ').Append(Q(HostTool.Find("setpriv"))).Append($" --regid={user.Gid} {groups} --");
         }
         // Unprivileged, the kernel forbids setgroups in the namespace (its gid map was written by the caller
         // itself): the step keeps the caller's groups, its own gid showing as root, any other as the overflow gid.
-        exec.Append(' ').Append(Q(HostTool("unshare"))).Append(" --root=root --wd=").Append(Q(workdir));
+        exec.Append(' ').Append(Q(HostTool.Find("unshare"))).Append(" --root=root --wd=").Append(Q(workdir));
         if (_privileged) exec.Append($" --setuid={user.Uid}");
         exec.Append(" --");
         foreach (var arg in request.Command) exec.Append(' ').Append(Q(arg));
@@ -138,13 +138,9 @@ public sealed class OverlaySandbox : ISandbox
         return s.ToString();
     }
 
-    private static string HostTool(string name) =>
-        new[] { "/usr/bin", "/bin", "/usr/sbin", "/sbin" }.Select(folder => Path.Combine(folder, name)).FirstOrDefault(File.Exists)
-            ?? throw new OrchestratorException($"'{name}' (util-linux) was not found on this machine; install util-linux.");
-
     private async Task<int> RunProcessAsync(string script, bool network, Action<SandboxOutputLine> onOutput, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo("unshare")
+        var start = new ProcessStartInfo(HostTool.Find("unshare"))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -16,7 +16,8 @@ public static class SandboxSelector
         try
         {
             foreach (var sub in new[] { "lower", "upper", "work", "merged" }) Directory.CreateDirectory(Path.Combine(probe, sub));
-            var start = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = probe };
+            if (HostTool.TryFind("unshare") is not { } unshare) return false;
+            var start = new ProcessStartInfo(unshare) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = probe };
             if (Libc.GetEffectiveUserId() != 0) { start.ArgumentList.Add("--user"); start.ArgumentList.Add("--map-root-user"); }
             foreach (var arg in new[] { "--mount", "--pid", "--fork", "mount", "-t", "overlay", "overlay", "-o", "lowerdir=lower,upperdir=upper,workdir=work,userxattr", "merged" })
                 start.ArgumentList.Add(arg);
@@ -27,7 +28,7 @@ public static class SandboxSelector
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            return false; // no unshare binary
+            return false; // unshare could not be started
         }
         finally
         {

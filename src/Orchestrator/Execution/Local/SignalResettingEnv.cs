@@ -24,7 +24,8 @@ internal static class SignalResettingEnv
     {
         try
         {
-            var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            if (HostTool.TryFind("env") is not { } env) return false;
+            var start = new ProcessStartInfo(env) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var arg in new[] { "--default-signal", "true" }) start.ArgumentList.Add(arg);
             using var process = Process.Start(start);
             if (process is null) return false;
@@ -33,7 +34,7 @@ internal static class SignalResettingEnv
         }
         catch (Win32Exception)
         {
-            return false; // no env at all
+            return false; // env could not be started
         }
     }
 }
