@@ -101,6 +101,15 @@ internal sealed class MountPlan
         return $"{{ [ -e {Q(at)} ] || {make}; }} 2>/dev/null; {mount} || fail {Q($"mounting {bind.Target} failed")}";
     }
 
+    /// <summary>
+    /// The fstab line (see <see cref="FstabLine(string, string, string, string)"/>) that mounts one entry of
+    /// <see cref="Binds"/> at <paramref name="at"/>, a mount point that exists when the line is mounted.
+    /// </summary>
+    public string FstabLine((string Host, string Target, bool ReadOnly) bind, string at) =>
+        bind.Host == TmpfsSource
+            ? FstabLine("tmpfs", at, "tmpfs", "nosuid,nodev" + (Tmpfs[bind.Target] is { } size ? ",size=" + size.ToString(System.Globalization.CultureInfo.InvariantCulture) : ""))
+            : FstabLine(bind.Host, at, "none", bind.ReadOnly ? "bind,ro" : "bind");
+
     /// <summary>Writes the step's hosts file (0644, like BuildKit's) into <paramref name="folder"/>; returns its path.</summary>
     public static string WriteHostsFile(string folder)
     {
@@ -128,23 +137,25 @@ internal sealed class MountPlan
     }
 
     /// <summary>
-    /// POSIX shell lines that mount, on the host folders <paramref name="dev"/> and <paramref name="sys"/> (the
-    /// root's /dev and /sys; a mount namespace of its own, a <c>fail MESSAGE</c> function defined), the kernel file
+    /// POSIX shell lines that mount, on the host folders <see cref="KernelMounts.Dev"/> and <see cref="KernelMounts.Sys"/>
+    /// (the root's /dev and /sys; a mount namespace of its own, a <c>fail MESSAGE</c> function defined), the kernel file
     /// systems a Docker/BuildKit step sees: a tmpfs <c>/dev</c> with the standard devices bound from the host and
     /// runc's links, a private devpts instance (<c>/dev/ptmx</c> points into it), <c>/dev/shm</c>,
     /// <c>/dev/mqueue</c> (needs an IPC namespace of its own) and <c>/sys</c> read-only where the host allows it.
     /// Everything is mounted, never written into the image, so none of it can reach a layer. The lines set
     /// <c>$dev</c> and <c>$sys</c>.
     /// <para>
-    /// Every RUN step pays for these mounts, and each <c>mount</c> process costs more than its mount: so the
-    /// mounts go through fstab files written here into <paramref name="folder"/> (the step's own, outside the
-    /// root), one <c>mount -a -T</c> for many, and /dev's links and mount points are copied from a skeleton
-    /// folder there in one <c>cp</c> (no ownership kept: what it makes belongs to the step's root).
+    /// Every RUN step pays for these mounts, and each <c>mount</c> process costs more than its mount (about 5 ms): so
+    /// the mounts go through fstab files written here into <paramref name="folder"/> (the step's own, outside the
+    /// root), mounted in order by one <c>mount -a -T</c> each: the caller's first mounts with /dev's tmpfs; the
+    /// devices, shm, mqueue, devpts and the caller's binds; /sys. /dev's links and mount points are copied from a
+    /// skeleton folder there in one <c>cp</c> (no ownership kept: what it makes belongs to the step's root).
     /// </para>
     /// </summary>
-    public static string KernelFileSystemsScript(string dev, string sys, string folder)
+    public static string KernelFileSystemsScript(KernelMounts mounts, string folder)
     {
         static string Q(string s) => ShellQuote.Quote(s);
+        var (dev, sys) = (mounts.Dev, mounts.Sys);
         Directory.CreateDirectory(folder);
         var skeleton = Directory.CreateDirectory(Path.Combine(folder, "dev-skeleton")).FullName;
         Libc.Chmod(skeleton, 0x1ED); // 0755, the tmpfs's own mode
@@ -155,34 +166,42 @@ internal sealed class MountPlan
         if (File.Exists("/proc/kcore")) File.CreateSymbolicLink(Path.Combine(skeleton, "core"), "/proc/kcore");
 
         var devTab = Path.Combine(folder, "dev.fstab");
-        File.WriteAllText(devTab, FstabLine("tmpfs", dev, "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
+        File.WriteAllText(devTab, mounts.FirstMounts + FstabLine("tmpfs", dev, "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
         var devicesTab = Path.Combine(folder, "devices.fstab");
+        // gid 5 (tty) only when the user namespace maps it.
+        var devpts = "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620" + (mounts.TtyGroupMapped ? ",gid=5" : "");
         File.WriteAllText(devicesTab, string.Concat(StandardDevices.Select(d => FstabLine("/dev/" + d, dev + "/" + d, "none", "bind")))
             + FstabLine("shm", dev + "/shm", "tmpfs", "nosuid,nodev,noexec,mode=1777,size=65536k")
-            + FstabLine("mqueue", dev + "/mqueue", "mqueue", "nosuid,nodev,noexec"));
+            + FstabLine("mqueue", dev + "/mqueue", "mqueue", "nosuid,nodev,noexec")
+            + FstabLine("devpts", dev + "/pts", "devpts", devpts)
+            + mounts.LaterMounts);
         var sysTab = Path.Combine(folder, "sys.fstab");
+        // Mount points below the host's /sys as the mount table writes them (its escapes are fstab's): the recursive
+        // bind brings each of them, and each must be made read-only on its own.
+        var submounts = File.ReadLines("/proc/self/mounts").Select(line => line.Split(' ')).Where(f => f.Length > 1 && f[1].StartsWith("/sys/", StringComparison.Ordinal))
+            .Select(f => f[1]["/sys".Length..]).Distinct(StringComparer.Ordinal);
+        var sysfs = mounts.SysfsAllowed ? "mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \"$1\" 2>/dev/null && return" : "";
         return $$"""
             dev={{Q(dev)}} sys={{Q(sys)}}
-            mount -a -T {{Q(devTab)}} || fail 'mounting /dev failed'
+            error=$(mount -a -T {{Q(devTab)}} 2>&1) || fail "mounting {{mounts.FirstWhat}} failed: $(printf '%s\n' "$error" | head -n 1){{mounts.FirstFailureHint}}"
             cp -RP {{Q(skeleton + "/.")}} "$dev/" || fail 'populating /dev failed'
-            mount -a -T {{Q(devicesTab)}} || fail 'binding the devices of /dev, or mounting /dev/shm or /dev/mqueue, failed'
-            # gid 5 (tty) is only there when the user namespace maps it.
-            mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$dev/pts" 2>/dev/null           || mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620 devpts "$dev/pts" || fail 'mounting /dev/pts failed'
+            error=$(mount -a -T {{Q(devicesTab)}} 2>&1) || fail "mounting {{mounts.LaterWhat}} failed: $(printf '%s\n' "$error" | head -n 1)"
             # sysfs needs a network namespace owned by the step's user namespace (network off, or the machine's
             # root without a user namespace). Otherwise runc's fallback: the host's /sys bound recursively, every
-            # mount in it made read-only (one remount entry each, all in one mount -a). Neither possible: no /sys,
-            # as in a bare chroot.
+            # mount in it made read-only (one remount entry each, all in the same mount -a). Neither possible: no
+            # /sys, as in a bare chroot.
             sys_read_only() {
-              mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$1" 2>/dev/null && return
+              {{sysfs}}
               real=$(cd "$1" && pwd -P) || return
               # The mount table escapes unusual characters; every submount must be recognised to be made read-only.
               case $real in *[!A-Za-z0-9/._+-]*) return ;; esac
-              mount --rbind /sys "$real" 2>/dev/null || return
-              : > {{Q(sysTab)}}
-              while read -r _ mp _; do
-                case $mp in "$real" | "$real"/*) printf 'none %s none remount,bind,ro,nosuid,nodev,noexec 0 0\n' "$mp" >> {{Q(sysTab)}} ;; esac
-              done < /proc/self/mounts
-              mount -a -T {{Q(sysTab)}} 2>/dev/null || { umount -R "$real" || fail 'making /sys read-only failed'; }
+              {
+                printf '/sys %s none rbind 0 0\n' "$real"
+                for mp in '' {{string.Join(' ', submounts.Select(Q))}}; do printf 'none %s%s none remount,bind,ro,nosuid,nodev,noexec 0 0\n' "$real" "$mp"; done
+              } > {{Q(sysTab)}}
+              mount -a -T {{Q(sysTab)}} 2>/dev/null && return
+              umount -R "$real" 2>/dev/null
+              [ -z "$(ls -A "$real")" ] || fail 'making /sys read-only failed'
             }
             sys_read_only "$sys"
 
@@ -192,15 +211,19 @@ internal sealed class MountPlan
     /// <summary>The host devices every step's /dev has, bound one by one.</summary>
     private static readonly string[] StandardDevices = ["null", "zero", "full", "random", "urandom", "tty"];
 
-    /// <summary>One fstab line; spaces, tabs, newlines and backslashes in the fields written as fstab's octal escapes.</summary>
+    /// <summary>One fstab line; spaces, tabs, newlines and backslashes in the fields (options too: mount unescapes them) written as fstab's octal escapes.</summary>
     internal static string FstabLine(string source, string target, string type, string options)
     {
         static string Escape(string field) => field.Replace("\\", "\\134").Replace(" ", "\\040").Replace("\t", "\\011").Replace("\n", "\\012");
-        return $"{Escape(source)} {Escape(target)} {type} {options} 0 0\n";
+        return $"{Escape(source)} {Escape(target)} {type} {Escape(options)} 0 0\n";
     }
 
-    /// <summary>Shell line that gives the step's UTS namespace the fixed hostname.</summary>
-    public static string HostnameScript() => $"hostname {Hostname} || fail 'setting the hostname failed (is hostname installed?)'\n";
+    /// <summary>
+    /// Shell line that gives the step's UTS namespace the fixed hostname: written into /proc where the namespace's root
+    /// may (the machine's root), else with <c>hostname</c>.
+    /// </summary>
+    public static string HostnameScript() =>
+        $"{{ echo {Hostname} > /proc/sys/kernel/hostname; }} 2>/dev/null || hostname {Hostname} || fail 'setting the hostname failed (is hostname installed?)'\n";
 
     private void CreateDirectory(string folder, string relative)
     {

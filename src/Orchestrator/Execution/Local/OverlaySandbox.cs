@@ -34,6 +34,9 @@ public sealed class OverlaySandbox : ISandbox
 
     private readonly bool _privileged = Libc.GetEffectiveUserId() == 0;
 
+    /// <summary>The tty group, which owns the terminals of a step's devpts where the user namespace maps it.</summary>
+    private const uint TtyGroup = 5;
+
     public bool StacksLayers => true;
 
     public async Task<int> RunAsync(SandboxRequest request, Action<SandboxOutputLine> onOutput, CancellationToken cancellationToken)
@@ -62,7 +65,7 @@ public sealed class OverlaySandbox : ISandbox
                 File.CreateSymbolicLink(Path.Combine(run, "l", i.ToString(System.Globalization.CultureInfo.InvariantCulture)), layers[i]);
 
             var script = Path.Combine(run, "setup.sh");
-            await File.WriteAllTextAsync(script, BuildScript(request, layers.Count, upper, run, user, mounts), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(script, BuildScript(request, layers.Count, upper, run, image, user, mounts), cancellationToken).ConfigureAwait(false);
             return await RunProcessAsync(script, request.Network, onOutput, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -88,7 +91,7 @@ public sealed class OverlaySandbox : ISandbox
         return kept;
     }
 
-    private string BuildScript(SandboxRequest request, int layerCount, string upper, string run, ImageUser user, MountPlan mounts)
+    private string BuildScript(SandboxRequest request, int layerCount, string upper, string run, LayerStackView image, ImageUser user, MountPlan mounts)
     {
         static string Q(string s) => ShellQuote.Quote(s);
         var lower = new StringBuilder("mountpoints");
@@ -103,15 +106,32 @@ public sealed class OverlaySandbox : ISandbox
         // Relative lowerdir names keep the option string short however deep the cache folder is.
         var kernel = Environment.OSVersion.Version;
         var hint = kernel < new Version(5, 11) ? $" (overlay inside a user namespace needs Linux 5.11 or later; this is {kernel})" : "";
-        s.AppendLine($"error=$(mount -t overlay overlay -o {Q($"lowerdir={lower},upperdir={upper},workdir=work,userxattr")} root 2>&1) || fail \"mounting the overlay failed: $(printf '%s\\n' \"$error\" | head -n 1){hint}\"");
-        s.AppendLine("mount -t proc proc root/proc || fail 'mounting /proc failed'");
-        s.Append(MountPlan.KernelFileSystemsScript(Path.Combine(run, "root", "dev"), Path.Combine(run, "root", "sys"), Path.Combine(run, "kernel-fs")));
-        foreach (var bind in mounts.Binds)
+        var root = Path.Combine(run, "root");
+        // The root and /proc go with /dev's tmpfs, the binds whose mount points the placeholder layer holds with /dev's
+        // devices: each mount -a pass is one process. A bind inside another bind's target needs its mount point made
+        // in that mount first, so it gets a line of its own after them.
+        var nested = mounts.Binds.Where(b => mounts.Binds.Any(outer => b.Target.StartsWith(outer.Target.TrimEnd('/') + "/", StringComparison.Ordinal))).ToList();
+        var direct = mounts.Binds.Except(nested).ToList();
+        var kernelMounts = new KernelMounts(Path.Combine(root, "dev"), Path.Combine(root, "sys"), SysfsAllowed: !request.Network, TtyGroupMapped: _privileged && UserNamespace.MapsGroup(TtyGroup))
+        {
+            FirstMounts = MountPlan.FstabLine("overlay", root, "overlay", $"lowerdir={lower},upperdir={upper},workdir=work,userxattr")
+                + MountPlan.FstabLine("proc", Path.Combine(root, "proc"), "proc", "rw"),
+            FirstWhat = "the overlay, /proc or /dev",
+            FirstFailureHint = hint,
+            LaterMounts = string.Concat(direct.Select(b => mounts.FstabLine(b, root + b.Target))),
+            LaterWhat = "the devices of /dev, /dev/shm, /dev/mqueue, /dev/pts" + string.Concat(direct.Select(b => ", " + b.Target)),
+        };
+        s.Append(MountPlan.KernelFileSystemsScript(kernelMounts, Path.Combine(run, "kernel-fs")));
+        foreach (var bind in nested)
             s.AppendLine(mounts.MountLine(bind, "root" + bind.Target));
         s.Append(MountPlan.HostnameScript());
         if (!request.Network) s.AppendLine("ip link set lo up 2>/dev/null || true");
         var workdir = "/" + LayerPath.Normalize(request.WorkingDirectory.TrimStart('/'), "WORKDIR " + request.WorkingDirectory);
-        s.AppendLine($"mkdir -p {Q("root" + workdir)} || fail {Q($"creating WORKDIR {workdir} failed")}");
+        // A missing working folder is made in the root (part of the step's changes, as under Docker), at the path its
+        // links lead to inside the image: mkdir on the host would follow an absolute link out of the root.
+        var workdirInImage = image.ResolveLinks(workdir);
+        if (workdirInImage.Length > 0 && !(image.Resolve(workdirInImage) is { } existing && Libc.LinkStatus(existing) is { } status && FileKind.IsDirectory(status)))
+            s.AppendLine($"mkdir -p {Q("root/" + workdirInImage)} || fail {Q($"creating WORKDIR {workdir} failed")}");
 
         var environment = new Dictionary<string, string>(request.Environment, StringComparer.Ordinal);
         environment.TryAdd("PATH", ContainerConfig.DefaultPath);

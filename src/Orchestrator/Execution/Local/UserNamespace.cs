@@ -15,6 +15,9 @@ public static class UserNamespace
 
     public static IReadOnlyList<IdRange> GidRanges() => Read("/proc/self/gid_map");
 
+    /// <summary>True when this process's user namespace maps <paramref name="gid"/>.</summary>
+    public static bool MapsGroup(uint gid) => GidRanges().Any(r => r.Inside <= gid && gid - r.Inside < r.Count);
+
     /// <summary>A uid_map/gid_map text that maps each of these ranges to itself, for a child namespace.</summary>
     public static string IdentityMap(IReadOnlyList<IdRange> ranges) =>
         string.Concat(ranges.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Inside} {r.Inside} {r.Count}\n")));
