@@ -117,6 +117,30 @@ public sealed class OverlaySandboxTests(BusyboxStoreFixture busybox) : IClassFix
     }
 
     [Fact]
+    public async Task A_missing_workdir_behind_an_absolute_link_is_made_inside_the_root_never_on_the_host()
+    {
+        // The image links /linked to an absolute path that also exists on the building machine.
+        var host = Directory.CreateTempSubdirectory("orchestrator-workdir-link-").FullName;
+        try
+        {
+            var layer = Path.Combine(busybox.NewStepFolder(), "layer");
+            Directory.CreateDirectory(layer);
+            File.CreateSymbolicLink(Path.Combine(layer, "linked"), host);
+
+            var outcome = await Run("pwd", r => r with { WorkingDirectory = "/linked/sub" }, layers: [busybox.BaseLayer, layer]);
+
+            Assert.Equal(0, outcome.ExitCode);
+            Assert.Equal(host + "/sub", outcome.Stdout); // the link's target inside the root, as getcwd gives it
+            Assert.Empty(Directory.EnumerateFileSystemEntries(host));
+            Assert.True(Directory.Exists(Path.Combine(outcome.Upper, host.TrimStart('/'), "sub")));
+        }
+        finally
+        {
+            Directory.Delete(host, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_step_runs_in_its_own_user_namespace()
     {
         var outcome = await Run("cat /proc/self/uid_map");
