@@ -141,6 +141,19 @@ public sealed class OverlaySandboxTests(BusyboxStoreFixture busybox) : IClassFix
     }
 
     [Fact]
+    public async Task The_root_is_a_volatile_overlay_so_the_steps_end_never_syncs_the_host_file_system()
+    {
+        // Unmounting an overlay syncs the whole file system of its upper folder, which waits for every dirty page
+        // there (seconds after a large build); a step's upper folder needs no durability.
+        var outcome = await Run("grep ' / ' /proc/self/mounts");
+
+        Assert.Equal(0, outcome.ExitCode);
+        var root = outcome.Stdout.Split(' ');
+        Assert.Equal("overlay", root[2]);
+        Assert.True(root[3].Split(',').Intersect(["volatile", "fsync=volatile"]).Any(), root[3]); // kernels before 6.6 print "volatile"
+    }
+
+    [Fact]
     public async Task The_step_runs_in_its_own_user_namespace()
     {
         var outcome = await Run("cat /proc/self/uid_map");

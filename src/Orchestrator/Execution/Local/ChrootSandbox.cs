@@ -161,7 +161,7 @@ public sealed class ChrootSandbox : ISandbox
         // Root of the machine, or of the user namespace `dotnet orchestrate` enters: a fresh sysfs is tried (the
         // machine's root gets it), devpts gives the terminals to the tty group where that group exists.
         var kernelMounts = new KernelMounts(Folder("dev"), Folder("sys"), SysfsAllowed: true, TtyGroupMapped: UserNamespace.MapsGroup(5));
-        s.Append(MountPlan.KernelFileSystemsScript(kernelMounts, Path.Combine(files, "kernel-fs")));
+        s.Append(MountPlan.PrepareKernelFileSystems(kernelMounts, Path.Combine(files, "kernel-fs")));
         var binds = new List<(string Host, string Name)> { (MountPlan.WriteHostsFile(files), "hosts") };
         if (File.Exists("/etc/resolv.conf")) binds.Add(("/etc/resolv.conf", "resolv.conf"));
         var etc = Folder("etc");

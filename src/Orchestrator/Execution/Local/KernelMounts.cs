@@ -1,7 +1,7 @@
 namespace Orchestrator.Execution.Local;
 
 /// <summary>
-/// Where and how <see cref="MountPlan.KernelFileSystemsScript"/> mounts a step's kernel file systems, and the
+/// Where and how <see cref="MountPlan.PrepareKernelFileSystems"/> mounts a step's kernel file systems, and the
 /// sandbox's own mounts that share its <c>mount -a</c> passes (fstab lines, see <see cref="MountPlan.FstabLine"/>).
 /// </summary>
 /// <param name="Dev">Host folder that becomes the step's /dev.</param>

@@ -137,7 +137,8 @@ internal sealed class MountPlan
     }
 
     /// <summary>
-    /// POSIX shell lines that mount, on the host folders <see cref="KernelMounts.Dev"/> and <see cref="KernelMounts.Sys"/>
+    /// Writes the files the step's mounts need into <paramref name="folder"/> and returns the POSIX shell lines that
+    /// mount, on the host folders <see cref="KernelMounts.Dev"/> and <see cref="KernelMounts.Sys"/>
     /// (the root's /dev and /sys; a mount namespace of its own, a <c>fail MESSAGE</c> function defined), the kernel file
     /// systems a Docker/BuildKit step sees: a tmpfs <c>/dev</c> with the standard devices bound from the host and
     /// runc's links, a private devpts instance (<c>/dev/ptmx</c> points into it), <c>/dev/shm</c>,
@@ -152,7 +153,7 @@ internal sealed class MountPlan
     /// skeleton folder there in one <c>cp</c> (no ownership kept: what it makes belongs to the step's root).
     /// </para>
     /// </summary>
-    public static string KernelFileSystemsScript(KernelMounts mounts, string folder)
+    public static string PrepareKernelFileSystems(KernelMounts mounts, string folder)
     {
         static string Q(string s) => ShellQuote.Quote(s);
         var (dev, sys) = (mounts.Dev, mounts.Sys);

@@ -114,14 +114,14 @@ public sealed class OverlaySandbox : ISandbox
         var direct = mounts.Binds.Except(nested).ToList();
         var kernelMounts = new KernelMounts(Path.Combine(root, "dev"), Path.Combine(root, "sys"), SysfsAllowed: !request.Network, TtyGroupMapped: _privileged && UserNamespace.MapsGroup(TtyGroup))
         {
-            FirstMounts = MountPlan.FstabLine("overlay", root, "overlay", $"lowerdir={lower},upperdir={upper},workdir=work,userxattr")
+            FirstMounts = MountPlan.FstabLine("overlay", root, "overlay", $"lowerdir={lower},upperdir={upper},workdir=work,userxattr,volatile")
                 + MountPlan.FstabLine("proc", Path.Combine(root, "proc"), "proc", "rw"),
             FirstWhat = "the overlay, /proc or /dev",
             FirstFailureHint = hint,
             LaterMounts = string.Concat(direct.Select(b => mounts.FstabLine(b, root + b.Target))),
             LaterWhat = "the devices of /dev, /dev/shm, /dev/mqueue, /dev/pts" + string.Concat(direct.Select(b => ", " + b.Target)),
         };
-        s.Append(MountPlan.KernelFileSystemsScript(kernelMounts, Path.Combine(run, "kernel-fs")));
+        s.Append(MountPlan.PrepareKernelFileSystems(kernelMounts, Path.Combine(run, "kernel-fs")));
         foreach (var bind in nested)
             s.AppendLine(mounts.MountLine(bind, "root" + bind.Target));
         s.Append(MountPlan.HostnameScript());
