@@ -62,9 +62,10 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         _cacheLock.Dispose();
     }
 
-    /// <summary>The sandbox of this build; <see cref="SandboxChoice.Auto"/> probes the host once, on the first RUN.</summary>
+    /// <summary>The sandbox of this build; <see cref="SandboxChoice.Auto"/> probes the host once, when the first stage with a RUN to run starts.</summary>
     private static async Task<ISandbox> ChooseSandboxAsync(LocalBuildOptions options)
     {
+        SignalResettingEnv.ProbeInBackground();
         switch (options.Sandbox)
         {
             case SandboxChoice.Overlay:
@@ -139,6 +140,8 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
             var keys = await _cache.ComputeKeysAsync(job, inputs, targetPlatform, cancellationToken).ConfigureAwait(false);
             var hits = await _cache.LookupAsync(stage, keys, warning => job.Observer.OnWarning($"{job.Node.Name}: {warning}"), cancellationToken).ConfigureAwait(false);
             if (cachedOnly && hits.Any(h => h is null)) return null;
+            // A RUN step will run: the host's sandbox is probed now, alongside the base's extraction, not when it starts.
+            if (stage.Instructions.Where((instruction, i) => hits[i] is null).Any(instruction => instruction is RunInstruction)) _ = _sandbox.Value;
             var inheritedArgs = stage.Base is ImageSource.Stage from && job.Inputs.TryGetValue(from.Name, out var parent) && parent is LocalStageResult built ? built.Args : stage.StartArgs;
             var build = new StageBuild(this, job, work, image, inheritedArgs);
             var count = stage.Instructions.Count;

@@ -13,6 +13,9 @@ internal static class SignalResettingEnv
 {
     private static readonly Lazy<bool> s_supported = new(Probe);
 
+    /// <summary>Starts the check, so the first step does not wait for it.</summary>
+    public static void ProbeInBackground() => _ = Task.Run(() => s_supported.Value);
+
     /// <exception cref="OrchestratorException">This machine's env cannot reset signal dispositions.</exception>
     public static void EnsureSupported()
     {
