@@ -160,7 +160,7 @@ public sealed class ChrootSandbox : ISandbox
         s.AppendLine($"mount -t proc proc {Q(Folder("proc"))} 2>/dev/null || true");
         // Root of the machine, or of the user namespace `dotnet orchestrate` enters: a fresh sysfs is tried (the
         // machine's root gets it), devpts gives the terminals to the tty group where that group exists.
-        var kernelMounts = new KernelMounts(Folder("dev"), Folder("sys"), SysfsAllowed: true, TtyGroupMapped: UserNamespace.MapsGroup(5));
+        var kernelMounts = new KernelMounts(Folder("dev"), Folder("sys"), SysfsAllowed: true, TtyGroupMapped: UserNamespace.MapsGroup(KernelMounts.TtyGroup));
         s.Append(MountPlan.PrepareKernelFileSystems(kernelMounts, Path.Combine(files, "kernel-fs")));
         var binds = new List<(string Host, string Name)> { (MountPlan.WriteHostsFile(files), "hosts") };
         if (File.Exists("/etc/resolv.conf")) binds.Add(("/etc/resolv.conf", "resolv.conf"));

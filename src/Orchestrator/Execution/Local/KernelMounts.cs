@@ -7,9 +7,12 @@ namespace Orchestrator.Execution.Local;
 /// <param name="Dev">Host folder that becomes the step's /dev.</param>
 /// <param name="Sys">Host folder that becomes the step's /sys.</param>
 /// <param name="SysfsAllowed">The step has a network namespace its user namespace owns, so a fresh sysfs can be mounted.</param>
-/// <param name="TtyGroupMapped">Gid 5 (tty) exists in the step's user namespace, so devpts can give it the terminals.</param>
+/// <param name="TtyGroupMapped"><see cref="TtyGroup"/> exists in the step's user namespace, so devpts can give it the terminals.</param>
 internal sealed record KernelMounts(string Dev, string Sys, bool SysfsAllowed, bool TtyGroupMapped)
 {
+    /// <summary>The tty group, which owns the terminals of a step's devpts where the user namespace maps it.</summary>
+    public const uint TtyGroup = 5;
+
     /// <summary>Mounted first, in the same pass as /dev's tmpfs (the root and /proc).</summary>
     public string FirstMounts { get; init; } = "";
 

@@ -169,8 +169,7 @@ internal sealed class MountPlan
         var devTab = Path.Combine(folder, "dev.fstab");
         File.WriteAllText(devTab, mounts.FirstMounts + FstabLine("tmpfs", dev, "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
         var devicesTab = Path.Combine(folder, "devices.fstab");
-        // gid 5 (tty) only when the user namespace maps it.
-        var devpts = "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620" + (mounts.TtyGroupMapped ? ",gid=5" : "");
+        var devpts = "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620" + (mounts.TtyGroupMapped ? $",gid={KernelMounts.TtyGroup}" : "");
         File.WriteAllText(devicesTab, string.Concat(StandardDevices.Select(d => FstabLine("/dev/" + d, dev + "/" + d, "none", "bind")))
             + FstabLine("shm", dev + "/shm", "tmpfs", "nosuid,nodev,noexec,mode=1777,size=65536k")
             + FstabLine("mqueue", dev + "/mqueue", "mqueue", "nosuid,nodev,noexec")
@@ -201,8 +200,8 @@ internal sealed class MountPlan
                 for mp in '' {{string.Join(' ', submounts.Select(Q))}}; do printf 'none %s%s none remount,bind,ro,nosuid,nodev,noexec 0 0\n' "$real" "$mp"; done
               } > {{Q(sysTab)}}
               mount -a -T {{Q(sysTab)}} 2>/dev/null && return
-              umount -R "$real" 2>/dev/null
-              [ -z "$(ls -A "$real")" ] || fail 'making /sys read-only failed'
+              # The bind came, a remount did not: no /sys rather than a writable one.
+              ! mountpoint -q "$real" || umount -R "$real" || fail 'making /sys read-only failed'
             }
             sys_read_only "$sys"
 

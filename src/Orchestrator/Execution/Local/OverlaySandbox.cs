@@ -34,9 +34,6 @@ public sealed class OverlaySandbox : ISandbox
 
     private readonly bool _privileged = Libc.GetEffectiveUserId() == 0;
 
-    /// <summary>The tty group, which owns the terminals of a step's devpts where the user namespace maps it.</summary>
-    private const uint TtyGroup = 5;
-
     public bool StacksLayers => true;
 
     public async Task<int> RunAsync(SandboxRequest request, Action<SandboxOutputLine> onOutput, CancellationToken cancellationToken)
@@ -112,7 +109,7 @@ public sealed class OverlaySandbox : ISandbox
         // in that mount first, so it gets a line of its own after them.
         var nested = mounts.Binds.Where(b => mounts.Binds.Any(outer => b.Target.StartsWith(outer.Target.TrimEnd('/') + "/", StringComparison.Ordinal))).ToList();
         var direct = mounts.Binds.Except(nested).ToList();
-        var kernelMounts = new KernelMounts(Path.Combine(root, "dev"), Path.Combine(root, "sys"), SysfsAllowed: !request.Network, TtyGroupMapped: _privileged && UserNamespace.MapsGroup(TtyGroup))
+        var kernelMounts = new KernelMounts(Path.Combine(root, "dev"), Path.Combine(root, "sys"), SysfsAllowed: !request.Network, TtyGroupMapped: _privileged && UserNamespace.MapsGroup(KernelMounts.TtyGroup))
         {
             FirstMounts = MountPlan.FstabLine("overlay", root, "overlay", $"lowerdir={lower},upperdir={upper},workdir=work,userxattr,volatile")
                 + MountPlan.FstabLine("proc", Path.Combine(root, "proc"), "proc", "rw"),
