@@ -96,7 +96,7 @@ internal sealed class MountPlan
         var isFolder = bind.Host == TmpfsSource || Directory.Exists(bind.Host);
         var make = isFolder ? $"mkdir -p {Q(at)}" : $"{{ mkdir -p \"$(dirname {Q(at)})\" && : > {Q(at)}; }}";
         var mount = bind.Host == TmpfsSource
-            ? $"mount -t tmpfs -o {Q("nosuid,nodev" + (Tmpfs[bind.Target] is { } size ? ",size=" + size.ToString(System.Globalization.CultureInfo.InvariantCulture) : ""))} tmpfs {Q(at)}"
+            ? $"mount -t tmpfs -o {Q(TmpfsOptions(bind.Target))} tmpfs {Q(at)}"
             : $"mount -o {(bind.ReadOnly ? "bind,ro" : "bind")} {Q(bind.Host)} {Q(at)}";
         return $"{{ [ -e {Q(at)} ] || {make}; }} 2>/dev/null; {mount} || fail {Q($"mounting {bind.Target} failed")}";
     }
@@ -107,8 +107,11 @@ internal sealed class MountPlan
     /// </summary>
     public string FstabLine((string Host, string Target, bool ReadOnly) bind, string at) =>
         bind.Host == TmpfsSource
-            ? FstabLine("tmpfs", at, "tmpfs", "nosuid,nodev" + (Tmpfs[bind.Target] is { } size ? ",size=" + size.ToString(System.Globalization.CultureInfo.InvariantCulture) : ""))
+            ? FstabLine("tmpfs", at, "tmpfs", TmpfsOptions(bind.Target))
             : FstabLine(bind.Host, at, "none", bind.ReadOnly ? "bind,ro" : "bind");
+
+    private string TmpfsOptions(string target) =>
+        "nosuid,nodev" + (Tmpfs[target] is { } size ? ",size=" + size.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
 
     /// <summary>Writes the step's hosts file (0644, like BuildKit's) into <paramref name="folder"/>; returns its path.</summary>
     public static string WriteHostsFile(string folder)
