@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using Orchestrator.Execution.Local;
 
 namespace Orchestrator.Cli;
 
@@ -27,7 +28,7 @@ internal static class RootlessNamespace
         if (Environment.GetEnvironmentVariable(Variable) is "entered" or "off") return;
         if (args.Any(NoNamespaceArguments.Contains)) return;
         if (Environment.ProcessPath is not { } self || !File.Exists("/proc/self/cmdline")) return;
-        if (!HasSubordinateRanges() || FindUnshare() is not { } unshare || !CanMap(unshare)) return;
+        if (!HasSubordinateRanges() || HostTool.TryFind("unshare") is not { } unshare || !CanMap(unshare)) return;
 
         // /proc/self/cmdline holds the exact argv (for `dotnet x.dll` too); the program itself is /proc/self/exe.
         var argv = File.ReadAllText("/proc/self/cmdline").TrimEnd('\0').Split('\0');
@@ -72,9 +73,6 @@ internal static class RootlessNamespace
             return false;
         }
     }
-
-    private static string? FindUnshare() =>
-        new[] { "/usr/bin/unshare", "/bin/unshare" }.FirstOrDefault(File.Exists);
 
     [DllImport("libc", EntryPoint = "geteuid")]
     private static extern uint GetEffectiveUserId();

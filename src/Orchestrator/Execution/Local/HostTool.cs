@@ -5,7 +5,7 @@ namespace Orchestrator.Execution.Local;
 /// Looked up in the system folders only: a bare name would make .NET look in the current folder first, so a
 /// file named <c>env</c> or <c>unshare</c> where the build starts would run instead.
 /// </summary>
-internal static class HostTool
+public static class HostTool
 {
     private static readonly string[] SystemFolders = ["/usr/bin", "/bin", "/usr/sbin", "/sbin"];
 

@@ -34,6 +34,13 @@ public sealed class OverlaySandbox : ISandbox
 
     private readonly bool _privileged = Libc.GetEffectiveUserId() == 0;
 
+    /// <summary>
+    /// The overlay options besides the folders, shared with the probe (<see cref="SandboxSelector"/>): <c>userxattr</c>
+    /// as the layer store writes opaque markers; <c>volatile</c> because unmounting an overlay otherwise syncs the whole
+    /// file system of its upper folder, and a step's upper folder needs no durability.
+    /// </summary>
+    internal const string MountFlags = "userxattr,volatile";
+
     public bool StacksLayers => true;
 
     public async Task<int> RunAsync(SandboxRequest request, Action<SandboxOutputLine> onOutput, CancellationToken cancellationToken)
@@ -111,7 +118,7 @@ public sealed class OverlaySandbox : ISandbox
         var direct = mounts.Binds.Except(nested).ToList();
         var kernelMounts = new KernelMounts(Path.Combine(root, "dev"), Path.Combine(root, "sys"), SysfsAllowed: !request.Network, TtyGroupMapped: _privileged && UserNamespace.MapsGroup(KernelMounts.TtyGroup))
         {
-            FirstMounts = MountPlan.FstabLine("overlay", root, "overlay", $"lowerdir={lower},upperdir={upper},workdir=work,userxattr,volatile")
+            FirstMounts = MountPlan.FstabLine("overlay", root, "overlay", $"lowerdir={lower},upperdir={upper},workdir=work,{MountFlags}")
                 + MountPlan.FstabLine("proc", Path.Combine(root, "proc"), "proc", "rw"),
             FirstWhat = "the overlay, /proc or /dev",
             FirstFailureHint = hint,

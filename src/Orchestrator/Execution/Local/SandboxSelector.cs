@@ -19,7 +19,7 @@ public static class SandboxSelector
             if (HostTool.TryFind("unshare") is not { } unshare) return false;
             var start = new ProcessStartInfo(unshare) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = probe };
             if (Libc.GetEffectiveUserId() != 0) { start.ArgumentList.Add("--user"); start.ArgumentList.Add("--map-root-user"); }
-            foreach (var arg in new[] { "--mount", "--pid", "--fork", "mount", "-t", "overlay", "overlay", "-o", "lowerdir=lower,upperdir=upper,workdir=work,userxattr,volatile", "merged" })
+            foreach (var arg in new[] { "--mount", "--pid", "--fork", "mount", "-t", "overlay", "overlay", "-o", "lowerdir=lower,upperdir=upper,workdir=work," + OverlaySandbox.MountFlags, "merged" })
                 start.ArgumentList.Add(arg);
             using var process = Process.Start(start);
             if (process is null) return false;
