@@ -83,7 +83,8 @@ public sealed class FaultTests(RegistryFixture registry) : IClassFixture<Registr
         proxy.Fail(r => r.Method == "PATCH", HttpStatusCode.ServiceUnavailable, times: 100);
         var store = new LocalBlobStore(_workspace["store"]);
         var manifest = await TestImages.CreateAsync(store, 1, 100_000, seed: 92);
-        using var pool = new RegistryClientPool(Options(chunkThreshold: 1, chunkSize: 32 * 1024, attempts: 3));
+        // Only the layer goes up in chunks (the config, sent alongside it, in one PUT): its three attempts are the faults.
+        using var pool = new RegistryClientPool(Options(chunkThreshold: 50_000, chunkSize: 32 * 1024, attempts: 3));
 
         var error = await Assert.ThrowsAsync<RegistryException>(() => new ImagePusher(pool).PushAsync(manifest, store, [ImageReference.Parse($"{proxy.Address}/down/app:1")]));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, error.StatusCode);
@@ -141,11 +142,8 @@ public sealed class FaultTests(RegistryFixture registry) : IClassFixture<Registr
         var result = await new ImagePusher(pool).PushAsync(manifest, store, [ImageReference.Parse($"{proxy.Address}/bounded/app:1")]);
         Assert.Equal(9, result[0].Uploaded);
         Assert.InRange(proxy.MaxConcurrency, 1, 2);
-        // Layers, then the config, then the manifest.
+        // Every blob, the config among them, before the manifest.
         var requests = proxy.Requests;
-        var configDigest = Uri.EscapeDataString(manifest.AsManifest().Config.Digest.ToString());
-        var configPut = requests.Single(r => r.Method == "PUT" && r.PathAndQuery.Contains(configDigest)).Sequence;
-        Assert.All(requests.Where(r => r.Method == "PUT" && r.PathAndQuery.Contains("/blobs/") && !r.PathAndQuery.Contains(configDigest)), r => Assert.True(r.Sequence < configPut));
         var manifestPut = requests.Single(r => r.Method == "PUT" && r.PathAndQuery.Contains("/manifests/")).Sequence;
         Assert.All(requests.Where(r => r.Method == "PUT" && r.PathAndQuery.Contains("/blobs/")), r => Assert.True(r.Sequence < manifestPut));
     }

@@ -7,13 +7,19 @@ namespace Orchestrator.Oci.Images;
 
 /// <summary>
 /// Pushes an image (manifest or index, blobs from any <see cref="IBlobSource"/>) to one or more
-/// destinations. Per destination: layers in parallel (bounded), then the config, then the manifest,
+/// destinations. Per destination: the config and the layers in parallel (bounded), then the manifest,
 /// so no manifest ever points at a missing blob. A later destination on the same registry mounts
 /// blobs from an earlier one, and a blob whose source knows a repository of the destination's registry that
 /// holds it (<see cref="IRegistryBlobOrigins"/>) is mounted from there, instead of being sent again.
 /// </summary>
 public sealed class ImagePusher(RegistryClientPool registries)
 {
+    /// <summary>
+    /// The blobs are new to the destinations (a cache entry's layer just made): each is sent without asking first
+    /// whether the repository has it, which saves a round trip per blob.
+    /// </summary>
+    public bool NewBlobs { get; init; }
+
     public async Task<IReadOnlyList<PushResult>> PushAsync(ManifestDocument manifest, IBlobSource blobs, IReadOnlyList<ImageReference> destinations, CancellationToken cancellationToken = default)
     {
         foreach (var destination in destinations.Where(d => d.Digest is not null && d.Tag is null && d.Digest != manifest.Digest.ToString()))
@@ -50,12 +56,11 @@ public sealed class ImagePusher(RegistryClientPool registries)
 
         var image = manifest.AsManifest();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, registries.Options.MaxParallelTransfers), CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(image.Layers.DistinctBy(l => l.Digest), parallel, async (layer, ct) =>
-            outcomes[layer.Digest] = await UploadAsync(client, repository, layer, blobs, mountFrom, ct).ConfigureAwait(false)).ConfigureAwait(false);
-        outcomes[image.Config.Digest] = await UploadAsync(client, repository, image.Config, blobs, mountFrom, cancellationToken).ConfigureAwait(false);
+        await Parallel.ForEachAsync(image.Blobs.DistinctBy(b => b.Digest), parallel, async (blob, ct) =>
+            outcomes[blob.Digest] = await UploadAsync(client, repository, blob, blobs, mountFrom, ct).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
-    private static Task<BlobUploadOutcome> UploadAsync(RegistryClient client, string repository, Descriptor blob, IBlobSource blobs, string? mountFrom, CancellationToken cancellationToken)
+    private Task<BlobUploadOutcome> UploadAsync(RegistryClient client, string repository, Descriptor blob, IBlobSource blobs, string? mountFrom, CancellationToken cancellationToken)
     {
         // A repository of the same registry holds the blob: mount it from there instead of sending its bytes.
         var origin = blobs switch
@@ -66,7 +71,7 @@ public sealed class ImagePusher(RegistryClientPool registries)
         };
         if (origin is not null && origin.Client == client && origin.Repository != repository)
             mountFrom ??= origin.Repository;
-        return client.UploadBlobAsync(repository, blob, ct => blobs.OpenReadAsync(blob, ct), mountFrom, cancellationToken);
+        return client.UploadBlobAsync(repository, blob, ct => blobs.OpenReadAsync(blob, ct), mountFrom, cancellationToken, likelyAbsent: NewBlobs);
     }
 
     internal static async Task<ManifestDocument> ReadManifestAsync(IBlobSource blobs, Descriptor descriptor, CancellationToken cancellationToken)

@@ -18,6 +18,7 @@ public sealed class RegistryClient : IDisposable
 
     private readonly HttpClient _http;
     private readonly RegistryClientOptions _options;
+    private readonly BlobUploadLedger _uploads = new();
 
     public RegistryClient(string registry, RegistryClientOptions? options = null)
     {
@@ -203,13 +204,21 @@ public sealed class RegistryClient : IDisposable
     /// Puts a blob into <paramref name="repository"/>: skipped when present, mounted from
     /// <paramref name="mountFrom"/> when that repository has it, otherwise uploaded in one PUT or, from
     /// <see cref="RegistryClientOptions.ChunkedUploadThreshold"/> on, in chunks. A failed upload starts
-    /// over with a fresh session and a freshly opened stream.
+    /// over with a fresh session and a freshly opened stream. A blob this client has put into the repository
+    /// already is not asked for again, and one it has put into another repository of the registry is mounted
+    /// from there (<see cref="BlobUploadLedger"/>). <paramref name="likelyAbsent"/>: the blob is new (a cache entry's
+    /// layer just made), so it is sent without asking first whether the repository has it.
     /// </summary>
-    public Task<BlobUploadOutcome> UploadBlobAsync(string repository, Descriptor blob, Func<CancellationToken, Task<Stream>> openContent, string? mountFrom = null, CancellationToken cancellationToken = default)
+    public Task<BlobUploadOutcome> UploadBlobAsync(string repository, Descriptor blob, Func<CancellationToken, Task<Stream>> openContent, string? mountFrom = null, CancellationToken cancellationToken = default, bool likelyAbsent = false)
     {
         var operation = new RegistryOperation(Registry, repository, $"blob upload {blob.Digest.Short}");
-        var uploader = new BlobUploader(this, operation, repository, blob, mountFrom == repository ? null : mountFrom);
-        return Retry.ExecuteAsync(operation, (_, ct) => uploader.RunAsync(openContent, ct), cancellationToken);
+        return _uploads.UploadAsync(repository, blob.Digest, knownSource =>
+        {
+            var uploader = knownSource is null
+                ? new BlobUploader(this, operation, repository, blob, mountFrom == repository ? null : mountFrom) { AskFirst = !likelyAbsent }
+                : new BlobUploader(this, operation, repository, blob, knownSource) { AskFirst = false };
+            return Retry.ExecuteAsync(operation, (_, ct) => uploader.RunAsync(openContent, ct), cancellationToken);
+        }, cancellationToken);
     }
 
     /// <summary>All tags of a repository, following <c>Link: rel="next"</c> pages. Empty when the repository does not exist.</summary>

@@ -137,9 +137,9 @@ public sealed class RegistryCacheRepository
     private async Task PushEntryAsync(Digest key, string tag, Descriptor? layer, Digest? diffId, SortedDictionary<string, string> annotations, IBlobSource? blobs, Platform platform, CancellationToken cancellationToken)
     {
         var created = _clock.GetUtcNow();
+        // The creation time is the manifest's annotation only: entries without a layer then share one config blob.
         var config = new ImageConfig
         {
-            Created = created,
             Os = platform.Os,
             Architecture = platform.Architecture,
             Variant = platform.Variant,
@@ -152,7 +152,8 @@ public sealed class RegistryCacheRepository
         var manifest = ManifestDocument.From(new ImageManifest(MediaTypes.OciManifest, configDescriptor, layer is null ? [] : [layer]) { Annotations = annotations });
         var source = new EntryBlobs(blobs, configDescriptor, configBytes);
         var destination = Repository with { Tag = tag, Digest = null };
-        await new ImagePusher(_registries).PushAsync(manifest, source, [destination], cancellationToken).ConfigureAwait(false);
+        // A step's layer is new (its key missed); the config of an entry without layer is the one they all share.
+        await new ImagePusher(_registries) { NewBlobs = layer is not null }.PushAsync(manifest, source, [destination], cancellationToken).ConfigureAwait(false);
     }
 
     private CachedStep? Read(Digest key, ManifestDocument document)

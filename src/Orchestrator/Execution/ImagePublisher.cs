@@ -9,7 +9,7 @@ using Orchestrator.Oci.Storage;
 namespace Orchestrator.Execution;
 
 /// <summary>
-/// Sends a finished image where its recipe says: pushes to registry destinations (blobs, then config,
+/// Sends a finished image where its recipe says: pushes to registry destinations (blobs, config included,
 /// then manifest) and writes local outputs (a folder becomes an OCI layout, a <c>.tar</c> a docker-archive).
 /// Outputs are written to a temporary name and renamed, so a failed build leaves no half-written output.
 /// </summary>

@@ -83,6 +83,31 @@ public sealed class RegistryCacheRepositoryTests(RegistryFixture registry) : ICl
     }
 
     [Fact]
+    public async Task Entries_without_layer_share_one_config_blob_whose_bytes_hold_no_time()
+    {
+        var cache = Repository("team/shared-config");
+        var blobs = new LocalBlobStore(Path.Combine(_temp.Path, "blobs"));
+        await cache.PutAsync(Key("env-a"), null, null, blobs, Platform.LinuxAmd64, CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        await cache.PutAsync(Key("env-b"), null, null, blobs, Platform.LinuxAmd64, CancellationToken.None);
+
+        async Task<JsonElement> ManifestAsync(CacheKey key)
+        {
+            var reference = $"docker://{registry.Address}/team/shared-config:{RegistryCacheRepository.TagOf(key.Digest)}";
+            return JsonDocument.Parse((await ExternalTool.RunAsync("skopeo", "inspect", "--tls-verify=false", "--raw", reference)).EnsureSuccess().StandardOutput).RootElement;
+        }
+        var a = await ManifestAsync(Key("env-a"));
+        var b = await ManifestAsync(Key("env-b"));
+        Assert.Equal(a.GetProperty("config").GetProperty("digest").GetString(), b.GetProperty("config").GetProperty("digest").GetString());
+        // Each entry keeps its own time, in its manifest.
+        Assert.NotEqual(a.GetProperty("annotations").GetProperty(RegistryCacheRepository.CreatedAnnotation).GetString(),
+            b.GetProperty("annotations").GetProperty(RegistryCacheRepository.CreatedAnnotation).GetString());
+        var hits = await cache.LookupAsync([Key("env-a").Digest, Key("env-b").Digest], CancellationToken.None);
+        Assert.Equal(_clock.GetUtcNow() - TimeSpan.FromMinutes(5), hits[Key("env-a").Digest].Created);
+        Assert.Equal(_clock.GetUtcNow(), hits[Key("env-b").Digest].Created);
+    }
+
+    [Fact]
     public async Task Many_keys_are_looked_up_in_one_call_and_only_stored_ones_hit()
     {
         var (blobs, layer, diffId) = await LayerAsync("many");
