@@ -71,6 +71,12 @@ internal static class Libc
     [DllImport("libc", SetLastError = true, EntryPoint = "statx")]
     private static extern int StatxNative(int dirFd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, out Statx buffer);
 
+    [DllImport("libc", SetLastError = true, EntryPoint = "realpath")]
+    private static extern IntPtr RealPathNative([MarshalAs(UnmanagedType.LPUTF8Str)] string path, IntPtr resolved);
+
+    [DllImport("libc", EntryPoint = "free")]
+    private static extern void FreeNative(IntPtr pointer);
+
     [DllImport("libc", SetLastError = true, EntryPoint = "lchown")]
     private static extern int LchownNative([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint owner, uint group);
 
@@ -123,6 +129,21 @@ internal static class Libc
     }
 
     /// <summary>chmod with all twelve permission bits (setuid, setgid, sticky included). Follows symlinks: never call it on one.</summary>
+    /// <summary>The path with every symbolic link resolved, as the mount table writes it; null when it cannot be resolved.</summary>
+    public static string? RealPath(string path)
+    {
+        var resolved = RealPathNative(path, IntPtr.Zero);
+        if (resolved == IntPtr.Zero) return null;
+        try
+        {
+            return Marshal.PtrToStringUTF8(resolved);
+        }
+        finally
+        {
+            FreeNative(resolved);
+        }
+    }
+
     public static void Chmod(string path, uint mode)
     {
         if (ChmodNative(path, mode & 0xFFFu) != 0) throw Failure("chmod", path, Marshal.GetLastPInvokeError());

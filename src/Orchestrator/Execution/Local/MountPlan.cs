@@ -149,11 +149,19 @@ internal sealed class MountPlan
     /// Everything is mounted, never written into the image, so none of it can reach a layer. The lines set
     /// <c>$dev</c> and <c>$sys</c>.
     /// <para>
-    /// Every RUN step pays for these mounts, and each <c>mount</c> process costs more than its mount (about 5 ms): so
-    /// the mounts go through fstab files written here into <paramref name="folder"/> (the step's own, outside the
-    /// root), mounted in order by one <c>mount -a -T</c> each: the caller's first mounts with /dev's tmpfs; the
-    /// devices, shm, mqueue, devpts and the caller's binds; /sys. /dev's links and mount points are copied from a
-    /// skeleton folder there in one <c>cp</c> (no ownership kept: what it makes belongs to the step's root).
+    /// Every RUN step pays for these mounts, and each process costs more than its mount (about 5 ms for a
+    /// <c>mount</c>): so the mounts go through fstab files written here into <paramref name="folder"/> (the step's own,
+    /// outside the root), mounted in order by one <c>mount -a -T</c> each: the caller's first mounts with /dev's tmpfs;
+    /// then the devices, shm, mqueue, devpts, the caller's binds and /sys. /dev's links and mount points are copied
+    /// between the two from a skeleton folder there in one <c>cp</c> (no ownership kept: what it makes belongs to the
+    /// step's root). A failed pass is reported with mount's first error line, read without a process.
+    /// </para>
+    /// <para>
+    /// /sys: a fresh read-only sysfs needs a network namespace owned by the step's user namespace
+    /// (<see cref="KernelMounts.SysfsAllowed"/>); it is tried first then. Otherwise, and when it fails, runc's
+    /// fallback: the host's /sys bound recursively and every mount in it remounted read-only, its atime flags kept (the
+    /// kernel refuses to change them on a mount a user namespace inherited). When that fails all the same, the step
+    /// gets no /sys rather than a writable one, as in a bare chroot.
     /// </para>
     /// </summary>
     public static string PrepareKernelFileSystems(KernelMounts mounts, string folder)
@@ -169,46 +177,84 @@ internal sealed class MountPlan
             File.CreateSymbolicLink(Path.Combine(skeleton, name), target);
         if (File.Exists("/proc/kcore")) File.CreateSymbolicLink(Path.Combine(skeleton, "core"), "/proc/kcore");
 
+        var errors = Path.Combine(folder, "mount-errors");
         var devTab = Path.Combine(folder, "dev.fstab");
         File.WriteAllText(devTab, mounts.FirstMounts + FstabLine("tmpfs", dev, "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
-        var devicesTab = Path.Combine(folder, "devices.fstab");
         var devpts = "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620" + (mounts.TtyGroupMapped ? $",gid={KernelMounts.TtyGroup}" : "");
-        File.WriteAllText(devicesTab, string.Concat(StandardDevices.Select(d => FstabLine("/dev/" + d, dev + "/" + d, "none", "bind")))
+        var devicesAndBinds = string.Concat(StandardDevices.Select(d => FstabLine("/dev/" + d, dev + "/" + d, "none", "bind")))
             + FstabLine("shm", dev + "/shm", "tmpfs", "nosuid,nodev,noexec,mode=1777,size=65536k")
             + FstabLine("mqueue", dev + "/mqueue", "mqueue", "nosuid,nodev,noexec")
             + FstabLine("devpts", dev + "/pts", "devpts", devpts)
-            + mounts.LaterMounts);
-        var sysTab = Path.Combine(folder, "sys.fstab");
-        // Mount points below the host's /sys as the mount table writes them (its escapes are fstab's): the recursive
-        // bind brings each of them, and each must be made read-only on its own.
-        var submounts = File.ReadLines("/proc/self/mounts").Select(line => line.Split(' ')).Where(f => f.Length > 1 && f[1].StartsWith("/sys/", StringComparison.Ordinal))
-            .Select(f => f[1]["/sys".Length..]).Distinct(StringComparer.Ordinal);
-        var sysfs = mounts.SysfsAllowed ? "mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \"$1\" 2>/dev/null && return" : "";
-        return $$"""
-            dev={{Q(dev)}} sys={{Q(sys)}}
-            error=$(mount -a -T {{Q(devTab)}} 2>&1) || fail "mounting {{mounts.FirstWhat}} failed: $(printf '%s\n' "$error" | head -n 1){{mounts.FirstFailureHint}}"
-            cp -RP {{Q(skeleton + "/.")}} "$dev/" || fail 'populating /dev failed'
-            error=$(mount -a -T {{Q(devicesTab)}} 2>&1) || fail "mounting {{mounts.LaterWhat}} failed: $(printf '%s\n' "$error" | head -n 1)"
-            # sysfs needs a network namespace owned by the step's user namespace (network off, or the machine's
-            # root without a user namespace). Otherwise runc's fallback: the host's /sys bound recursively, every
-            # mount in it made read-only (one remount entry each, all in the same mount -a). Neither possible: no
-            # /sys, as in a bare chroot.
-            sys_read_only() {
-              {{sysfs}}
-              real=$(cd "$1" && pwd -P) || return
-              # The mount table escapes unusual characters; every submount must be recognised to be made read-only.
-              case $real in *[!A-Za-z0-9/._+-]*) return ;; esac
-              {
-                printf '/sys %s none rbind 0 0\n' "$real"
-                for mp in '' {{string.Join(' ', submounts.Select(Q))}}; do printf 'none %s%s none remount,bind,ro,nosuid,nodev,noexec 0 0\n' "$real" "$mp"; done
-              } > {{Q(sysTab)}}
-              mount -a -T {{Q(sysTab)}} 2>/dev/null && return
-              # The bind came, a remount did not: no /sys rather than a writable one.
-              ! mountpoint -q "$real" || umount -R "$real" || fail 'making /sys read-only failed'
+            + mounts.LaterMounts;
+        var sysBind = SysBind(sys);
+        var devicesTab = Path.Combine(folder, "devices.fstab");
+        var script = new StringBuilder();
+        script.AppendLine($"dev={Q(dev)} sys={Q(sys)}");
+        script.AppendLine($"mount_failed() {{ IFS= read -r first < {Q(errors)}; fail \"mounting $1 failed: $first$2\"; }}");
+        script.AppendLine($"mount -a -T {Q(devTab)} 2>{Q(errors)} || mount_failed {Q(mounts.FirstWhat)} {Q(mounts.FirstFailureHint)}");
+        script.AppendLine($"cp -RP {Q(skeleton + "/.")} \"$dev/\" || fail 'populating /dev failed'");
+        if (sysBind is null)
+        {
+            File.WriteAllText(devicesTab, devicesAndBinds);
+            script.AppendLine($"mount -a -T {Q(devicesTab)} 2>{Q(errors)} || mount_failed {Q(mounts.LaterWhat)} ''");
+            if (mounts.SysfsAllowed) script.AppendLine("mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \"$sys\" 2>/dev/null || :");
+            return script.ToString();
+        }
+        // No /sys rather than a writable one: the bind came, a remount did not.
+        script.AppendLine($"no_sys() {{ ! mountpoint -q {Q(sysBind.Value.Real)} || umount -R {Q(sysBind.Value.Real)} || fail 'making /sys read-only failed'; }}");
+        if (mounts.SysfsAllowed)
+        {
+            File.WriteAllText(devicesTab, devicesAndBinds);
+            var sysTab = Path.Combine(folder, "sys.fstab");
+            File.WriteAllText(sysTab, sysBind.Value.Lines);
+            script.AppendLine($"mount -a -T {Q(devicesTab)} 2>{Q(errors)} || mount_failed {Q(mounts.LaterWhat)} ''");
+            script.AppendLine($"mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \"$sys\" 2>/dev/null || mount -a -T {Q(sysTab)} 2>/dev/null || no_sys");
+            return script.ToString();
+        }
+        // /sys in the same pass as the devices: when only its lines failed (mount names the target first), no /sys.
+        File.WriteAllText(devicesTab, devicesAndBinds + sysBind.Value.Lines);
+        script.AppendLine($$"""
+            only_sys_failed() {
+              while IFS= read -r line; do
+                case $line in {{Q("mount: " + sysBind.Value.Real + "/")}}*|{{Q("mount: " + sysBind.Value.Real + ":")}}*) ;; "mount: "*) return 1 ;; esac
+              done < {{Q(errors)}}
+              no_sys
             }
-            sys_read_only "$sys"
+            mount -a -T {{Q(devicesTab)}} 2>{{Q(errors)}} || only_sys_failed || mount_failed {{Q(mounts.LaterWhat)}} ''
+            """);
+        return script.ToString();
+    }
 
-            """;
+    /// <summary>
+    /// The fstab lines that bind the host's /sys recursively at <paramref name="sys"/> and make every mount in it
+    /// read-only, keeping each one's atime flags; with the path they mount at, symbolic links resolved (the mount table's
+    /// form). Null when that path holds a character the mount table escapes.
+    /// </summary>
+    internal static (string Lines, string Real)? SysBind(string sys)
+    {
+        var parent = Libc.RealPath(Path.GetDirectoryName(Path.GetFullPath(sys))!);
+        if (parent is null) return null;
+        var real = parent.TrimEnd('/') + "/" + Path.GetFileName(sys);
+        if (!real.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '_' or '+' or '-')) return null;
+        // Mount points at and below the host's /sys as the mount table writes them (its escapes are fstab's); the last
+        // line of a mount point is the mount that is seen there.
+        var mounted = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var fields in File.ReadLines("/proc/self/mounts").Select(line => line.Split(' ')))
+            if (fields.Length > 3 && (fields[1] == "/sys" || fields[1].StartsWith("/sys/", StringComparison.Ordinal)))
+                mounted[fields[1]["/sys".Length..]] = fields[3];
+        var lines = new StringBuilder(FstabLine("/sys", real, "none", "rbind"));
+        if (!mounted.ContainsKey("")) mounted[""] = "";
+        foreach (var (at, options) in mounted.OrderBy(m => m.Key.Length == 0 ? 0 : 1))
+            lines.Append($"none {real}{at} none remount,bind,ro,nosuid,nodev,noexec{AtimeFlags(options)} 0 0\n");
+        return (lines.ToString(), real);
+    }
+
+    /// <summary>A mount's atime flags as a remount must repeat them (the mount table shows strictatime as no flag).</summary>
+    private static string AtimeFlags(string options)
+    {
+        var flags = options.Split(',');
+        var atime = flags.Contains("noatime") ? ",noatime" : flags.Contains("relatime") ? ",relatime" : ",strictatime";
+        return flags.Contains("nodiratime") ? atime + ",nodiratime" : atime;
     }
 
     /// <summary>The host devices every step's /dev has, bound one by one.</summary>
