@@ -10,7 +10,7 @@ internal sealed class BuildRunner(TextWriter stdout, TextWriter stderr, Executor
 {
     public async Task<int> RunAsync(BuildRequest request, RecipeLoader loadRecipes, CancellationToken cancellationToken)
     {
-        var settings = request.Settings;
+        var settings = request.Settings.ForOneBuild();
         BuildGraph graph;
         try
         {

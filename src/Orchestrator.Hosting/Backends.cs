@@ -48,6 +48,7 @@ internal static class Backends
             Platform = settings.Platform,
             Sandbox = Sandbox(settings.Sandbox),
             CreatedAt = timestamps.IsFixed ? timestamps.Epoch!.Value : DateTimeOffset.UtcNow,
+            ResolvedBases = settings.ResolvedBases,
             Layers = new LayerWriterOptions
             {
                 Timestamps = timestamps,
@@ -62,7 +63,7 @@ internal static class Backends
             ? choice
             : throw new OrchestratorException($"sandbox '{sandbox}' is not one of: auto, overlay, chroot");
 
-    public static BaseImageEnvironment BaseImages(BuildSettings settings) => new(RegistryOptions(settings), settings.Platform);
+    public static BaseImageEnvironment BaseImages(BuildSettings settings) => new(RegistryOptions(settings), settings.Platform, settings.ResolvedBases);
 
     internal static RegistryClientOptions RegistryOptions(BuildSettings settings)
     {

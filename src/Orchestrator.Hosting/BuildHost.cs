@@ -14,14 +14,20 @@ public static class BuildHost
 {
     /// <summary>Builds the recipes of <see cref="BuildSettings.ScriptPath"/> (or of <paramref name="loadRecipes"/>).</summary>
     /// <exception cref="OrchestratorException">The script, a recipe, the settings or the build failed; the message says which and what to do.</exception>
-    public static async Task<BuildReport> BuildAsync(BuildSettings settings, RecipeLoader? loadRecipes = null, CancellationToken cancellationToken = default) =>
-        await BuildAsync(settings, await (loadRecipes ?? ScriptRecipes.LoadAsync)(settings, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    public static async Task<BuildReport> BuildAsync(BuildSettings settings, RecipeLoader? loadRecipes = null, CancellationToken cancellationToken = default)
+    {
+        settings = settings.ForOneBuild();
+        return await BuildRecipesAsync(settings, await (loadRecipes ?? ScriptRecipes.LoadAsync)(settings, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Builds the recipes declared in <paramref name="recipes"/> (Cake and Nuke builds declare them in code). Afterwards the
     /// local cache folder is kept under its limit, as after every CLI build (<c>ORCHESTRATOR_CACHE_KEEP_STORAGE</c>).
     /// </summary>
-    public static async Task<BuildReport> BuildAsync(BuildSettings settings, RecipeBook recipes, CancellationToken cancellationToken = default)
+    public static Task<BuildReport> BuildAsync(BuildSettings settings, RecipeBook recipes, CancellationToken cancellationToken = default) =>
+        BuildRecipesAsync(settings.ForOneBuild(), recipes, cancellationToken);
+
+    private static async Task<BuildReport> BuildRecipesAsync(BuildSettings settings, RecipeBook recipes, CancellationToken cancellationToken)
     {
         settings = WithScriptSettings(settings, recipes);
         var graph = CreateGraph(settings, recipes);
@@ -38,8 +44,11 @@ public static class BuildHost
     }
 
     /// <summary>The graph of the script's recipes and the cache status of every step; nothing runs.</summary>
-    public static async Task<BuildPlan> PlanAsync(BuildSettings settings, RecipeLoader? loadRecipes = null, CancellationToken cancellationToken = default) =>
-        await PlanAsync(settings, await (loadRecipes ?? ScriptRecipes.LoadAsync)(settings, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    public static async Task<BuildPlan> PlanAsync(BuildSettings settings, RecipeLoader? loadRecipes = null, CancellationToken cancellationToken = default)
+    {
+        settings = settings.ForOneBuild();
+        return await PlanAsync(settings, await (loadRecipes ?? ScriptRecipes.LoadAsync)(settings, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>The graph of <paramref name="recipes"/> and the cache status of every step; nothing runs.</summary>
     public static async Task<BuildPlan> PlanAsync(BuildSettings settings, RecipeBook recipes, CancellationToken cancellationToken = default)

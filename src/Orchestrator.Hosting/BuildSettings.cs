@@ -92,4 +92,13 @@ public sealed record BuildSettings
 
     /// <summary>How the Jobs run, as the script's <c>Kubernetes(k => …)</c> set it.</summary>
     public Recipes.KubernetesSettings KubernetesScript { get; init; } = new();
+
+    /// <summary>
+    /// The registry bases this build has resolved: the front end's ENV lookups fill it, the executor reads it. Each
+    /// build starts with an empty one (<see cref="ForOneBuild"/>), so a settings object used twice never sees an old tag.
+    /// </summary>
+    internal Execution.ResolvedBaseImages ResolvedBases { get; init; } = new();
+
+    /// <summary>These settings for one build: with bases of its own to resolve.</summary>
+    internal BuildSettings ForOneBuild() => this with { ResolvedBases = new() };
 }

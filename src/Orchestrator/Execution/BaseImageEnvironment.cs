@@ -8,9 +8,10 @@ namespace Orchestrator.Execution;
 /// <summary>
 /// Reads the ENV of registry base images (manifest and config only, no layers) for the Dockerfile
 /// front end. An image that cannot be reached yields null: planning still works offline, and the
-/// build itself reports the registry error when it pulls.
+/// build itself reports the registry error when it pulls. What it resolves goes into the build's
+/// <see cref="ResolvedBaseImages"/>, so the build does not ask again.
 /// </summary>
-public sealed class BaseImageEnvironment(RegistryClientOptions registry, string? platform)
+public sealed class BaseImageEnvironment(RegistryClientOptions registry, string? platform, ResolvedBaseImages? resolved = null)
 {
     private readonly Dictionary<string, IReadOnlyDictionary<string, string>?> _resolved = new(StringComparer.Ordinal);
 
@@ -31,9 +32,14 @@ public sealed class BaseImageEnvironment(RegistryClientOptions registry, string?
         try
         {
             using var registries = new RegistryClientPool(registry with { Retry = RetryOptions.Fast });
-            var (manifest, _) = await new ImagePuller(registries).ResolveAsync(parsed, platform is null ? null : Platform.Parse(platform), timeout.Token).ConfigureAwait(false);
-            await using var stream = await registries.For(parsed).OpenBlobAsync(parsed.Repository, manifest.AsManifest().Config, timeout.Token).ConfigureAwait(false);
-            var config = await ImageConfig.ReadAsync(stream, manifest.AsManifest(), parsed.ToString(), timeout.Token).ConfigureAwait(false);
+            var chosen = platform is null ? Platform.Host : Platform.Parse(platform);
+            var (manifest, _) = await new ImagePuller(registries).ResolveAsync(parsed, chosen, timeout.Token).ConfigureAwait(false);
+            using var bytes = new MemoryStream();
+            await using (var stream = await registries.For(parsed).OpenBlobAsync(parsed.Repository, manifest.AsManifest().Config, timeout.Token).ConfigureAwait(false))
+                await stream.CopyToAsync(bytes, timeout.Token).ConfigureAwait(false);
+            bytes.Position = 0;
+            var config = await ImageConfig.ReadAsync(bytes, manifest.AsManifest(), parsed.ToString(), timeout.Token).ConfigureAwait(false);
+            resolved?.Remember(parsed, chosen, manifest, bytes.ToArray());
             return ConfigInstructions.ToDictionary(config.Config?.Env ?? []);
         }
         catch (Exception error) when (error is OrchestratorException or HttpRequestException or OperationCanceledException or IOException)

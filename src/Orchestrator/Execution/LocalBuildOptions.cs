@@ -59,6 +59,9 @@ public sealed record LocalBuildOptions
     /// <summary>Time recorded in image config and history (the layers' own times follow <see cref="LayerWriterOptions.Timestamps"/>).</summary>
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
 
+    /// <summary>The bases this build's front end resolved already (for their ENV); the build takes them from there.</summary>
+    public ResolvedBaseImages ResolvedBases { get; init; } = new();
+
     public string TemporaryDirectory => Path.Combine(CacheDirectory, "tmp");
 
     /// <summary>The default cache root: <c>$XDG_CACHE_HOME/orchestrator</c>, else <c>~/.cache/orchestrator</c>.</summary>

@@ -47,7 +47,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         _layers = new LayerStore(options.CacheDirectory);
         _blobs = new LocalBlobStore(options.CacheDirectory);
         _registries = new RegistryClientPool(options.Registry);
-        _bases = new BaseResolver(_registries);
+        _bases = new BaseResolver(_registries, options.ResolvedBases);
         _writer = new LayerWriter(options.Layers);
         _sources = new BuildBlobs(_blobs);
         _cache = new StepCache(options, _sources, _registries);
@@ -230,6 +230,8 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         var manifest = document.AsManifest();
         var origin = new RegistryBlobSource(_registries.For(reference), reference.Repository);
         foreach (var blob in manifest.Blobs) _sources.AddOrigin(blob, origin);
+        if (_options.ResolvedBases.Config(manifest.Config.Digest) is { } known && !File.Exists(_blobs.PathOf(manifest.Config.Digest)))
+            await _blobs.PutAsync(manifest.Config, new MemoryStream(known, writable: false), cancellationToken).ConfigureAwait(false);
         ImageConfig config;
         await using (var stream = await _sources.OpenReadAsync(manifest.Config, cancellationToken).ConfigureAwait(false))
             config = await ImageConfig.ReadAsync(stream, manifest, reference.ToString(), cancellationToken).ConfigureAwait(false);

@@ -382,6 +382,22 @@ public sealed class RegistryCacheBuildTests(ConformanceEnvironment environment, 
         Assert.Empty(await Registry.ListTagsAsync($"cache/{_name}"));
     }
 
+    [Fact]
+    public async Task The_base_is_resolved_once_for_the_front_ends_env_lookup_and_the_build()
+    {
+        var context = EightStepContext();
+        await using var proxy = new FaultInjectingProxy(environment.RegistryAddress);
+
+        var run = await BuildAsync(context, Machine("a"), "1", "--build-arg", $"BUSYBOX={proxy.Address}/conformance/busybox:1");
+
+        Assert.Equal([4, 6], run.RanSteps);
+        var manifest = await _registries.For(environment.RegistryAddress).GetManifestAsync("conformance/busybox", "1");
+        var config = manifest.AsManifest().Config.Digest.ToString();
+        Assert.Single(proxy.Requests, r => r.Method == "GET" && r.PathAndQuery == "/v2/conformance/busybox/manifests/1");
+        Assert.Single(proxy.Requests, r => r.Method == "GET" && r.PathAndQuery == $"/v2/conformance/busybox/blobs/{config}");
+        Assert.Contains($"base {proxy.Address}/conformance/busybox:1 is {manifest.Digest}", run.Output);
+    }
+
     private async Task<List<Digest>> CacheLayersAsync()
     {
         var layers = new List<Digest>();
