@@ -104,19 +104,4 @@ public sealed class BlobUploadLedgerTests(RegistryFixture registry) : IClassFixt
         Assert.Equal(BlobUploadOutcome.Uploaded, result[0].Blobs[layer.Digest]);
         await Skopeo.CopyAsync($"docker://{registry.Address}/ledger/retry:1", $"oci:{_workspace["retry-copy"]}:x");
     }
-
-    [Fact]
-    public async Task New_blobs_are_sent_without_asking_the_registry_first_and_the_image_is_complete()
-    {
-        await using var proxy = new FaultInjectingProxy(registry.Address);
-        var store = new LocalBlobStore(_workspace["store"]);
-        var manifest = await TestImages.CreateAsync(store, layerCount: 2, bytesPerLayer: 20_000, seed: 204);
-        using var pool = Pool();
-
-        await new ImagePusher(pool) { NewBlobs = true }.PushAsync(manifest, store, [ImageReference.Parse($"{proxy.Address}/ledger/new:1")]);
-
-        Assert.DoesNotContain(proxy.Requests, IsBlobHead);
-        Assert.Equal(3, proxy.Requests.Count(IsBlobPut));
-        await Skopeo.CopyAsync($"docker://{registry.Address}/ledger/new:1", $"oci:{_workspace["new-copy"]}:x");
-    }
 }

@@ -148,5 +148,40 @@ public sealed class FaultTests(RegistryFixture registry) : IClassFixture<Registr
         Assert.All(requests.Where(r => r.Method == "PUT" && r.PathAndQuery.Contains("/blobs/")), r => Assert.True(r.Sequence < manifestPut));
     }
 
+    private static readonly byte[] BlobUnknown = System.Text.Encoding.UTF8.GetBytes("{\"errors\":[{\"code\":\"MANIFEST_BLOB_UNKNOWN\",\"message\":\"blob unknown to registry\"}]}");
+
+    [Fact]
+    public async Task A_manifest_put_answered_blob_unknown_while_the_registry_links_a_blob_is_put_again()
+    {
+        // distribution answers so while another client's upload of the same blob rewrites its link in the repository.
+        await using var proxy = new FaultInjectingProxy(registry.Address);
+        proxy.Respond(r => r.Method == "PUT" && r.PathAndQuery.Contains("/manifests/"), HttpStatusCode.BadRequest, "application/json", BlobUnknown);
+        var store = new LocalBlobStore(_workspace["store"]);
+        var manifest = await TestImages.CreateAsync(store, 1, 5_000, seed: 96);
+        using var pool = new RegistryClientPool(Options());
+
+        await new ImagePusher(pool).PushAsync(manifest, store, [ImageReference.Parse($"{proxy.Address}/relinked/app:1")]);
+
+        Assert.Equal(2, proxy.Requests.Count(r => r.Method == "PUT" && r.PathAndQuery.Contains("/manifests/")));
+        Assert.Equal(manifest.Digest.ToString(), (await Skopeo.InspectAsync($"docker://{registry.Address}/relinked/app:1")).GetProperty("Digest").GetString());
+    }
+
+    [Fact]
+    public async Task A_manifest_whose_blob_stays_unknown_fails_after_three_tries_with_the_registrys_words()
+    {
+        await using var proxy = new FaultInjectingProxy(registry.Address);
+        proxy.Respond(r => r.Method == "PUT" && r.PathAndQuery.Contains("/manifests/"), HttpStatusCode.BadRequest, "application/json", BlobUnknown, times: 10);
+        var store = new LocalBlobStore(_workspace["store"]);
+        var manifest = await TestImages.CreateAsync(store, 1, 5_000, seed: 97);
+        using var pool = new RegistryClientPool(Options());
+
+        var error = await Assert.ThrowsAsync<RegistryException>(() => new ImagePusher(pool).PushAsync(manifest, store, [ImageReference.Parse($"{proxy.Address}/unknown/app:1")]));
+
+        Assert.Equal(3, proxy.Requests.Count(r => r.Method == "PUT" && r.PathAndQuery.Contains("/manifests/")));
+        Assert.Equal(HttpStatusCode.BadRequest, error.StatusCode);
+        Assert.Contains("MANIFEST_BLOB_UNKNOWN: blob unknown to registry", error.Message);
+        Assert.Equal(["MANIFEST_BLOB_UNKNOWN"], error.ErrorCodes);
+    }
+
     public void Dispose() => _workspace.Dispose();
 }

@@ -14,12 +14,6 @@ namespace Orchestrator.Oci.Images;
 /// </summary>
 public sealed class ImagePusher(RegistryClientPool registries)
 {
-    /// <summary>
-    /// The blobs are new to the destinations (a cache entry's layer just made): each is sent without asking first
-    /// whether the repository has it, which saves a round trip per blob.
-    /// </summary>
-    public bool NewBlobs { get; init; }
-
     public async Task<IReadOnlyList<PushResult>> PushAsync(ManifestDocument manifest, IBlobSource blobs, IReadOnlyList<ImageReference> destinations, CancellationToken cancellationToken = default)
     {
         foreach (var destination in destinations.Where(d => d.Digest is not null && d.Tag is null && d.Digest != manifest.Digest.ToString()))
@@ -60,7 +54,7 @@ public sealed class ImagePusher(RegistryClientPool registries)
             outcomes[blob.Digest] = await UploadAsync(client, repository, blob, blobs, mountFrom, ct).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
-    private Task<BlobUploadOutcome> UploadAsync(RegistryClient client, string repository, Descriptor blob, IBlobSource blobs, string? mountFrom, CancellationToken cancellationToken)
+    private static Task<BlobUploadOutcome> UploadAsync(RegistryClient client, string repository, Descriptor blob, IBlobSource blobs, string? mountFrom, CancellationToken cancellationToken)
     {
         // A repository of the same registry holds the blob: mount it from there instead of sending its bytes.
         var origin = blobs switch
@@ -71,7 +65,7 @@ public sealed class ImagePusher(RegistryClientPool registries)
         };
         if (origin is not null && origin.Client == client && origin.Repository != repository)
             mountFrom ??= origin.Repository;
-        return client.UploadBlobAsync(repository, blob, ct => blobs.OpenReadAsync(blob, ct), mountFrom, cancellationToken, likelyAbsent: NewBlobs);
+        return client.UploadBlobAsync(repository, blob, ct => blobs.OpenReadAsync(blob, ct), mountFrom, cancellationToken);
     }
 
     internal static async Task<ManifestDocument> ReadManifestAsync(IBlobSource blobs, Descriptor descriptor, CancellationToken cancellationToken)

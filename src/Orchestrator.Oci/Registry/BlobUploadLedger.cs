@@ -6,7 +6,7 @@ namespace Orchestrator.Oci.Registry;
 /// The blobs one <see cref="RegistryClient"/> has put into repositories of its registry, or is putting. A build sends
 /// each new layer to its cache repo and to its destinations, and many cache entries share one config: with this, a
 /// second upload of a blob to the same repository waits for the first instead of asking the registry again, and an
-/// upload to another repository mounts the blob from one that has it, without asking first whether it is there.
+/// upload to another repository mounts the blob from one that has it instead of sending its bytes again.
 /// Only successes are remembered: after a failed or cancelled upload the next caller tries on its own.
 /// </summary>
 internal sealed class BlobUploadLedger

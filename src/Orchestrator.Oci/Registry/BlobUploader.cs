@@ -6,7 +6,7 @@ using Orchestrator.Oci.Registry.Auth;
 namespace Orchestrator.Oci.Registry;
 
 /// <summary>
-/// One blob's way into a repository: HEAD (skip if present; see <see cref="AskFirst"/>), POST (mount if possible, else open a
+/// One blob's way into a repository: HEAD (skip if present), POST (mount if possible, else open a
 /// session), then one PUT with the body or PATCH chunks with <c>Content-Range</c> and a closing PUT.
 /// Each <see cref="RunAsync"/> is a complete attempt from a fresh session, which is what makes the
 /// upload restartable by the retry policy.
@@ -19,15 +19,9 @@ internal sealed class BlobUploader(RegistryClient client, RegistryOperation oper
         ? [RegistryScope.PushPull(repository)]
         : [RegistryScope.PushPull(repository), RegistryScope.Pull(mountFrom)];
 
-    /// <summary>
-    /// Whether the repository is asked first (HEAD) if it has the blob; not when the mount source is known to have it
-    /// (mounting a blob the repository has succeeds too), nor for a blob that is new.
-    /// </summary>
-    public bool AskFirst { get; init; } = true;
-
     public async Task<BlobUploadOutcome> RunAsync(Func<CancellationToken, Task<Stream>> openContent, CancellationToken cancellationToken)
     {
-        if (AskFirst && await client.BlobExistsOnceAsync(operation, repository, blob.Digest, push: true, cancellationToken).ConfigureAwait(false))
+        if (await client.BlobExistsOnceAsync(operation, repository, blob.Digest, push: true, cancellationToken).ConfigureAwait(false))
             return BlobUploadOutcome.AlreadyPresent;
 
         var start = mountFrom is null

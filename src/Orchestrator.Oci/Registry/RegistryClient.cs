@@ -121,20 +121,35 @@ public sealed class RegistryClient : IDisposable
     }
 
     /// <summary>PUT a manifest under a tag or its digest. Its blobs must already be in the repository.</summary>
-    public Task<Digest> PutManifestAsync(string repository, string reference, ManifestDocument manifest, CancellationToken cancellationToken = default)
+    public async Task<Digest> PutManifestAsync(string repository, string reference, ManifestDocument manifest, CancellationToken cancellationToken = default)
     {
         var operation = new RegistryOperation(Registry, repository, $"manifest PUT {reference}");
-        return Retry.ExecuteAsync(operation, async (_, ct) =>
+        for (var attempt = 1; ; attempt++)
         {
-            using var response = await SendAsync(operation, () =>
+            try
             {
-                var request = new HttpRequestMessage(HttpMethod.Put, $"v2/{repository}/manifests/{reference}") { Content = new ByteArrayContent(manifest.Content) };
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue(manifest.MediaType);
-                return request;
-            }, [RegistryScope.PushPull(repository)], HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
-            return manifest.Digest;
-        }, cancellationToken);
+                return await Retry.ExecuteAsync(operation, async (_, ct) =>
+                {
+                    using var response = await SendAsync(operation, () =>
+                    {
+                        var request = new HttpRequestMessage(HttpMethod.Put, $"v2/{repository}/manifests/{reference}") { Content = new ByteArrayContent(manifest.Content) };
+                        request.Content.Headers.ContentType = new MediaTypeHeaderValue(manifest.MediaType);
+                        return request;
+                    }, [RegistryScope.PushPull(repository)], HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+                    return manifest.Digest;
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            // The blobs were put before the manifest; a registry that is linking one of them into the repository for
+            // another client at this moment (distribution rewrites the link file) briefly answers that it does not know it.
+            catch (RegistryException error) when (attempt < ManifestBlobUnknownAttempts && error.StatusCode == HttpStatusCode.BadRequest && error.ErrorCodes.Contains("MANIFEST_BLOB_UNKNOWN"))
+            {
+                await Task.Delay(Retry.DelayBefore(attempt + 1), cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
+
+    /// <summary>How often a manifest PUT is tried while the registry says one of its blobs, just put, is unknown.</summary>
+    private const int ManifestBlobUnknownAttempts = 3;
 
     /// <summary>
     /// DELETE of a manifest by its digest (distribution removes the tags that point at it). False when the registry
@@ -206,17 +221,14 @@ public sealed class RegistryClient : IDisposable
     /// <see cref="RegistryClientOptions.ChunkedUploadThreshold"/> on, in chunks. A failed upload starts
     /// over with a fresh session and a freshly opened stream. A blob this client has put into the repository
     /// already is not asked for again, and one it has put into another repository of the registry is mounted
-    /// from there (<see cref="BlobUploadLedger"/>). <paramref name="likelyAbsent"/>: the blob is new (a cache entry's
-    /// layer just made), so it is sent without asking first whether the repository has it.
+    /// from there (<see cref="BlobUploadLedger"/>).
     /// </summary>
-    public Task<BlobUploadOutcome> UploadBlobAsync(string repository, Descriptor blob, Func<CancellationToken, Task<Stream>> openContent, string? mountFrom = null, CancellationToken cancellationToken = default, bool likelyAbsent = false)
+    public Task<BlobUploadOutcome> UploadBlobAsync(string repository, Descriptor blob, Func<CancellationToken, Task<Stream>> openContent, string? mountFrom = null, CancellationToken cancellationToken = default)
     {
         var operation = new RegistryOperation(Registry, repository, $"blob upload {blob.Digest.Short}");
         return _uploads.UploadAsync(repository, blob.Digest, knownSource =>
         {
-            var uploader = knownSource is null
-                ? new BlobUploader(this, operation, repository, blob, mountFrom == repository ? null : mountFrom) { AskFirst = !likelyAbsent }
-                : new BlobUploader(this, operation, repository, blob, knownSource) { AskFirst = false };
+            var uploader = new BlobUploader(this, operation, repository, blob, knownSource ?? (mountFrom == repository ? null : mountFrom));
             return Retry.ExecuteAsync(operation, (_, ct) => uploader.RunAsync(openContent, ct), cancellationToken);
         }, cancellationToken);
     }
@@ -289,7 +301,7 @@ public sealed class RegistryClient : IDisposable
     private async Task<RegistryException> FailureAsync(RegistryOperation operation, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var status = response.StatusCode;
-        var details = await RegistryErrorBody.ReadAsync(response, cancellationToken).ConfigureAwait(false);
+        var body = await RegistryErrorBody.ReadAsync(response, cancellationToken).ConfigureAwait(false);
         var hint = status switch
         {
             HttpStatusCode.Unauthorized => $"; the registry refused the credentials. Log in to {Registry} (docker login) or fix its entry in Docker config.json",
@@ -299,7 +311,7 @@ public sealed class RegistryClient : IDisposable
             _ => "",
         };
         var target = operation.Repository is null ? $"registry {Registry}" : $"registry {Registry}, repository {operation.Repository}";
-        return new RegistryException(operation, status, $"{target}: {operation.Name} failed with HTTP {(int)status} {response.ReasonPhrase}{details}{hint}");
+        return new RegistryException(operation, status, $"{target}: {operation.Name} failed with HTTP {(int)status} {response.ReasonPhrase}{body.Suffix}{hint}") { ErrorCodes = body.Codes };
     }
 
     private HttpRequestMessage ManifestRequest(HttpMethod method, string repository, string reference)

@@ -19,6 +19,9 @@ public sealed class RegistryException : OrchestratorException
 
     public HttpStatusCode? StatusCode { get; }
 
+    /// <summary>The distribution error codes of the registry's answer (e.g. <c>MANIFEST_BLOB_UNKNOWN</c>); empty when it gave none.</summary>
+    public IReadOnlyList<string> ErrorCodes { get; init; } = [];
+
     /// <summary>Worth another try: throttling, server errors, timeouts, no response at all.</summary>
     public bool IsTransient => StatusCode is null
         or HttpStatusCode.TooManyRequests

@@ -71,7 +71,7 @@ public sealed class RetryPolicy
         var suffix = attempts == 1 ? "" : $" (gave up after {attempts} attempts)";
         return last switch
         {
-            RegistryException registry => new RegistryException(operation, registry.StatusCode, registry.Message + suffix, registry.InnerException ?? registry),
+            RegistryException registry => new RegistryException(operation, registry.StatusCode, registry.Message + suffix, registry.InnerException ?? registry) { ErrorCodes = registry.ErrorCodes },
             HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException tls } => new RegistryException(operation, null,
                 $"the TLS certificate of registry {operation.Registry} is not trusted for {operation}: {Describe(tls)}. Pass --registry-certificate {operation.Registry}=CA.pem with the CA that signed it, or (for a test registry) --skip-tls-verify-registry {operation.Registry}.",
                 last),

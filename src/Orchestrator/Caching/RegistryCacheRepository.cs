@@ -152,8 +152,7 @@ public sealed class RegistryCacheRepository
         var manifest = ManifestDocument.From(new ImageManifest(MediaTypes.OciManifest, configDescriptor, layer is null ? [] : [layer]) { Annotations = annotations });
         var source = new EntryBlobs(blobs, configDescriptor, configBytes);
         var destination = Repository with { Tag = tag, Digest = null };
-        // A step's layer is new (its key missed); the config of an entry without layer is the one they all share.
-        await new ImagePusher(_registries) { NewBlobs = layer is not null }.PushAsync(manifest, source, [destination], cancellationToken).ConfigureAwait(false);
+        await new ImagePusher(_registries).PushAsync(manifest, source, [destination], cancellationToken).ConfigureAwait(false);
     }
 
     private CachedStep? Read(Digest key, ManifestDocument document)
