@@ -193,35 +193,33 @@ internal sealed class MountPlan
         script.AppendLine($"mount_failed() {{ IFS= read -r first < {Q(errors)}; fail \"mounting $1 failed: $first$2\"; }}");
         script.AppendLine($"mount -a -T {Q(devTab)} 2>{Q(errors)} || mount_failed {Q(mounts.FirstWhat)} {Q(mounts.FirstFailureHint)}");
         script.AppendLine($"cp -RP {Q(skeleton + "/.")} \"$dev/\" || fail 'populating /dev failed'");
-        if (sysBind is null)
-        {
-            File.WriteAllText(devicesTab, devicesAndBinds);
-            script.AppendLine($"mount -a -T {Q(devicesTab)} 2>{Q(errors)} || mount_failed {Q(mounts.LaterWhat)} ''");
-            if (mounts.SysfsAllowed) script.AppendLine("mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \"$sys\" 2>/dev/null || :");
-            return script.ToString();
-        }
-        // No /sys rather than a writable one: the bind came, a remount did not.
-        script.AppendLine($"no_sys() {{ ! mountpoint -q {Q(sysBind.Value.Real)} || umount -R {Q(sysBind.Value.Real)} || fail 'making /sys read-only failed'; }}");
+        // /sys in the same pass as the devices, unless a fresh sysfs is tried first: when only its lines failed (mount
+        // names the target first), no /sys rather than a writable one.
+        var sysInDevicesPass = sysBind is not null && !mounts.SysfsAllowed;
+        File.WriteAllText(devicesTab, devicesAndBinds + (sysInDevicesPass ? sysBind!.Value.Lines : ""));
+        if (sysBind is { } bind)
+            script.AppendLine($"no_sys() {{ ! mountpoint -q {Q(bind.Real)} || umount -R {Q(bind.Real)} || fail 'making /sys read-only failed'; }}");
+        if (sysInDevicesPass)
+            script.AppendLine($$"""
+                only_sys_failed() {
+                  while IFS= read -r line; do
+                    case $line in {{Q("mount: " + sysBind!.Value.Real + "/")}}*|{{Q("mount: " + sysBind.Value.Real + ":")}}*) ;; "mount: "*) return 1 ;; esac
+                  done < {{Q(errors)}}
+                  no_sys
+                }
+                """);
+        script.AppendLine($"mount -a -T {Q(devicesTab)} 2>{Q(errors)} || {(sysInDevicesPass ? "only_sys_failed || " : "")}mount_failed {Q(mounts.LaterWhat)} ''");
         if (mounts.SysfsAllowed)
         {
-            File.WriteAllText(devicesTab, devicesAndBinds);
-            var sysTab = Path.Combine(folder, "sys.fstab");
-            File.WriteAllText(sysTab, sysBind.Value.Lines);
-            script.AppendLine($"mount -a -T {Q(devicesTab)} 2>{Q(errors)} || mount_failed {Q(mounts.LaterWhat)} ''");
-            script.AppendLine($"mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \"$sys\" 2>/dev/null || mount -a -T {Q(sysTab)} 2>/dev/null || no_sys");
-            return script.ToString();
-        }
-        // /sys in the same pass as the devices: when only its lines failed (mount names the target first), no /sys.
-        File.WriteAllText(devicesTab, devicesAndBinds + sysBind.Value.Lines);
-        script.AppendLine($$"""
-            only_sys_failed() {
-              while IFS= read -r line; do
-                case $line in {{Q("mount: " + sysBind.Value.Real + "/")}}*|{{Q("mount: " + sysBind.Value.Real + ":")}}*) ;; "mount: "*) return 1 ;; esac
-              done < {{Q(errors)}}
-              no_sys
+            var fallback = ":";
+            if (sysBind is { } bound)
+            {
+                var sysTab = Path.Combine(folder, "sys.fstab");
+                File.WriteAllText(sysTab, bound.Lines);
+                fallback = $"mount -a -T {Q(sysTab)} 2>/dev/null || no_sys";
             }
-            mount -a -T {{Q(devicesTab)}} 2>{{Q(errors)}} || only_sys_failed || mount_failed {{Q(mounts.LaterWhat)}} ''
-            """);
+            script.AppendLine($"mount -t sysfs -o ro,nosuid,nodev,noexec sysfs \"$sys\" 2>/dev/null || {fallback}");
+        }
         return script.ToString();
     }
 
