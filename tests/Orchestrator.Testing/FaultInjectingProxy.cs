@@ -171,7 +171,8 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
-        _listener.Stop();
+        // Close alone: Stop then Close would unregister twice, and the second time the framework's listener
+        // binds the port again for a moment, failing when another server has taken it meanwhile.
         _listener.Close();
         try { await _loop; } catch (Exception) { }
         _upstream.Dispose();

@@ -85,7 +85,8 @@ public sealed class StaticFileServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stopping.Cancel();
-        _listener.Stop();
+        // Close alone: Stop then Close would unregister twice, and the second time the framework's listener
+        // binds the port again for a moment, failing when another server has taken it meanwhile.
         _listener.Close();
         await _serving;
         _stopping.Dispose();
