@@ -99,7 +99,9 @@ public class RegistryFixture : IAsyncLifetime, IDisposable
             try
             {
                 using var response = await http.GetAsync($"{scheme}://{Address}/v2/");
-                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized) return true;
+                // Another server may have taken the port between probing and binding: the answer counts only
+                // once this registry has said it listens there.
+                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized && Log.Contains($"listening on {Address}")) return true;
             }
             catch (Exception error) when (error is HttpRequestException or TaskCanceledException)
             {
