@@ -59,11 +59,20 @@ internal static class ScriptCompiler
         var diagnostics = original.GetDiagnostics(cancellationToken);
         if (diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error))
             throw new ScriptCompilationException(scriptPath, Describe(diagnostics, scriptPath));
-        var compilation = ParamsCallAnnotator.Annotate(original, scriptPath);
+        var compilation = CallSiteAnnotator.Annotate(original, scriptPath);
 
         using var assembly = new MemoryStream();
         using var symbols = new MemoryStream();
-        var emitted = compilation.Emit(assembly, symbols, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.PortablePdb), cancellationToken: cancellationToken);
+        var emitOptions = new EmitOptions(debugInformationFormat: DebugInformationFormat.PortablePdb);
+        var emitted = compilation.Emit(assembly, symbols, options: emitOptions, cancellationToken: cancellationToken);
+        if (!emitted.Success && compilation != original)
+        {
+            // The annotations only sharpen error locations: a script they would break compiles without them.
+            compilation = original;
+            assembly.SetLength(0);
+            symbols.SetLength(0);
+            emitted = compilation.Emit(assembly, symbols, options: emitOptions, cancellationToken: cancellationToken);
+        }
         if (!emitted.Success)
             throw new ScriptCompilationException(scriptPath, Describe(emitted.Diagnostics, scriptPath));
 

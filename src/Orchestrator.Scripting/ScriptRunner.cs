@@ -47,16 +47,23 @@ internal static class ScriptRunner
         }
     }
 
-    /// <summary>The innermost frame of the exception's stack that lies in the script: the .csx line whose call failed.</summary>
+    /// <summary>
+    /// The innermost frame of the exception's stack that lies in the script: the .csx line whose call failed; inside a
+    /// loaded file, with the root script's line that called into it.
+    /// </summary>
     private static SourceLocation FindScriptLine(Exception exception, Assembly scriptAssembly, string scriptPath)
     {
+        SourceLocation? found = null;
         foreach (var frame in new StackTrace(exception, fNeedFileInfo: true).GetFrames())
         {
             if (frame.GetMethod()?.DeclaringType?.Assembly != scriptAssembly) continue;
             var file = frame.GetFileName();
-            if (!string.IsNullOrEmpty(file) && frame.GetFileLineNumber() > 0)
-                return new SourceLocation(file, frame.GetFileLineNumber(), Column: Math.Max(frame.GetFileColumnNumber(), 1));
+            if (string.IsNullOrEmpty(file) || frame.GetFileLineNumber() <= 0) continue;
+            var location = new SourceLocation(file, frame.GetFileLineNumber(), Column: Math.Max(frame.GetFileColumnNumber(), 1));
+            if (found is null) found = location;
+            if (string.Equals(file, scriptPath, StringComparison.Ordinal))
+                return ReferenceEquals(found, location) ? found : found with { Caller = location };
         }
-        return new SourceLocation(scriptPath, 0);
+        return found ?? new SourceLocation(scriptPath, 0);
     }
 }

@@ -9,7 +9,7 @@ namespace Orchestrator.Scripting;
 public sealed class ScriptRuntimeException : OrchestratorException
 {
     public ScriptRuntimeException(SourceLocation location, Exception inner)
-        : base($"{location}: error: the script threw {inner.GetType().Name}: {inner.Message}", inner)
+        : base($"{location}: error: the script threw {inner.GetType().Name}: {inner.Message}{location.CallerNote}", inner)
     {
         Location = location;
     }

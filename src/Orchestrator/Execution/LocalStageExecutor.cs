@@ -166,7 +166,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 }
                 catch (OrchestratorException error) when (instruction.Location.IsKnown && !error.Message.StartsWith(instruction.Location.ToString(), StringComparison.Ordinal))
                 {
-                    throw new OrchestratorException($"{instruction.Location}: {instruction.Keyword}: {error.Message}", error);
+                    throw new OrchestratorException($"{instruction.Location}: {instruction.Keyword}{instruction.Location.CallerNote}: {error.Message}", error);
                 }
             }
 
@@ -212,7 +212,7 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 {
                     // A layout is a path on this machine: point at the recipe line that named it.
                     var stage = job.Node.Stage;
-                    throw new OrchestratorException($"{stage.BaseLocation ?? stage.Location}: {stage.Kind} '{stage.Name}': base {l}: {error.Message}", error);
+                    throw new OrchestratorException($"{stage.BaseLocation ?? stage.Location}: {stage.Kind} '{stage.Name}'{(stage.BaseLocation ?? stage.Location).CallerNote}: base {l}: {error.Message}", error);
                 }
             default:
                 throw new InvalidOperationException("unknown image source " + source);

@@ -144,6 +144,14 @@ public static class PlanRenderer
                 json.WriteString("file", instruction.Location.DisplayFile);
                 json.WriteNumber("line", instruction.Location.Line);
             }
+            if (instruction.Location.Caller is { IsKnown: true } caller)
+            {
+                // A step a loaded recipe file declares: the root script's call that led to it.
+                json.WriteStartObject("calledFrom");
+                json.WriteString("file", caller.DisplayFile);
+                json.WriteNumber("line", caller.Line);
+                json.WriteEndObject();
+            }
             json.WriteString("status", step?.Status switch { StepCacheStatus.Cached => "cached", StepCacheStatus.Pending => "pending", _ => "run" });
             WriteOptional(json, "cacheKey", step?.Key);
             WriteOptional(json, "reason", step?.Reason);

@@ -31,7 +31,7 @@ public static partial class RecipeValidator
             if (!StageName().IsMatch(stage.Name))
                 errors.Add(new(stage.Location, $"'{stage.Name}' is not a valid {stage.Kind} name: use lowercase letters, digits, '-', '_', '.' and '/' (starting with a letter or digit)"));
             if (seen.TryGetValue(stage.Name, out var first))
-                errors.Add(new(stage.Location, $"{stage.Kind} '{stage.Name}' is declared twice (first at {first.Location}); give each stage its own name"));
+                errors.Add(new(stage.Location, $"{stage.Kind} '{stage.Name}' is declared twice (first at {first.Location}{first.Location.CallerNote}); give each stage its own name"));
             else
                 seen[stage.Name] = stage;
         }
@@ -294,7 +294,7 @@ public static partial class RecipeValidator
                 var location = i < stage.DestinationLocations.Count ? stage.DestinationLocations[i] : stage.Location;
                 var key = reference.ToString();
                 if (owners.TryGetValue(key, out var owner) && owner.Stage.Name != stage.Name)
-                    errors.Add(new(location, $"images '{owner.Stage.Name}' and '{stage.Name}' both push to '{key}' (first at {owner.Location}); give each image its own destination"));
+                    errors.Add(new(location, $"images '{owner.Stage.Name}' and '{stage.Name}' both push to '{key}' (first at {owner.Location}{owner.Location.CallerNote}); give each image its own destination"));
                 else
                     owners.TryAdd(key, (stage, location));
             }

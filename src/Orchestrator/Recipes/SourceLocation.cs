@@ -9,6 +9,15 @@ public sealed record SourceLocation(string File, int Line, string? Member = null
 {
     public static SourceLocation Unknown { get; } = new("", 0);
 
+    /// <summary>
+    /// For a location inside a loaded recipe file (<c>#load "recipes/node.csx"</c>): the root script's call that
+    /// led there, so an error in a recipe that is called twice says which call it is.
+    /// </summary>
+    public SourceLocation? Caller { get; init; }
+
+    /// <summary><c> (called from build.csx(4,1))</c> when the caller is known, else empty.</summary>
+    public string CallerNote => Caller is { IsKnown: true } caller ? $" (called from {caller})" : "";
+
     public bool IsKnown => File.Length > 0 && Line > 0;
 
     /// <summary>The column (1-based) of <see cref="Member"/> on the line, or 1 when it cannot be found.</summary>

@@ -159,6 +159,19 @@ public sealed class ExampleTests : IDisposable
     }
 
     [Fact]
+    public async Task A_run_failing_inside_a_loaded_recipe_names_the_recipe_line_and_the_scripts_call()
+    {
+        CopyBusyboxRecipe();
+        await File.WriteAllTextAsync(Path.Combine(_folder, "checks.csx"),
+            "RecipeBuilder Checked(string name, string check, RecipeBuilder from) =>\n    Image(name).From(from).Run(check).Output(\"out/\" + name);\n");
+        var script = Path.Combine(_folder, "build.csx");
+        await File.WriteAllTextAsync(script, "#load \"busybox.csx\"\n#load \"checks.csx\"\nvar box = BusyboxBase();\nChecked(\"fine\", \"true\", box);\nChecked(\"broken\", \"exit 4\", box);\n");
+        Assert.True(await Orchestrate(script, "--jobs", "1") == ExitCodes.BuildFailed, Output);
+        var error = _err.ToString();
+        Assert.Matches(@"checks\.csx\(2,\d+\): RUN \(called from [^)]*build\.csx\(5,1\)\): .*exited with code 4", error);
+    }
+
+    [Fact]
     public async Task A_secret_is_readable_in_its_step_and_nowhere_in_the_image_or_the_output()
     {
         const string secretValue = "s3cret-token-7f1c";

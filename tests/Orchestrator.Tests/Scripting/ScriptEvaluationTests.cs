@@ -223,6 +223,8 @@ public sealed class ScriptEvaluationTests : IDisposable
         var error = await Assert.ThrowsAsync<ScriptRuntimeException>(() => _host.EvaluateAsync(script, new ScriptHostOptions(), CancellationToken.None));
 
         Assert.Equal((library, 2), (error.Location.File, error.Location.Line));
+        Assert.Equal((script, 2), (error.Location.Caller?.File, error.Location.Caller?.Line));
+        Assert.EndsWith($"(called from {error.Location.Caller})", error.Message);
         Assert.IsType<FileNotFoundException>(error.InnerException);
     }
 

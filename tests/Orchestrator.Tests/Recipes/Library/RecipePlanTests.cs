@@ -15,7 +15,8 @@ namespace Orchestrator.Tests.Recipes.Library;
 [Collection(RecipeLibraryCollection.Name)]
 public sealed class RecipePlanTests(RecipeLibraryEnvironment env)
 {
-    private sealed record PlanNode(string Name, string Kind, string Base, string[] Steps);
+    /// <summary>A node of the JSON plan; <see cref="CalledFrom"/> holds each step's root-script call as <c>file:line</c>.</summary>
+    private sealed record PlanNode(string Name, string Kind, string Base, string[] Steps, string[] CalledFrom);
 
     private async Task<(PlanNode[] Nodes, (string From, string To, string Kind)[] Edges)> PlanAsync(string project)
     {
@@ -26,7 +27,10 @@ public sealed class RecipePlanTests(RecipeLibraryEnvironment env)
             n.GetProperty("name").GetString()!,
             n.GetProperty("kind").GetString()!,
             n.GetProperty("base").TryGetProperty("name", out var name) ? name.GetString()! : n.GetProperty("base").GetProperty("type").GetString()!,
-            n.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("text").GetString()!).ToArray())).ToArray();
+            n.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("text").GetString()!).ToArray(),
+            n.GetProperty("steps").EnumerateArray().Select(s => s.TryGetProperty("calledFrom", out var caller)
+                ? $"{Path.GetFileName(caller.GetProperty("file").GetString())}:{caller.GetProperty("line").GetInt32()}"
+                : "").ToArray())).ToArray();
         var edges = plan.RootElement.GetProperty("edges").EnumerateArray()
             .Select(e => (e.GetProperty("from").GetString()!, e.GetProperty("to").GetString()!, e.GetProperty("kind").GetString()!)).ToArray();
         return (nodes, edges);
@@ -66,6 +70,8 @@ public sealed class RecipePlanTests(RecipeLibraryEnvironment env)
         Assert.Contains("USER 10001:10001", image.Steps);
         Assert.Contains("ENTRYPOINT [\"dotnet\", \"/app/Api.dll\"]", image.Steps);
         Assert.Contains("ENV ASPNETCORE_HTTP_PORTS=8080", image.Steps);
+        // Every step the recipe file declares names the script's call that led to it.
+        Assert.All(build.CalledFrom.Concat(image.CalledFrom), caller => Assert.Equal("build.csx:2", caller));
     }
 
     [Fact]
