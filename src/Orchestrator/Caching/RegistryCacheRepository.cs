@@ -30,6 +30,8 @@ public sealed class RegistryCacheRepository
 
     private readonly RegistryClientPool _registries;
     private readonly TimeProvider _clock;
+    private readonly object _pingLock = new();
+    private Task? _ping;
 
     public RegistryCacheRepository(RegistryClientPool registries, ImageReference repository, TimeSpan? timeToLive = null, int maxParallelLookups = 16, TimeProvider? clock = null)
     {
@@ -67,7 +69,7 @@ public sealed class RegistryCacheRepository
     /// </summary>
     public async Task<IReadOnlyDictionary<Digest, CachedStep>> LookupAsync(IEnumerable<Digest> keys, CancellationToken cancellationToken, Action<Digest, string>? onDamaged = null)
     {
-        await Client.PingAsync(cancellationToken).ConfigureAwait(false);
+        await PingOnceAsync(cancellationToken).ConfigureAwait(false);
         var hits = new System.Collections.Concurrent.ConcurrentDictionary<Digest, CachedStep>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = MaxParallelLookups, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(keys.Distinct(), options, async (key, ct) =>
@@ -82,6 +84,23 @@ public sealed class RegistryCacheRepository
                 hits[key] = step;
         }).ConfigureAwait(false);
         return hits;
+    }
+
+    /// <summary>
+    /// One ping for every lookup of this repository object (a build makes one per repository): the stages' lookups,
+    /// which go out at once, share it. A failed ping is forgotten, so a later lookup asks again. Each caller stops
+    /// waiting when its own token is cancelled.
+    /// </summary>
+    private Task PingOnceAsync(CancellationToken cancellationToken)
+    {
+        Task ping;
+        lock (_pingLock)
+        {
+            if (_ping is null || _ping.IsFaulted || _ping.IsCanceled)
+                _ping = Client.PingAsync(CancellationToken.None);
+            ping = _ping;
+        }
+        return ping.WaitAsync(cancellationToken);
     }
 
     /// <summary>

@@ -398,6 +398,32 @@ public sealed class RegistryCacheBuildTests(ConformanceEnvironment environment, 
         Assert.Contains($"base {proxy.Address}/conformance/busybox:1 is {manifest.Digest}", run.Output);
     }
 
+    [Fact]
+    public async Task A_build_pings_its_cache_repo_once_for_the_lookups_of_all_its_stages()
+    {
+        var context = ExecutorBuild.WriteContext(Path.Combine(_temp.Path, "three-stages"), """
+            ARG BUSYBOX
+            FROM ${BUSYBOX} AS one
+            RUN echo one > /one.txt
+            FROM ${BUSYBOX} AS two
+            RUN echo two > /two.txt
+            FROM ${BUSYBOX}
+            COPY --from=one /one.txt /
+            COPY --from=two /two.txt /
+            """);
+        await using var proxy = new FaultInjectingProxy(registry.Address);
+        var cacheRepo = $"{proxy.Address}/cache/{_name}";
+
+        var cold = await BuildAsync(context, Machine("a"), "1", "--cache-repo", cacheRepo);
+        var pingsCold = proxy.Requests.Count(r => r.Method == "GET" && r.PathAndQuery == "/v2/");
+        var fresh = await BuildAsync(context, Machine("b"), "2", "--cache-repo", cacheRepo);
+
+        Assert.DoesNotContain(": CACHED ", cold.Output);
+        Assert.Contains("cache: 4 of 4 steps cached, 3 of 3 nodes not run", fresh.Output);
+        Assert.Equal(1, pingsCold);
+        Assert.Equal(2, proxy.Requests.Count(r => r.Method == "GET" && r.PathAndQuery == "/v2/"));
+    }
+
     private async Task<List<Digest>> CacheLayersAsync()
     {
         var layers = new List<Digest>();
