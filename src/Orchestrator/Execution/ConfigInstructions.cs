@@ -48,7 +48,7 @@ public static class ConfigInstructions
             UserInstruction user => c with { User = user.User },
             WorkdirInstruction workdir => c with { WorkingDir = ResolveWorkdir(state.WorkingDir, workdir.Path) },
             LabelInstruction label => c with { Labels = Merge(c.Labels, label.Labels) },
-            ExposeInstruction expose => c with { ExposedPorts = AddKeys(c.ExposedPorts, expose.Ports.Select(NormalisePort)) },
+            ExposeInstruction expose => c with { ExposedPorts = AddKeys(c.ExposedPorts, expose.Ports.SelectMany(ExposedPort.Expand)) },
             VolumeInstruction volume => c with { Volumes = AddKeys(c.Volumes, volume.Paths) },
             EntrypointInstruction entrypoint => c with
             {
@@ -129,8 +129,6 @@ public static class ConfigInstructions
         foreach (var key in keys) merged[key] = EmptyObject.Instance;
         return merged;
     }
-
-    private static string NormalisePort(string port) => port.Contains('/') ? port.ToLowerInvariant() : port + "/tcp";
 
     private static HealthcheckConfig ToHealthcheck(HealthcheckInstruction health, IReadOnlyList<string> shell)
     {

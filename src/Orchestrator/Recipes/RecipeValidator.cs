@@ -106,6 +106,10 @@ public static partial class RecipeValidator
             case UserInstruction { User: var user } when string.IsNullOrWhiteSpace(user):
                 errors.Add(new(at, $"{what}: USER needs a user name or uid"));
                 break;
+            case ExposeInstruction expose:
+                foreach (var port in expose.Ports)
+                    if (!ExposedPort.TryExpand(port, out _, out var portError)) errors.Add(new(at, $"{what}: {portError}"));
+                break;
             case EnvInstruction env when env.Variables.Any(v => string.IsNullOrWhiteSpace(v.Key) || v.Key.Contains('=')):
                 errors.Add(new(at, $"{what}: ENV needs a variable name without '='"));
                 break;

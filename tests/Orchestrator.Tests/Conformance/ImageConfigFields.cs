@@ -35,6 +35,10 @@ internal sealed record ImageConfigFields(IReadOnlyDictionary<string, string> Fie
         return new ImageConfigFields(fields);
     }
 
+    /// <summary>The same fields without <paramref name="names"/>, which <see cref="Differences"/> then leaves uncompared.</summary>
+    public ImageConfigFields Without(IEnumerable<string> names) =>
+        new(Fields.Where(f => !names.Contains(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal));
+
     public IEnumerable<string> Differences(ImageConfigFields other, string thisName, string otherName) =>
         Fields.Where(f => other.Fields[f.Key] != f.Value).Select(f => $"config {f.Key}: {f.Value} ({thisName}) vs {other.Fields[f.Key]} ({otherName})");
 

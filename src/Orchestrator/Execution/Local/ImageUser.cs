@@ -12,8 +12,6 @@ public sealed record ImageUser(int Uid, int Gid, string Home)
     /// </summary>
     public IReadOnlyList<int> SupplementaryGroups { get; init; } = [];
 
-    public static ImageUser Root { get; } = new(0, 0, "/root") { SupplementaryGroups = [0] };
-
     /// <summary>The name that means uid (or gid) 0 even in an image without /etc/passwd or /etc/group, as BuildKit reads it.</summary>
     private const string RootName = "root";
 
@@ -69,7 +67,8 @@ public sealed record ImageUser(int Uid, int Gid, string Home)
                 .Select(f => int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out var g) ? g : -1)
                 .Where(g => g >= 0);
         var supplementary = named.Prepend(gid ?? 0).Distinct().ToList();
-        return new ImageUser(uid, gid ?? 0, uid == 0 ? "/root" : home) { SupplementaryGroups = supplementary };
+        // HOME is the account's folder, and "/" without an account, root included, as runc sets it under BuildKit.
+        return new ImageUser(uid, gid ?? 0, home) { SupplementaryGroups = supplementary };
     }
 
     /// <summary>
