@@ -21,7 +21,7 @@ public static class StepKeyFormula
                 key.Group("command", w => WriteCommand(w, run.Command))
                     .Boolean("network", run.Options.Network)
                     .List("secret-mounts", run.Options.Secrets, (w, s) => w.Group("secret", g => g.Text("id", s.Id).Text("target", s.EffectiveTarget).Boolean("required", s.Required)))
-                    .List("cache-mounts", run.Options.CacheMounts, (w, m) => w.Group("cache", g => g.Text("target", m.Target).Text("id", m.Id).Text("sharing", m.Sharing)));
+                    .List("cache-mounts", run.Options.CacheMounts, (w, m) => w.Group("cache", g => WriteCacheMount(g, m)));
                 AddMounts(key, run, inputs);
                 AddScope(key, scope);
                 break;
@@ -182,6 +182,13 @@ public static class StepKeyFormula
 
     private static ArgumentException MissingContent(Instruction instruction) =>
         new($"{instruction.Keyword}: the content of its sources is a key input and was not given", "inputs");
+
+    /// <summary>A cache mount by target, id and sharing; its first owner and mode only when given, so keys made without them stay.</summary>
+    private static void WriteCacheMount(KeyPartWriter writer, CacheMount mount)
+    {
+        writer.Text("target", mount.Target).Text("id", mount.Id).Text("sharing", mount.Sharing);
+        if (mount.HasOwnerOrMode) writer.Integer("uid", mount.Uid).Integer("gid", mount.Gid).Text("mode", mount.Mode);
+    }
 
     private static void WriteCommand(KeyPartWriter writer, Command command) =>
         writer.Boolean("shell-form", command.IsShellForm).List("arguments", command.Arguments, (w, a) => w.Text("", a));

@@ -160,7 +160,8 @@ public static class DockerfileRenderer
             }
             foreach (var cache in run.Options.CacheMounts)
             {
-                var mount = "type=cache,target=" + cache.Target + (cache.Id is null ? "" : ",id=" + cache.Id) + (cache.Sharing == "shared" ? "" : ",sharing=" + cache.Sharing);
+                var mount = "type=cache,target=" + cache.Target + (cache.Id is null ? "" : ",id=" + cache.Id) + (cache.Sharing == "shared" ? "" : ",sharing=" + cache.Sharing)
+                    + (cache.Uid is { } uid ? ",uid=" + uid : "") + (cache.Gid is { } gid ? ",gid=" + gid : "") + (cache.Mode is { } mode ? ",mode=" + mode : "");
                 line.Append("--mount=").Append(Value(mount, "RUN --mount")).Append(' ');
             }
             foreach (var bind in run.Options.Binds)

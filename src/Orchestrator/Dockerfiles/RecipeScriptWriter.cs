@@ -144,7 +144,8 @@ public static partial class RecipeScriptWriter
             foreach (var secret in run.Options.Secrets)
                 options.Append(".Secret(").Append(Literal(secret.Id)).Append(secret.Target is null ? "" : ", " + Literal(secret.Target)).Append(secret.Required ? ", required: true" : "").Append(')');
             foreach (var cache in run.Options.CacheMounts)
-                options.Append(".CacheMount(").Append(Literal(cache.Target)).Append(cache.Id is null ? "" : ", id: " + Literal(cache.Id)).Append(cache.Sharing == "shared" ? "" : ", sharing: " + Literal(cache.Sharing)).Append(')');
+                options.Append(".CacheMount(").Append(Literal(cache.Target)).Append(cache.Id is null ? "" : ", id: " + Literal(cache.Id)).Append(cache.Sharing == "shared" ? "" : ", sharing: " + Literal(cache.Sharing))
+                    .Append(cache.Uid is { } uid ? ", uid: " + uid : "").Append(cache.Gid is { } gid ? ", gid: " + gid : "").Append(cache.Mode is { } mode ? ", mode: " + Literal(mode) : "").Append(')');
             foreach (var bind in run.Options.Binds)
             {
                 options.Append(".Bind(").Append(Literal(bind.Source ?? ".")).Append(", ").Append(Literal(bind.Target));

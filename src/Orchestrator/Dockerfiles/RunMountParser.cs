@@ -6,7 +6,8 @@ namespace Orchestrator.Dockerfiles;
 /// Reads <c>RUN --mount=…</c> values into <see cref="RunOptions"/>: <c>type=secret,id=…[,target=…][,required]</c>,
 /// <c>type=cache,target=…[,id=…][,sharing=shared|private|locked]</c>, <c>[type=bind,]target=…[,source=…][,from=…][,rw]</c>,
 /// <c>type=tmpfs,target=…[,size=…]</c> and <c>type=ssh[,id=…][,target=…][,required]</c>. Options BuildKit has that
-/// this builder does not apply (modes, owners, cache <c>from</c>) are refused by name.
+/// this builder does not apply (a cache's <c>from</c>, <c>source</c> and <c>readonly</c>, bind and secret owners and modes)
+/// are refused by name. A cache mount takes <c>uid</c>, <c>gid</c> and <c>mode</c>.
 /// </summary>
 internal static class RunMountParser
 {
@@ -46,8 +47,13 @@ internal static class RunMountParser
                 var sharing = Take(fields, "sharing")?.ToLowerInvariant() ?? "shared";
                 if (sharing is not ("shared" or "private" or "locked"))
                     throw DockerfileParser.Error(at, $"RUN --mount={mount}: sharing must be shared, private or locked, not '{sharing}'");
-                Reject(fields, mount, at, "type=cache accepts target, id, sharing");
-                return options with { CacheMounts = options.CacheMounts.Add(new CacheMount(target, id, sharing)) };
+                var uid = TakeId(fields, "uid", mount, at);
+                var gid = TakeId(fields, "gid", mount, at);
+                var mode = Take(fields, "mode");
+                if (mode is not null && CacheMount.ParseMode(mode) is null)
+                    throw DockerfileParser.Error(at, $"RUN --mount={mount}: mode must be octal permission bits (0755, 0700), not '{mode}'");
+                Reject(fields, mount, at, "type=cache accepts target, id, sharing, uid, gid, mode");
+                return options with { CacheMounts = options.CacheMounts.Add(new CacheMount(target, id, sharing, uid, gid, mode)) };
             }
             case "bind":
             {
@@ -96,6 +102,11 @@ internal static class RunMountParser
 
     private static string? Take(Dictionary<string, string?> fields, string key) =>
         fields.Remove(key, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+
+    private static int? TakeId(Dictionary<string, string?> fields, string key, string mount, SourceLocation at) =>
+        Take(fields, key) is not { } text ? null
+        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id
+        : throw DockerfileParser.Error(at, $"RUN --mount={mount}: {key} must be a number, not '{text}'");
 
     private static bool TakeBool(Dictionary<string, string?> fields, string key, string mount, SourceLocation at)
     {

@@ -583,7 +583,40 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
         {
             var key = Digest.Sha256(System.Text.Encoding.UTF8.GetBytes((mount.Id ?? Stage.Name + ":" + mount.Target))).Short;
             new CacheUsageLog(Options.CacheDirectory).Touch(CacheUsageLog.CacheMount, key);
-            return Directory.CreateDirectory(Path.Combine(Options.CacheDirectory, "cache-mounts", key)).FullName;
+            var folder = Path.Combine(Options.CacheDirectory, "cache-mounts", key);
+            return Directory.Exists(folder) ? folder : MakeCacheMountFolder(mount, folder);
+        }
+
+        /// <summary>
+        /// A cache mount's folder, the first time: with the mount's owner and mode (BuildKit's defaults 0:0 and 0755),
+        /// made aside and moved in, so a build running beside this one never takes a folder whose owner is not set yet.
+        /// </summary>
+        private static string MakeCacheMountFolder(CacheMount mount, string folder)
+        {
+            var parent = Directory.CreateDirectory(Path.GetDirectoryName(folder)!).FullName;
+            var fresh = Directory.CreateDirectory(Path.Combine(parent, $".new-{Path.GetFileName(folder)}-{Guid.NewGuid():N}")).FullName;
+            try
+            {
+                File.SetUnixFileMode(fresh, mount.Mode is { } mode ? CacheMount.ParseMode(mode)!.Value : (UnixFileMode)0x1ED);
+                var (uid, gid) = (mount.Uid ?? 0, mount.Gid ?? 0);
+                if ((uid, gid) != (0, 0) && Libc.TryLchown(fresh, (uint)uid, (uint)gid) is var errno and not 0)
+                    throw new OrchestratorException($"cache mount at {mount.Target}: its folder cannot be given to {uid}:{gid} (errno {errno}); build as root, or as a user with a subordinate id range (/etc/subuid), as for a non-root USER");
+                try
+                {
+                    Directory.Move(fresh, folder);
+                }
+                catch (IOException) when (Directory.Exists(folder))
+                {
+                    // Another build made it first: its folder is the one.
+                    Directory.Delete(fresh);
+                }
+                return folder;
+            }
+            catch
+            {
+                if (Directory.Exists(fresh)) Directory.Delete(fresh);
+                throw;
+            }
         }
 
         private async Task EnsureWorkdirAsync(Instruction instruction, CancellationToken cancellationToken)

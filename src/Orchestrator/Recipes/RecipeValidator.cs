@@ -196,6 +196,13 @@ public static partial class RecipeValidator
                     break;
             }
         }
+        foreach (var cache in options.CacheMounts)
+        {
+            if (cache.Mode is { } mode && CacheMount.ParseMode(mode) is null)
+                errors.Add(new(at, $"{what}: RUN cache mount at '{cache.Target}': mode must be octal permission bits (\"0755\", \"0700\"), not '{mode}'"));
+            if (cache.Uid < 0 || cache.Gid < 0)
+                errors.Add(new(at, $"{what}: RUN cache mount at '{cache.Target}': uid and gid must be 0 or more"));
+        }
         foreach (var tmpfs in options.TmpfsMounts)
         {
             Target(tmpfs.Target, "tmpfs");

@@ -7,8 +7,22 @@ public sealed record SecretMount(string Id, string? Target = null, bool Required
     public string EffectiveTarget => Target ?? "/run/secrets/" + Id;
 }
 
-/// <summary>A persistent folder mounted for RUN steps (BuildKit's <c>--mount=type=cache</c>); kept across builds, never in a layer.</summary>
-public sealed record CacheMount(string Target, string? Id = null, string Sharing = "shared");
+/// <summary>
+/// A persistent folder mounted for RUN steps (BuildKit's <c>--mount=type=cache</c>); kept across builds, never in a layer.
+/// <see cref="Uid"/>, <see cref="Gid"/> and <see cref="Mode"/> (octal text, <c>0700</c>) are the owner and mode the folder
+/// gets when a build first makes it (BuildKit's defaults: 0, 0 and <c>0755</c>); a folder that exists keeps its own.
+/// </summary>
+public sealed record CacheMount(string Target, string? Id = null, string Sharing = "shared", int? Uid = null, int? Gid = null, string? Mode = null)
+{
+    /// <summary>Whether owner or mode are given (only then are they part of the step's key, so older keys stay).</summary>
+    public bool HasOwnerOrMode => Uid is not null || Gid is not null || Mode is not null;
+
+    /// <summary><see cref="Mode"/> as permission bits, or null when it is not octal up to <c>07777</c>.</summary>
+    public static UnixFileMode? ParseMode(string mode) =>
+        mode.Length is > 0 and <= 5 && mode.All(c => c is >= '0' and <= '7') && Convert.ToInt32(mode, 8) is var bits && bits <= 0xFFF
+            ? (UnixFileMode)bits
+            : null;
+}
 
 /// <summary>
 /// Files bound into one RUN step (BuildKit's <c>--mount=type=bind</c>): <see cref="Source"/> (a file or folder; null: the

@@ -25,10 +25,14 @@ public sealed class RunOptionsBuilder
         return this;
     }
 
-    /// <summary>Keeps <paramref name="path"/> as a persistent cache folder across builds of this recipe.</summary>
-    public RunOptionsBuilder CacheMount(string path, string? id = null, string sharing = "shared")
+    /// <summary>
+    /// Keeps <paramref name="path"/> as a persistent cache folder across builds of this recipe. <paramref name="uid"/>,
+    /// <paramref name="gid"/> and <paramref name="mode"/> (octal, <c>"0700"</c>) are the folder's owner and mode when it is
+    /// first made, for steps that run as another user (<c>--mount=type=cache,uid=1000</c>).
+    /// </summary>
+    public RunOptionsBuilder CacheMount(string path, string? id = null, string sharing = "shared", int? uid = null, int? gid = null, string? mode = null)
     {
-        _options = _options with { CacheMounts = _options.CacheMounts.Add(new CacheMount(path, id, sharing)) };
+        _options = _options with { CacheMounts = _options.CacheMounts.Add(new CacheMount(path, id, sharing, uid, gid, mode)) };
         return this;
     }
 

@@ -14,7 +14,7 @@ public class DockerfileRendererTests
         var build = book.Stage("web/build").From("node:20")
             .Workdir("/src")
             .Env("GREETING", "say \"hi\" for $5 \\o/")
-            .Run("npm ci && npm run build", o => o.Secret("npmrc", "/root/.npmrc", required: true).CacheMount("/root/.npm", sharing: "locked").Network(false))
+            .Run("npm ci && npm run build", o => o.Secret("npmrc", "/root/.npmrc", required: true).CacheMount("/root/.npm", sharing: "locked").CacheMount("/home/node/.cache", uid: 1000, gid: 1000, mode: "0700").Network(false))
             .Run("set -e\nnpm test\ncat <<EOF\nhi\nEOF\n");
         book.Image("web").From("nginx:1.27").Context(".")
             .CopyFrom(build, "/src/dist", "/usr/share/nginx/html/", chown: "101:101")
@@ -37,7 +37,7 @@ public class DockerfileRendererTests
         Assert.StartsWith("FROM node:20 AS web-build\n", text);
         Assert.Contains("\nFROM nginx:1.27 AS web\n", text);
         Assert.Contains("COPY --from=web-build --chown=101:101 /src/dist /usr/share/nginx/html/\n", text);
-        Assert.Contains("RUN --network=none --mount=type=secret,id=npmrc,target=/root/.npmrc,required --mount=type=cache,target=/root/.npm,sharing=locked npm ci && npm run build\n", text);
+        Assert.Contains("RUN --network=none --mount=type=secret,id=npmrc,target=/root/.npmrc,required --mount=type=cache,target=/root/.npm,sharing=locked --mount=type=cache,target=/home/node/.cache,uid=1000,gid=1000,mode=0700 npm ci && npm run build\n", text);
         Assert.Contains("CMD [\"nginx\", \"-g\", \"daemon off;\"]\n", text);
         Assert.Contains("HEALTHCHECK --interval=1m30s --retries=2 CMD [\"curl\", \"-f\", \"http://localhost/\"]\n", text);
 
