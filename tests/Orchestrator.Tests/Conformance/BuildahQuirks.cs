@@ -36,6 +36,7 @@ internal static class BuildahQuirks
         ["docker-init-go"] = RelativeMountTarget,
         ["docker-init-python"] = RelativeMountTarget,
         ["docker-init-node"] = RelativeMountTarget,
+        ["cache-mount-owner"] = "buildah 1.28 run without root does not give a cache folder its uid and gid (the step as uid 1000 gets \"Permission denied\"); as root it builds what BuildKit builds",
         ["onbuild-triggers"] = "buildah 1.28 writes OCI configs, which it says cannot hold ONBUILD (\"ONBUILD is not supported for OCI image format … will be ignored\"), so the child stage never runs the triggers",
     };
 
