@@ -601,15 +601,8 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 var (uid, gid) = (mount.Uid ?? 0, mount.Gid ?? 0);
                 if ((uid, gid) != (0, 0) && Libc.TryLchown(fresh, (uint)uid, (uint)gid) is var errno and not 0)
                     throw new OrchestratorException($"cache mount at {mount.Target}: its folder cannot be given to {uid}:{gid} (errno {errno}); build as root, or as a user with a subordinate id range (/etc/subuid), as for a non-root USER");
-                try
-                {
-                    Directory.Move(fresh, folder);
-                }
-                catch (IOException) when (Directory.Exists(folder))
-                {
-                    // Another build made it first: its folder is the one.
-                    Directory.Delete(fresh);
-                }
+                // Another build may have made it first: its folder is the one.
+                FolderPlacement.MoveIntoPlace(fresh, folder);
                 return folder;
             }
             catch

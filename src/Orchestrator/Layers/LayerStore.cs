@@ -92,15 +92,8 @@ public sealed class LayerStore
                 result = await new LayerExtractor(options).ExtractAsync(blob, temp, cancellationToken).ConfigureAwait(false);
             if (result.DiffId != diffId)
                 throw new OrchestratorException($"layer {diffId}: the blob's uncompressed content has digest {result.DiffId}, not the expected diffID. The blob is corrupt or the image config does not match it; pull the image again.");
-            try
-            {
-                Directory.Move(temp, final);
-            }
-            catch (IOException) when (Directory.Exists(final))
-            {
-                // Another process finished the same layer first; its copy is as good as ours.
-                FolderDeleter.Delete(temp);
-            }
+            // Another process may have finished the same layer first; its copy is as good as ours.
+            FolderPlacement.MoveIntoPlace(temp, final);
             return final;
         }
         catch
@@ -137,15 +130,9 @@ public sealed class LayerStore
             }
             CreatePrivateRoot();
             Directory.CreateDirectory(LayersDirectory);
-            try
-            {
-                Directory.Move(upperFolder, final);
-                return final;
-            }
-            catch (IOException) when (Directory.Exists(final))
-            {
-                // stored meanwhile by someone else: fall through and drop ours
-            }
+            // Stored meanwhile by someone else: theirs stays, ours goes.
+            FolderPlacement.MoveIntoPlace(upperFolder, final);
+            return final;
         }
         FolderDeleter.Delete(upperFolder);
         return final;
