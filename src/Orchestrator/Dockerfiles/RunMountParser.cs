@@ -4,10 +4,10 @@ namespace Orchestrator.Dockerfiles;
 
 /// <summary>
 /// Reads <c>RUN --mount=…</c> values into <see cref="RunOptions"/>: <c>type=secret,id=…[,target=…][,required]</c>,
-/// <c>type=cache,target=…[,id=…][,sharing=shared|private|locked]</c>, <c>[type=bind,]target=…[,source=…][,from=…][,rw]</c>,
+/// <c>type=cache,target=…[,id=…][,sharing=shared|private|locked][,uid=…][,gid=…][,mode=…]</c>, <c>[type=bind,]target=…[,source=…][,from=…][,rw]</c>,
 /// <c>type=tmpfs,target=…[,size=…]</c> and <c>type=ssh[,id=…][,target=…][,required]</c>. Options BuildKit has that
 /// this builder does not apply (a cache's <c>from</c>, <c>source</c> and <c>readonly</c>, bind and secret owners and modes)
-/// are refused by name. A cache mount takes <c>uid</c>, <c>gid</c> and <c>mode</c>.
+/// are refused by name.
 /// </summary>
 internal static class RunMountParser
 {
