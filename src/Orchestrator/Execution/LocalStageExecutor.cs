@@ -212,7 +212,8 @@ public sealed class LocalStageExecutor : IStageExecutor, IDisposable
                 {
                     // A layout is a path on this machine: point at the recipe line that named it.
                     var stage = job.Node.Stage;
-                    throw new OrchestratorException($"{stage.BaseLocation ?? stage.Location}: {stage.Kind} '{stage.Name}'{(stage.BaseLocation ?? stage.Location).CallerNote}: base {l}: {error.Message}", error);
+                    var at = stage.BaseLocation ?? stage.Location;
+                    throw new OrchestratorException($"{at}: {stage.Kind} '{stage.Name}'{at.CallerNote}: base {l}: {error.Message}", error);
                 }
             default:
                 throw new InvalidOperationException("unknown image source " + source);
